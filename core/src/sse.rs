@@ -1,0 +1,1 @@
+//! Incremental Server-Sent Events frame decoder (pure; the runner feeds it bytes).

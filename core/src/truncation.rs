@@ -1,0 +1,1 @@
+//! Head+tail truncation of tool output at a token budget, as Codex does it.

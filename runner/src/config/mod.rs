@@ -1,0 +1,1 @@
+//! Codex-compatible configuration: config.toml, profiles, -c overrides, .env, providers.

@@ -1,0 +1,1 @@
+//! Scripted model server: plays scripted replies as real Responses SSE over loopback.

@@ -1,0 +1,1 @@
+//! Tool implementations that touch the outside world (processes, files).
