@@ -6,5 +6,6 @@
 
 pub mod apply_patch;
 pub mod protocol;
+pub mod sandbox;
 pub mod sse;
 pub mod truncation;
