@@ -5,7 +5,12 @@
 //! That is what lets the runner, replay and snapshot jobs share one machine.
 
 pub mod apply_patch;
+pub mod context;
+pub mod ids;
 pub mod protocol;
 pub mod sandbox;
+pub mod session;
+pub mod sim;
 pub mod sse;
+pub mod time;
 pub mod truncation;

@@ -18,7 +18,8 @@ const SSE2: &str = include_str!("fixtures/upstream/exec-shell-response-2.sse");
 fn rollout_lines_round_trip_with_key_order() {
     let mut kinds = Vec::new();
     for (n, line) in ROLLOUT.lines().enumerate() {
-        let parsed: RolloutLine = serde_json::from_str(line).unwrap_or_else(|e| panic!("line {n}: {e}"));
+        let parsed: RolloutLine =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("line {n}: {e}"));
         let again = serde_json::to_string(&parsed).unwrap();
         assert_eq!(again, line, "line {n} changed on round trip");
         kinds.push(match &parsed.item {
@@ -37,7 +38,10 @@ fn rollout_lines_round_trip_with_key_order() {
     // Every known line type landed in its typed variant, not in a catch-all.
     assert!(!kinds.iter().any(|k| k.contains("other")), "{kinds:?}");
     assert_eq!(kinds[0], "session_meta");
-    assert_eq!(kinds.iter().filter(|k| *k == "token_usage_record").count(), 2);
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "token_usage_record").count(),
+        2
+    );
 }
 
 #[test]
@@ -47,14 +51,18 @@ fn unknown_rollout_line_and_item_types_are_kept() {
     assert!(matches!(parsed.item, RolloutItem::Other(_)));
     assert_eq!(serde_json::to_string(&parsed).unwrap(), line);
 
-    let item = r#"{"type":"image_generation_call","id":"ig_1","result":"abc","status":"completed"}"#;
+    let item =
+        r#"{"type":"image_generation_call","id":"ig_1","result":"abc","status":"completed"}"#;
     let parsed: ResponseItem = serde_json::from_str(item).unwrap();
     assert!(matches!(parsed, ResponseItem::Other(_)));
     assert_eq!(serde_json::to_string(&parsed).unwrap(), item);
 
     let ev = r#"{"type":"event_msg","payload":{"type":"new_event","x":1},"timestamp":"t"}"#;
     let parsed: RolloutLine = serde_json::from_str(ev).unwrap();
-    assert!(matches!(parsed.item, RolloutItem::EventMsg(EventMsg::Other(_))));
+    assert!(matches!(
+        parsed.item,
+        RolloutItem::EventMsg(EventMsg::Other(_))
+    ));
 }
 
 #[test]
@@ -91,7 +99,10 @@ fn request_bodies_round_trip_with_key_order() {
         let text = serde_json::to_string(&body).unwrap();
         let parsed: ResponsesRequest = serde_json::from_str(&text).unwrap();
         assert_eq!(serde_json::to_string(&parsed).unwrap(), text);
-        assert!(parsed.input.iter().all(|i| !matches!(i, ResponseItem::Other(_))));
+        assert!(parsed
+            .input
+            .iter()
+            .all(|i| !matches!(i, ResponseItem::Other(_))));
         let tools = parsed.tools.as_deref().unwrap();
         assert!(matches!(tools[0], ToolSpec::Function { .. }));
         assert!(tools.iter().any(|t| matches!(t, ToolSpec::Custom { .. })));
@@ -128,20 +139,39 @@ fn sse_payloads_parse_into_events() {
             kinds.push(ResponseEvent::from_json(line).unwrap());
         }
     }
-    assert!(matches!(&kinds[0], ResponseEvent::Created { response_id } if response_id == "resp_mock_1"));
-    assert!(matches!(&kinds[2], ResponseEvent::OutputItemDone { item: ResponseItem::FunctionCall(c) } if c.call_id == "call_shell_1"));
+    assert!(
+        matches!(&kinds[0], ResponseEvent::Created { response_id } if response_id == "resp_mock_1")
+    );
+    assert!(
+        matches!(&kinds[2], ResponseEvent::OutputItemDone { item: ResponseItem::FunctionCall(c) } if c.call_id == "call_shell_1")
+    );
     match &kinds[3] {
         ResponseEvent::Completed { usage: Some(u), .. } => {
-            assert_eq!((u.input_tokens, u.output_tokens, u.total_tokens), (100, 10, 110))
+            assert_eq!(
+                (u.input_tokens, u.output_tokens, u.total_tokens),
+                (100, 10, 110)
+            )
         }
         other => panic!("{other:?}"),
     }
     assert!(kinds.iter().any(|k| matches!(k, ResponseEvent::OutputTextDelta { delta, .. } if delta == "The directory contai")));
     for (data, want) in [
-        (r#"{"type":"response.failed","response":{"id":"r","error":{"code":"context_length_exceeded","message":"too long"}}}"#, "failed"),
-        (r#"{"type":"response.incomplete","response":{"id":"r","incomplete_details":{"reason":"max_output_tokens"}}}"#, "incomplete"),
-        (r#"{"type":"response.reasoning_summary_text.delta","item_id":"rs","summary_index":0,"delta":"x"}"#, "summary"),
-        (r#"{"type":"response.reasoning_text.delta","item_id":"rs","content_index":0,"delta":"x"}"#, "text"),
+        (
+            r#"{"type":"response.failed","response":{"id":"r","error":{"code":"context_length_exceeded","message":"too long"}}}"#,
+            "failed",
+        ),
+        (
+            r#"{"type":"response.incomplete","response":{"id":"r","incomplete_details":{"reason":"max_output_tokens"}}}"#,
+            "incomplete",
+        ),
+        (
+            r#"{"type":"response.reasoning_summary_text.delta","item_id":"rs","summary_index":0,"delta":"x"}"#,
+            "summary",
+        ),
+        (
+            r#"{"type":"response.reasoning_text.delta","item_id":"rs","content_index":0,"delta":"x"}"#,
+            "text",
+        ),
         (r#"{"type":"response.in_progress"}"#, "other"),
     ] {
         let ev = ResponseEvent::from_json(data).unwrap();

@@ -100,10 +100,7 @@ pub enum EventParseError {
     #[error("invalid event JSON: {0}")]
     Json(#[from] serde_json::Error),
     #[error("{event}: missing field `{field}`")]
-    Missing {
-        event: String,
-        field: &'static str,
-    },
+    Missing { event: String, field: &'static str },
 }
 
 impl ResponseEvent {
@@ -114,11 +111,8 @@ impl ResponseEvent {
             event: w.kind.clone(),
             field,
         };
-        let response_id = |r: &Option<WireResponse>| {
-            r.as_ref()
-                .and_then(|r| r.id.clone())
-                .unwrap_or_default()
-        };
+        let response_id =
+            |r: &Option<WireResponse>| r.as_ref().and_then(|r| r.id.clone()).unwrap_or_default();
         Ok(match w.kind.as_str() {
             "response.created" => ResponseEvent::Created {
                 response_id: response_id(&w.response),

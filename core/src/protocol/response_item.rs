@@ -215,7 +215,11 @@ pub const PASSTHROUGH_KEY: &str = "internal_chat_message_metadata_passthrough";
 impl ResponseItem {
     /// A user message with one text part, as Codex sends a prompt.
     pub fn user_text(id: Option<String>, text: impl Into<String>) -> Self {
-        Self::message(id, "user", vec![ContentItem::InputText { text: text.into() }])
+        Self::message(
+            id,
+            "user",
+            vec![ContentItem::InputText { text: text.into() }],
+        )
     }
 
     /// A message with the given role and parts.

@@ -60,7 +60,10 @@ impl From<&WireUsage> for TokenUsage {
     fn from(w: &WireUsage) -> Self {
         TokenUsage {
             input_tokens: w.input_tokens,
-            cached_input_tokens: w.input_tokens_details.as_ref().map_or(0, |d| d.cached_tokens),
+            cached_input_tokens: w
+                .input_tokens_details
+                .as_ref()
+                .map_or(0, |d| d.cached_tokens),
             cache_write_input_tokens: 0,
             output_tokens: w.output_tokens,
             reasoning_output_tokens: w

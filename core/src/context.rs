@@ -1,0 +1,171 @@
+//! The context a first turn sends before the prompt: instructions and the environment.
+//!
+//! Pure: everything (texts, cwd, date) is passed in. The base-instruction and permission texts
+//! below are rcodex's own; byte-level alignment swaps in upstream text captured at run time.
+
+use crate::protocol::{ContentItem, ResponseItem};
+use crate::sandbox::SandboxMode;
+
+/// rcodex's default base instructions (the first developer message).
+pub const DEFAULT_BASE_INSTRUCTIONS: &str = "You are rcodex, a coding agent running headless in a \
+terminal workspace. Work in the current directory unless told otherwise. Use the exec_command tool \
+to inspect and run things, apply_patch to edit files, and keep the user informed with short, \
+factual messages. When the task is done, reply with a concise summary of what changed and why.";
+
+/// What the machine tells the model about where it runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvironmentContext {
+    pub cwd: String,
+    pub shell: String,
+    pub current_date: String,
+    pub timezone: String,
+    pub workspace_roots: Vec<String>,
+    pub sandbox: SandboxMode,
+}
+
+impl EnvironmentContext {
+    /// The `<environment_context>` block, laid out as Codex 0.169 lays it out.
+    pub fn render(&self) -> String {
+        let mut roots = String::new();
+        for r in &self.workspace_roots {
+            roots.push_str("<root>");
+            roots.push_str(&escape_xml(r));
+            roots.push_str("</root>");
+        }
+        format!(
+            "<environment_context>\n  <cwd>{}</cwd>\n  <shell>{}</shell>\n  <current_date>{}</current_date>\n  <timezone>{}</timezone>\n  <filesystem><workspace_roots>{roots}</workspace_roots>{}</filesystem>\n</environment_context>",
+            escape_xml(&self.cwd),
+            escape_xml(&self.shell),
+            escape_xml(&self.current_date),
+            escape_xml(&self.timezone),
+            permission_profile(self.sandbox),
+        )
+    }
+}
+
+fn permission_profile(mode: SandboxMode) -> &'static str {
+    match mode {
+        SandboxMode::DangerFullAccess => {
+            "<permission_profile type=\"disabled\"><file_system type=\"unrestricted\" /></permission_profile>"
+        }
+        SandboxMode::WorkspaceWrite => {
+            "<permission_profile type=\"managed\"><file_system type=\"workspace-write\" /></permission_profile>"
+        }
+        SandboxMode::ReadOnly => {
+            "<permission_profile type=\"managed\"><file_system type=\"read-only\" /></permission_profile>"
+        }
+    }
+}
+
+fn escape_xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// rcodex's own permissions section for a sandbox mode (the approval policy is always `never`
+/// in headless runs).
+pub fn default_permissions_text(mode: SandboxMode) -> String {
+    let fs = match mode {
+        SandboxMode::ReadOnly => "read-only: commands may read any file but must not write",
+        SandboxMode::WorkspaceWrite => {
+            "workspace-write: commands may write inside the workspace roots and temp dirs only"
+        }
+        SandboxMode::DangerFullAccess => "danger-full-access: no filesystem restriction",
+    };
+    format!(
+        "<permissions instructions>\nFilesystem sandbox: {fs}.\nApproval policy: never; no one \
+will approve escalations, so work within these limits.\n</permissions instructions>"
+    )
+}
+
+/// The texts a session opens with; each is an input so alignment can swap in upstream text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InitialContext {
+    pub base_instructions: String,
+    /// Parts of the second developer message (permissions and any other sections), in order.
+    pub developer_sections: Vec<String>,
+    pub environment: EnvironmentContext,
+}
+
+impl InitialContext {
+    /// rcodex's defaults for an environment.
+    pub fn defaults(environment: EnvironmentContext) -> Self {
+        InitialContext {
+            base_instructions: DEFAULT_BASE_INSTRUCTIONS.to_string(),
+            developer_sections: vec![default_permissions_text(environment.sandbox)],
+            environment,
+        }
+    }
+
+    /// The first developer message (base instructions), sent but not recorded as a rollout item.
+    pub fn base_message(&self, id: String) -> ResponseItem {
+        ResponseItem::message(
+            Some(id),
+            "developer",
+            vec![ContentItem::InputText {
+                text: self.base_instructions.clone(),
+            }],
+        )
+    }
+
+    /// The recorded context items of a new thread: the developer sections, then the environment.
+    pub fn recorded_items(&self, dev_id: String, env_id: String) -> Vec<ResponseItem> {
+        let mut items = Vec::with_capacity(2);
+        if !self.developer_sections.is_empty() {
+            let parts = self
+                .developer_sections
+                .iter()
+                .map(|t| ContentItem::InputText { text: t.clone() })
+                .collect();
+            items.push(ResponseItem::message(Some(dev_id), "developer", parts));
+        }
+        items.push(ResponseItem::user_text(
+            Some(env_id),
+            self.environment.render(),
+        ));
+        items
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_context_matches_the_captured_layout() {
+        let env = EnvironmentContext {
+            cwd: "/capture/cases/b_shell_bypass/work".into(),
+            shell: "bash".into(),
+            current_date: "2026-11-28".into(),
+            timezone: "Etc/UTC".into(),
+            workspace_roots: vec!["/capture/cases/b_shell_bypass/work".into()],
+            sandbox: SandboxMode::DangerFullAccess,
+        };
+        let want = "<environment_context>\n  <cwd>/capture/cases/b_shell_bypass/work</cwd>\n  <shell>bash</shell>\n  <current_date>2026-11-28</current_date>\n  <timezone>Etc/UTC</timezone>\n  <filesystem><workspace_roots><root>/capture/cases/b_shell_bypass/work</root></workspace_roots><permission_profile type=\"disabled\"><file_system type=\"unrestricted\" /></permission_profile></filesystem>\n</environment_context>";
+        assert_eq!(env.render(), want);
+    }
+
+    #[test]
+    fn recorded_items_are_developer_then_environment() {
+        let env = EnvironmentContext {
+            cwd: "/w".into(),
+            shell: "bash".into(),
+            current_date: "2026-01-01".into(),
+            timezone: "Etc/UTC".into(),
+            workspace_roots: vec!["/w".into()],
+            sandbox: SandboxMode::ReadOnly,
+        };
+        let ctx = InitialContext::defaults(env);
+        let items = ctx.recorded_items("d".into(), "e".into());
+        let roles: Vec<_> = items
+            .iter()
+            .map(|i| match i {
+                ResponseItem::Message(m) => m.role.clone(),
+                _ => String::new(),
+            })
+            .collect();
+        assert_eq!(roles, ["developer", "user"]);
+        assert!(ctx.developer_sections[0].contains("read-only"));
+    }
+}

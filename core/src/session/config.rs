@@ -1,0 +1,110 @@
+//! Everything a session needs to know up front; passed in by the runner, replay or a test.
+
+use serde_json::Value;
+
+use crate::context::InitialContext;
+use crate::protocol::{ResponseItem, TokenUsage, ToolSpec};
+
+use super::retry::RetryPolicy;
+
+/// The model as the request and the rollout name it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelSettings {
+    pub slug: String,
+    pub context_window: Option<u64>,
+    pub reasoning_effort: Option<String>,
+    pub reasoning_summary: Option<String>,
+    pub verbosity: Option<String>,
+    pub parallel_tool_calls: bool,
+    /// Send the base prompt as the top-level `instructions` field instead of a developer message.
+    pub instructions_field: bool,
+}
+
+impl ModelSettings {
+    /// Codex 0.169's settings for gpt-5.5 (the default model).
+    pub fn gpt_5_5() -> Self {
+        ModelSettings {
+            slug: "gpt-5.5".into(),
+            context_window: Some(258_400),
+            reasoning_effort: Some("medium".into()),
+            reasoning_summary: None,
+            verbosity: Some("low".into()),
+            parallel_tool_calls: true,
+            instructions_field: false,
+        }
+    }
+}
+
+/// How the shell tools show a command (`/bin/bash -lc 'ls -la'`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShellSettings {
+    pub path: String,
+    pub login: bool,
+}
+
+impl Default for ShellSettings {
+    fn default() -> Self {
+        ShellSettings {
+            path: "/bin/bash".into(),
+            login: true,
+        }
+    }
+}
+
+/// Identity facts written to `session_meta` and headers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub originator: String,
+    pub cli_version: String,
+    pub installation_id: String,
+    pub provider_id: String,
+}
+
+/// A thread resumed from a rollout: its history and usage so far.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ResumedThread {
+    pub thread_id: String,
+    pub history: Vec<ResponseItem>,
+    pub thread_usage: TokenUsage,
+}
+
+/// The whole configuration of a [`super::Session`].
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    /// The thread id to use for a new thread; `None` draws one from the id source.
+    pub thread_id: Option<String>,
+    /// When the session was created (ms since the epoch): the timestamp of drawn ids.
+    pub start_ms: u64,
+    pub model: ModelSettings,
+    pub tools: Vec<ToolSpec>,
+    pub context: InitialContext,
+    pub shell: ShellSettings,
+    pub identity: Identity,
+    pub retry: RetryPolicy,
+    /// `--output-schema`: sent as `text.format` json_schema, strict.
+    pub output_schema: Option<Value>,
+    pub resume: Option<ResumedThread>,
+}
+
+impl SessionConfig {
+    /// A config with rcodex's defaults around the given context: gpt-5.5, no tools.
+    pub fn new(context: InitialContext) -> Self {
+        SessionConfig {
+            thread_id: None,
+            start_ms: 0,
+            model: ModelSettings::gpt_5_5(),
+            tools: Vec::new(),
+            context,
+            shell: ShellSettings::default(),
+            identity: Identity {
+                originator: "rcodex_exec".into(),
+                cli_version: env!("CARGO_PKG_VERSION").into(),
+                installation_id: "00000000-0000-0000-0000-000000000000".into(),
+                provider_id: "openai".into(),
+            },
+            retry: RetryPolicy::default(),
+            output_schema: None,
+            resume: None,
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! The payloads of the non-item rollout lines a turn writes (session_meta, task_started,
+//! turn_context, item_completed, token_count, task_complete), shaped as Codex 0.169 writes them.
+
+use serde_json::{json, Value};
+
+use super::config::SessionConfig;
+use crate::protocol::event_msg::{
+    ItemCompleted, TaskComplete, TaskError, TaskStarted, ThreadSettingsApplied, TokenCount,
+    TokenCountInfo, TurnAborted,
+};
+use crate::protocol::response_item::Extra;
+use crate::protocol::rollout::{BaseInstructions, SessionMeta, TurnContext};
+use crate::protocol::{EventMsg, RolloutItem, TokenUsage};
+use crate::sandbox::SandboxMode;
+use crate::time::rfc3339_millis;
+
+fn permission_profile(mode: SandboxMode) -> Value {
+    match mode {
+        SandboxMode::DangerFullAccess => json!({"type": "disabled"}),
+        other => json!({"type": "managed", "file_system": other.as_str()}),
+    }
+}
+
+fn collaboration_mode(cfg: &SessionConfig) -> Value {
+    json!({"mode": "default", "settings": {"model": cfg.model.slug, "reasoning_effort": null, "developer_instructions": null}})
+}
+
+pub fn session_meta(
+    cfg: &SessionConfig,
+    thread_id: &str,
+    window_id: &str,
+    now: u64,
+) -> RolloutItem {
+    let env = &cfg.context.environment;
+    RolloutItem::SessionMeta(SessionMeta {
+        account_scoped: None,
+        session_id: Some(thread_id.into()),
+        id: thread_id.into(),
+        timestamp: rfc3339_millis(now),
+        cwd: env.cwd.clone(),
+        runtime_workspace_roots: Some(env.workspace_roots.clone()),
+        originator: cfg.identity.originator.clone(),
+        cli_version: cfg.identity.cli_version.clone(),
+        source: Some(json!("exec")),
+        thread_source: Some("user".into()),
+        model_provider: Some(cfg.identity.provider_id.clone()),
+        base_instructions: Some(BaseInstructions {
+            text: cfg.context.base_instructions.clone(),
+            provenance: Some(json!({"type": "model", "model": cfg.model.slug})),
+        }),
+        history_mode: Some("paginated".into()),
+        context_window: Some(json!({ "window_id": window_id })),
+        extra: Extra::new(),
+    })
+}
+
+pub fn task_started(cfg: &SessionConfig, turn_id: &str, now: u64) -> RolloutItem {
+    RolloutItem::EventMsg(EventMsg::TaskStarted(TaskStarted {
+        turn_attribution: Some(json!({
+            "turn_id": turn_id, "turn_trigger": "exec", "parent_turn_id": null,
+            "initiating_agent_path": null, "root_turn_id": turn_id
+        })),
+        turn_id: turn_id.into(),
+        root_turn_id: Some(turn_id.into()),
+        started_at: Some(now / 1000),
+        model_context_window: cfg.model.context_window,
+        collaboration_mode_kind: Some("default".into()),
+        extra: Extra::new(),
+    }))
+}
+
+pub fn turn_context(cfg: &SessionConfig, turn_id: &str) -> RolloutItem {
+    let env = &cfg.context.environment;
+    RolloutItem::TurnContext(TurnContext {
+        turn_id: Some(turn_id.into()),
+        root_turn_id: Some(turn_id.into()),
+        disabled_plugin_ids: Some(Vec::new()),
+        cwd: env.cwd.clone(),
+        approval_policy: "never".into(),
+        approvals_reviewer: Some("user".into()),
+        permission_profile: Some(permission_profile(env.sandbox)),
+        model: cfg.model.slug.clone(),
+        comp_hash: None,
+        collaboration_mode: Some(collaboration_mode(cfg)),
+        multi_agent_version: None,
+        realtime_active: Some(false),
+        effort: None,
+        summary: Some("none".into()),
+        sandbox_policy: Some(json!({"type": env.sandbox.as_str()})),
+        extra: Extra::new(),
+    })
+}
+
+pub fn thread_settings_applied(cfg: &SessionConfig, thread_id: &str) -> RolloutItem {
+    let env = &cfg.context.environment;
+    RolloutItem::EventMsg(EventMsg::ThreadSettingsApplied(ThreadSettingsApplied {
+        thread_id: thread_id.into(),
+        thread_settings: json!({
+            "model": cfg.model.slug,
+            "model_provider_id": cfg.identity.provider_id,
+            "approval_policy": "never",
+            "approvals_reviewer": "user",
+            "requested_approvals_reviewer": "user",
+            "permission_profile": permission_profile(env.sandbox),
+            "cwd": env.cwd,
+            "runtime_workspace_roots": env.workspace_roots,
+            "collaboration_mode": collaboration_mode(cfg),
+            "disabled_plugin_ids": [],
+        }),
+        extra: Extra::new(),
+    }))
+}
+
+pub fn item_completed(
+    thread_id: &str,
+    turn_id: &str,
+    item: Value,
+    started: u64,
+    done: u64,
+) -> RolloutItem {
+    RolloutItem::EventMsg(EventMsg::ItemCompleted(ItemCompleted {
+        thread_id: thread_id.into(),
+        turn_id: turn_id.into(),
+        item,
+        started_at_ms: started,
+        completed_at_ms: done,
+        extra: Extra::new(),
+    }))
+}
+
+pub fn token_count(thread: TokenUsage, last: TokenUsage, window: Option<u64>) -> RolloutItem {
+    RolloutItem::EventMsg(EventMsg::TokenCount(TokenCount {
+        info: Some(TokenCountInfo {
+            total_token_usage: thread,
+            last_token_usage: last,
+            last_usage_includes_reasoning: false,
+            model_context_window: window,
+        }),
+        rate_limits: json!({
+            "limit_id": "codex", "limit_name": null, "primary": null, "secondary": null,
+            "credits": null, "individual_limit": null, "spend_control_reached": null,
+            "plan_type": null, "rate_limit_reached_type": null
+        }),
+        extra: Extra::new(),
+    }))
+}
+
+/// Timing facts of a finished turn.
+pub struct TurnTiming {
+    pub started_ms: u64,
+    pub now_ms: u64,
+    pub first_token_ms: Option<u64>,
+}
+
+pub fn task_complete(
+    turn_id: &str,
+    last_agent_message: Option<String>,
+    error: Option<(String, &str)>,
+    t: TurnTiming,
+) -> RolloutItem {
+    RolloutItem::EventMsg(EventMsg::TaskComplete(TaskComplete {
+        root_turn_id: Some(turn_id.into()),
+        turn_id: turn_id.into(),
+        last_agent_message,
+        error: error.map(|(message, info)| TaskError {
+            message,
+            codex_error_info: info.into(),
+        }),
+        started_at: Some(t.started_ms / 1000),
+        completed_at: Some(t.now_ms / 1000),
+        duration_ms: Some(t.now_ms.saturating_sub(t.started_ms)),
+        time_to_first_token_ms: t.first_token_ms.map(|f| f.saturating_sub(t.started_ms)),
+        extra: Extra::new(),
+    }))
+}
+
+pub fn turn_aborted(turn_id: &str) -> RolloutItem {
+    RolloutItem::EventMsg(EventMsg::TurnAborted(TurnAborted {
+        turn_id: Some(turn_id.into()),
+        reason: "interrupted".into(),
+        extra: Extra::new(),
+    }))
+}

@@ -1,0 +1,129 @@
+//! Builds a sampling request: Codex's body (key order kept) and its `x-codex-*` headers.
+
+use std::borrow::Cow;
+
+use serde_json::{json, Map, Value};
+
+use super::config::SessionConfig;
+use crate::protocol::request::{Reasoning, TextControls, TextFormat};
+use crate::protocol::{ResponseItem, ResponsesRequest};
+use crate::sandbox::SandboxMode;
+
+/// Per-turn ids the headers and `client_metadata` carry.
+#[derive(Clone, Debug)]
+pub struct TurnIds<'a> {
+    pub thread_id: &'a str,
+    pub turn_id: &'a str,
+    pub context_window_id: &'a str,
+    pub turn_started_at_ms: u64,
+    pub resumed: bool,
+}
+
+/// The body (serialized once, linear in the history) and the headers of one request.
+pub fn build_request(
+    cfg: &SessionConfig,
+    prefix: &[ResponseItem],
+    history: &[ResponseItem],
+    ids: &TurnIds,
+) -> (String, Vec<(String, String)>) {
+    let window_id = format!("{}:0", ids.thread_id);
+    let metadata = turn_metadata(cfg, ids, &window_id);
+    let metadata_text = metadata.to_string();
+    let input: Cow<[ResponseItem]> = if prefix.is_empty() {
+        Cow::Borrowed(history)
+    } else {
+        let mut all = Vec::with_capacity(prefix.len() + history.len());
+        all.extend_from_slice(prefix);
+        all.extend_from_slice(history);
+        Cow::Owned(all)
+    };
+    let mut client_metadata = Map::new();
+    client_metadata.insert("session_id".into(), json!(ids.thread_id));
+    client_metadata.insert("thread_id".into(), json!(ids.thread_id));
+    client_metadata.insert("turn_id".into(), json!(ids.turn_id));
+    client_metadata.insert("root_turn_id".into(), json!(ids.turn_id));
+    client_metadata.insert(
+        "x-codex-installation-id".into(),
+        json!(cfg.identity.installation_id),
+    );
+    client_metadata.insert("x-codex-window-id".into(), json!(window_id));
+    client_metadata.insert("x-codex-turn-metadata".into(), json!(metadata_text));
+    let model = &cfg.model;
+    let body = ResponsesRequest {
+        model: model.slug.clone(),
+        instructions: model
+            .instructions_field
+            .then(|| cfg.context.base_instructions.clone()),
+        stream: true,
+        input,
+        tools: Some(Cow::Borrowed(&cfg.tools)),
+        tool_choice: "auto".into(),
+        parallel_tool_calls: model.parallel_tool_calls,
+        reasoning: model.reasoning_effort.as_ref().map(|effort| Reasoning {
+            effort: Some(effort.clone()),
+            summary: model.reasoning_summary.clone(),
+            context: None,
+        }),
+        store: false,
+        include: if model.reasoning_effort.is_some() {
+            vec!["reasoning.encrypted_content".into()]
+        } else {
+            Vec::new()
+        },
+        prompt_cache_key: Some(ids.thread_id.to_string()),
+        text: text_controls(cfg),
+        client_metadata: Some(client_metadata),
+    };
+    let body = serde_json::to_string(&body).expect("request body serializes");
+    let headers = vec![
+        (
+            "x-codex-beta-features".into(),
+            "remote_compaction_v2".into(),
+        ),
+        ("x-codex-window-id".into(), window_id),
+        ("x-codex-turn-metadata".into(), metadata_text),
+        ("x-client-request-id".into(), ids.thread_id.to_string()),
+        ("session-id".into(), ids.thread_id.to_string()),
+        ("thread-id".into(), ids.thread_id.to_string()),
+    ];
+    (body, headers)
+}
+
+fn text_controls(cfg: &SessionConfig) -> Option<TextControls> {
+    let format = cfg.output_schema.clone().map(TextFormat::output_schema);
+    if cfg.model.verbosity.is_none() && format.is_none() {
+        return None;
+    }
+    Some(TextControls {
+        verbosity: cfg.model.verbosity.clone(),
+        format,
+    })
+}
+
+fn turn_metadata(cfg: &SessionConfig, ids: &TurnIds, window_id: &str) -> Value {
+    let sandbox = cfg.context.environment.sandbox;
+    json!({
+        "installation_id": cfg.identity.installation_id,
+        "session_id": ids.thread_id,
+        "thread_id": ids.thread_id,
+        "agent_name": "/root",
+        "turn_id": ids.turn_id,
+        "window_id": window_id,
+        "window_number": 0,
+        "context_window_id": ids.context_window_id,
+        "request_kind": "turn",
+        "history_initialization": if ids.resumed { "cold_resume" } else { "new" },
+        "root_turn_id": ids.turn_id,
+        "thread_source": "user",
+        "turn_trigger": "exec",
+        "sandbox": if sandbox == SandboxMode::DangerFullAccess { "none" } else { "seccomp" },
+        "sandbox_mode": sandbox.as_str(),
+        "auto_review_enabled": false,
+        "node_repl_auto_review_required": false,
+        "node_repl_disabled": false,
+        "turn_started_at_unix_ms": ids.turn_started_at_ms,
+        "analytics_enabled": false,
+        "model": cfg.model.slug,
+        "reasoning_effort": cfg.model.reasoning_effort,
+    })
+}

@@ -1,0 +1,304 @@
+//! Turning a model's tool-call item into something to run: which tool, may it run alongside
+//! others, what the `--json` stream shows for it, or the error output it gets straight away.
+
+use serde_json::Value;
+
+use super::config::ShellSettings;
+use super::effect::{ToolCall, ToolInput};
+use super::input::ToolOutput;
+use crate::protocol::exec_event::{FileUpdateChange, PatchChangeKind, TodoItem};
+use crate::protocol::ResponseItem;
+
+/// Tools that must run alone: they mutate shared state (files, the plan, a live process).
+pub const EXCLUSIVE_TOOLS: &[&str] = &["apply_patch", "update_plan", "write_stdin"];
+
+/// What the `exec --json` stream shows while a call runs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CallView {
+    Command { display: String, argv: Vec<String> },
+    FileChange { changes: Vec<FileUpdateChange> },
+    Plan { items: Vec<TodoItem> },
+    Hidden,
+}
+
+/// A call, classified.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClassifiedCall {
+    pub call: ToolCall,
+    pub exclusive: bool,
+    pub view: CallView,
+    /// Set when the call is answered without running (unknown tool, bad arguments).
+    pub immediate: Option<ToolOutput>,
+    /// Whether the answer is a `custom_tool_call_output` (freeform tools).
+    pub freeform: bool,
+}
+
+/// Classifies a tool-call item; `None` if the item is not a tool call.
+pub fn classify(
+    item: &ResponseItem,
+    advertised: &[String],
+    shell: &ShellSettings,
+    cwd: &str,
+) -> Option<ClassifiedCall> {
+    let (call_id, name, input, freeform) = match item {
+        ResponseItem::FunctionCall(c) => (
+            c.call_id.clone(),
+            c.name.clone(),
+            ToolInput::Arguments(c.arguments.clone()),
+            false,
+        ),
+        ResponseItem::CustomToolCall(c) => (
+            c.call_id.clone(),
+            c.name.clone(),
+            ToolInput::Freeform(c.input.clone()),
+            true,
+        ),
+        ResponseItem::LocalShellCall(c) => (
+            c.call_id
+                .clone()
+                .or_else(|| c.id.clone())
+                .unwrap_or_default(),
+            "local_shell".to_string(),
+            ToolInput::Arguments(serde_json::to_string(&c.action).unwrap_or_default()),
+            false,
+        ),
+        _ => return None,
+    };
+    let call = ToolCall {
+        call_id,
+        name: name.clone(),
+        input,
+    };
+    let exclusive = EXCLUSIVE_TOOLS.contains(&name.as_str());
+    let answer_now = |text: String| ClassifiedCall {
+        call: call.clone(),
+        exclusive: false,
+        view: CallView::Hidden,
+        immediate: Some(ToolOutput::text(text, false)),
+        freeform,
+    };
+    if !advertised.contains(&name) {
+        return Some(answer_now(format!("unsupported call: {name}")));
+    }
+    let args = match &call.input {
+        ToolInput::Arguments(raw) => match serde_json::from_str::<Value>(raw) {
+            Ok(v) if v.is_object() => Some(v),
+            Ok(_) => {
+                return Some(answer_now(
+                    "failed to parse function arguments: expected a JSON object".to_string(),
+                ))
+            }
+            Err(e) => {
+                return Some(answer_now(format!(
+                    "failed to parse function arguments: {e}"
+                )))
+            }
+        },
+        ToolInput::Freeform(_) => None,
+    };
+    let view = view_of(&name, &call.input, args.as_ref(), shell, cwd);
+    Some(ClassifiedCall {
+        call,
+        exclusive,
+        view,
+        immediate: None,
+        freeform,
+    })
+}
+
+fn view_of(
+    name: &str,
+    input: &ToolInput,
+    args: Option<&Value>,
+    shell: &ShellSettings,
+    cwd: &str,
+) -> CallView {
+    let str_arg = |k: &str| args.and_then(|a| a.get(k)).and_then(Value::as_str);
+    match name {
+        "exec_command" | "shell_command" => {
+            let key = if name == "exec_command" {
+                "cmd"
+            } else {
+                "command"
+            };
+            let Some(cmd) = str_arg(key) else {
+                return CallView::Hidden;
+            };
+            let sh = str_arg("shell").unwrap_or(&shell.path);
+            let login = args
+                .and_then(|a| a.get("login"))
+                .and_then(Value::as_bool)
+                .unwrap_or(shell.login);
+            let flag = if login { "-lc" } else { "-c" };
+            CallView::Command {
+                display: join_command(&[sh, flag, cmd]),
+                argv: vec![sh.to_string(), flag.to_string(), cmd.to_string()],
+            }
+        }
+        "shell" | "local_shell" => {
+            let argv: Vec<&str> = args
+                .and_then(|a| a.get("command"))
+                .and_then(Value::as_array)
+                .map(|v| v.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            if argv.is_empty() {
+                CallView::Hidden
+            } else {
+                CallView::Command {
+                    display: join_command(&argv),
+                    argv: argv.iter().map(|a| a.to_string()).collect(),
+                }
+            }
+        }
+        "apply_patch" => {
+            let text = match input {
+                ToolInput::Freeform(t) => Some(t.as_str()),
+                ToolInput::Arguments(_) => str_arg("input"),
+            };
+            CallView::FileChange {
+                changes: text.map(|t| patch_paths(t, cwd)).unwrap_or_default(),
+            }
+        }
+        "update_plan" => {
+            let items = args
+                .and_then(|a| a.get("plan"))
+                .and_then(Value::as_array)
+                .map(|steps| {
+                    steps
+                        .iter()
+                        .filter_map(|s| {
+                            Some(TodoItem {
+                                text: s.get("step")?.as_str()?.to_string(),
+                                completed: s.get("status").and_then(Value::as_str)
+                                    == Some("completed"),
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            CallView::Plan { items }
+        }
+        _ => CallView::Hidden,
+    }
+}
+
+/// The files a patch names, absolute, with their change kind, in patch order.
+fn patch_paths(patch: &str, cwd: &str) -> Vec<FileUpdateChange> {
+    let mut out = Vec::new();
+    for line in patch.lines() {
+        let line = line.trim_end();
+        let (kind, path) = if let Some(p) = line.strip_prefix("*** Add File: ") {
+            (PatchChangeKind::Add, p)
+        } else if let Some(p) = line.strip_prefix("*** Delete File: ") {
+            (PatchChangeKind::Delete, p)
+        } else if let Some(p) = line.strip_prefix("*** Update File: ") {
+            (PatchChangeKind::Update, p)
+        } else {
+            continue;
+        };
+        let path = path.trim();
+        let abs = if path.starts_with('/') {
+            path.to_string()
+        } else {
+            format!("{}/{}", cwd.trim_end_matches('/'), path)
+        };
+        out.push(FileUpdateChange { path: abs, kind });
+    }
+    out
+}
+
+/// Joins argv the way a POSIX shell would read it back (single quotes where needed).
+pub fn join_command(argv: &[&str]) -> String {
+    argv.iter()
+        .map(|a| quote_arg(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn quote_arg(arg: &str) -> String {
+    let safe = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-+=:,./@%".contains(c));
+    if safe {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\"'\"'"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::response_item::{Extra, FunctionCallItem};
+
+    fn fc(name: &str, args: &str) -> ResponseItem {
+        ResponseItem::FunctionCall(FunctionCallItem {
+            status: None,
+            id: None,
+            name: name.into(),
+            arguments: args.into(),
+            call_id: "c1".into(),
+            extra: Extra::new(),
+        })
+    }
+
+    fn names() -> Vec<String> {
+        ["exec_command", "apply_patch", "update_plan"]
+            .map(String::from)
+            .to_vec()
+    }
+
+    #[test]
+    fn exec_command_shows_codex_display() {
+        let c = classify(
+            &fc("exec_command", r#"{"cmd":"ls -la"}"#),
+            &names(),
+            &ShellSettings::default(),
+            "/w",
+        )
+        .unwrap();
+        assert_eq!(
+            c.view,
+            CallView::Command {
+                display: "/bin/bash -lc 'ls -la'".into(),
+                argv: vec!["/bin/bash".into(), "-lc".into(), "ls -la".into()],
+            }
+        );
+        assert!(!c.exclusive);
+        assert!(c.immediate.is_none());
+    }
+
+    #[test]
+    fn unknown_tools_and_bad_arguments_are_answered_at_once() {
+        let shell = ShellSettings::default();
+        let c = classify(&fc("shell", "{}"), &names(), &shell, "/w").unwrap();
+        assert_eq!(
+            c.immediate.unwrap().payload.to_text(),
+            "unsupported call: shell"
+        );
+        let c = classify(&fc("exec_command", "{nope"), &names(), &shell, "/w").unwrap();
+        assert!(c
+            .immediate
+            .unwrap()
+            .payload
+            .to_text()
+            .starts_with("failed to parse function arguments"));
+    }
+
+    #[test]
+    fn quoting_round_trips_through_a_shell_reader() {
+        assert_eq!(join_command(&["echo", "it's"]), "echo 'it'\"'\"'s'");
+        assert_eq!(join_command(&["ls"]), "ls");
+        assert_eq!(join_command(&[""]), "''");
+    }
+
+    #[test]
+    fn patch_paths_are_absolute_in_order() {
+        let p = "*** Begin Patch\n*** Add File: a.txt\n+x\n*** Update File: /abs/b.txt\n@@\n-a\n+b\n*** End Patch";
+        let got = patch_paths(p, "/w");
+        assert_eq!(got[0].path, "/w/a.txt");
+        assert_eq!(got[0].kind, PatchChangeKind::Add);
+        assert_eq!(got[1].path, "/abs/b.txt");
+    }
+}
