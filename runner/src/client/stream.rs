@@ -1,0 +1,112 @@
+//! One streamed request: status handling, incremental SSE decoding, idle timeout per read.
+
+use futures_util::StreamExt;
+use rcodex_core::protocol::ResponseEvent;
+use rcodex_core::session::{Input, ModelError, RequestId};
+use rcodex_core::sse::SseDecoder;
+
+use super::ModelClient;
+
+/// Where a stream's inputs go (the driver's channel).
+pub trait StreamSink: Send {
+    fn send(&self, input: Input);
+}
+
+impl StreamSink for tokio::sync::mpsc::UnboundedSender<Input> {
+    fn send(&self, input: Input) {
+        let _ = tokio::sync::mpsc::UnboundedSender::send(self, input);
+    }
+}
+
+/// Sends `body` and feeds every event (or the failure) to `sink` as inputs for `request_id`.
+pub async fn stream_response(
+    client: &ModelClient,
+    request_id: RequestId,
+    body: String,
+    headers: Vec<(String, String)>,
+    sink: &dyn StreamSink,
+) {
+    let endpoint = client.endpoint();
+    let mut req = client.http().post(&endpoint.url);
+    for (k, v) in headers.iter().chain(endpoint.headers.iter()) {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    let req = req
+        .header("accept", "text/event-stream")
+        .header("content-type", "application/json")
+        .body(body);
+    let resp = match req.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            sink.send(Input::ModelFailed(request_id, ModelError::Transport(e.to_string())));
+            return;
+        }
+    };
+    let status = resp.status();
+    if !status.is_success() {
+        let retry_after_ms = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .map(|secs| (secs * 1000.0) as u64);
+        let request_id_header = resp
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = resp.text().await.unwrap_or_default();
+        sink.send(Input::ModelFailed(
+            request_id,
+            ModelError::Http {
+                status: status.as_u16(),
+                body,
+                retry_after_ms,
+                request_id: request_id_header,
+            },
+        ));
+        return;
+    }
+    let mut bytes = resp.bytes_stream();
+    let mut decoder = SseDecoder::new();
+    loop {
+        let next = tokio::time::timeout(endpoint.idle_timeout, bytes.next()).await;
+        let chunk = match next {
+            Err(_) => {
+                sink.send(Input::ModelFailed(request_id, ModelError::IdleTimeout));
+                return;
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                sink.send(Input::ModelFailed(request_id, ModelError::Stream(e.to_string())));
+                return;
+            }
+            Ok(Some(Ok(chunk))) => chunk,
+        };
+        decoder.feed(&chunk);
+        while let Some(frame) = decoder.next_frame() {
+            if frame.data.is_empty() || frame.data == "[DONE]" {
+                continue;
+            }
+            match ResponseEvent::from_json(&frame.data) {
+                Ok(event) => {
+                    let terminal = matches!(
+                        event,
+                        ResponseEvent::Completed { .. }
+                            | ResponseEvent::Failed { .. }
+                            | ResponseEvent::Incomplete { .. }
+                    );
+                    sink.send(Input::Model(request_id, event));
+                    if terminal {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    sink.send(Input::ModelFailed(request_id, ModelError::Stream(e.to_string())));
+                    return;
+                }
+            }
+        }
+    }
+    sink.send(Input::ModelFailed(request_id, ModelError::StreamClosed));
+}

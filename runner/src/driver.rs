@@ -1,0 +1,136 @@
+//! Performs a session's effects with real I/O until its turn is done: the one `match` over
+//! `Effect` that every job (exec, batch) shares.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rcodex_core::protocol::ThreadEvent;
+use rcodex_core::session::{Effect, Input, Session, ToolCall, ToolOutput, TurnOutcome, UserTurn};
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+use crate::client::{stream_response, ModelClient};
+use crate::rollout::RolloutWriter;
+
+/// Runs one tool call to its output.
+pub type ToolRunner =
+    Arc<dyn Fn(ToolCall) -> Pin<Box<dyn Future<Output = ToolOutput> + Send>> + Send + Sync>;
+
+/// Milliseconds since the epoch from the real clock (the runner's only clock).
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// What a driven turn produced besides its outcome.
+#[derive(Debug)]
+pub struct DriveReport {
+    pub outcome: TurnOutcome,
+    /// A rollout write that failed (the turn still ran to its end).
+    pub record_error: Option<String>,
+}
+
+/// Drives `session` through one turn.
+pub async fn drive_turn(
+    session: &mut Session,
+    turn: UserTurn,
+    client: &ModelClient,
+    tools: &ToolRunner,
+    mut rollout: Option<&mut RolloutWriter>,
+    on_event: &mut (dyn FnMut(&ThreadEvent) + Send),
+    interrupt: &mut (dyn Future<Output = ()> + Send + Unpin),
+) -> DriveReport {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Input>();
+    let mut tasks: HashMap<String, AbortHandle> = HashMap::new();
+    let mut record_error = None;
+    let mut interrupted = false;
+    let mut pending = Some(Input::Submit(turn));
+    loop {
+        if let Some(input) = pending.take() {
+            if let Err(e) = session.handle(now_ms(), input) {
+                // Misuse of the machine: report as a failed turn rather than panic.
+                return DriveReport {
+                    outcome: TurnOutcome {
+                        status: rcodex_core::session::TurnStatus::Failed { message: e.to_string() },
+                        last_agent_message: None,
+                        turn_usage: Default::default(),
+                        thread_usage: Default::default(),
+                        requests: 0,
+                    },
+                    record_error,
+                };
+            }
+        }
+        while let Some(effect) = session.poll() {
+            match effect {
+                Effect::SendRequest { request_id, body, headers } => {
+                    let (client, tx) = (client.clone(), tx.clone());
+                    let task = tokio::spawn(async move {
+                        stream_response(&client, request_id, body, headers, &tx).await;
+                    });
+                    tasks.insert(format!("req:{request_id}"), task.abort_handle());
+                }
+                Effect::RunTool { call, .. } => {
+                    let (tools, tx) = (tools.clone(), tx.clone());
+                    let call_id = call.call_id.clone();
+                    let task = tokio::spawn(async move {
+                        let id = call.call_id.clone();
+                        let out = tools(call).await;
+                        let _ = tx.send(Input::ToolDone(id, out));
+                    });
+                    tasks.insert(format!("tool:{call_id}"), task.abort_handle());
+                }
+                Effect::CancelRequest { request_id } => {
+                    if let Some(h) = tasks.remove(&format!("req:{request_id}")) {
+                        h.abort();
+                    }
+                }
+                Effect::CancelTool { call_id } => {
+                    if let Some(h) = tasks.remove(&format!("tool:{call_id}")) {
+                        h.abort();
+                    }
+                }
+                Effect::Record(line) => {
+                    if let Some(w) = rollout.as_deref_mut() {
+                        if let Err(e) = w.write(&line) {
+                            record_error.get_or_insert_with(|| format!("{}: {e}", w.path().display()));
+                        }
+                    }
+                }
+                Effect::Emit(event) => on_event(&event),
+                Effect::SetTimer { id, at_ms } => {
+                    let tx = tx.clone();
+                    let wait = Duration::from_millis(at_ms.saturating_sub(now_ms()));
+                    tokio::spawn(async move {
+                        tokio::time::sleep(wait).await;
+                        let _ = tx.send(Input::Timer(id));
+                    });
+                }
+                Effect::TurnDone(outcome) => {
+                    while let Some(effect) = session.poll() {
+                        if let (Effect::Record(line), Some(w)) = (effect, rollout.as_deref_mut()) {
+                            if let Err(e) = w.write(&line) {
+                                record_error.get_or_insert_with(|| format!("{}: {e}", w.path().display()));
+                            }
+                        }
+                    }
+                    for (_, h) in tasks.drain() {
+                        h.abort();
+                    }
+                    return DriveReport { outcome, record_error };
+                }
+            }
+        }
+        tokio::select! {
+            input = rx.recv() => pending = input,
+            _ = &mut *interrupt, if !interrupted => {
+                interrupted = true;
+                pending = Some(Input::Interrupt);
+            }
+        }
+    }
+}

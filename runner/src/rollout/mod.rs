@@ -1,0 +1,8 @@
+//! Rollout files on disk: writing Codex's JSONL as the core records it, and reading one back
+//! (ours or Codex's) to resume a thread.
+
+mod reader;
+mod writer;
+
+pub use reader::{find_rollout, read_rollout, RolloutHistory, RolloutReadError};
+pub use writer::{rollout_path, RolloutWriter};

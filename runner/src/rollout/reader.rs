@@ -1,0 +1,126 @@
+//! Reads a rollout back into a thread's history. Plain `serde_json` per line (not a JSONL
+//! crate) because we need each line's number for errors and must tolerate a torn last line.
+
+use std::path::{Path, PathBuf};
+
+use rcodex_core::protocol::rollout::TokenUsageRecord;
+use rcodex_core::protocol::{ResponseItem, RolloutItem, RolloutLine, TokenUsage};
+
+/// What a rollout holds for resuming.
+#[derive(Clone, Debug, Default)]
+pub struct RolloutHistory {
+    pub thread_id: String,
+    pub base_instructions: Option<String>,
+    /// Model-visible history: the last `compacted` replacement plus what follows.
+    pub history: Vec<ResponseItem>,
+    pub thread_usage: TokenUsage,
+    /// Lines that could not be used (a torn last line), as `path:line: reason`.
+    pub warnings: Vec<String>,
+    pub lines: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RolloutReadError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {message}")]
+    Bad {
+        path: String,
+        line: usize,
+        message: String,
+    },
+    #[error("{0}: no session_meta line; not a rollout file")]
+    NoMeta(String),
+}
+
+/// Parses a rollout file.
+pub fn read_rollout(path: &Path) -> Result<RolloutHistory, RolloutReadError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| RolloutReadError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    let mut out = RolloutHistory::default();
+    let lines: Vec<&str> = text.split('\n').collect();
+    let last_index = lines.iter().rposition(|l| !l.trim().is_empty());
+    let mut have_meta = false;
+    for (i, raw) in lines.iter().enumerate() {
+        if raw.trim().is_empty() {
+            continue;
+        }
+        out.lines += 1;
+        let line: RolloutLine = match serde_json::from_str(raw) {
+            Ok(l) => l,
+            Err(e) if Some(i) == last_index => {
+                out.warnings.push(format!(
+                    "{shown}:{}: skipped a torn last line ({e})",
+                    i + 1
+                ));
+                continue;
+            }
+            Err(e) => {
+                return Err(RolloutReadError::Bad {
+                    path: shown,
+                    line: i + 1,
+                    message: e.to_string(),
+                })
+            }
+        };
+        match line.item {
+            RolloutItem::SessionMeta(meta) => {
+                if !have_meta {
+                    out.thread_id = meta.id;
+                    out.base_instructions = meta.base_instructions.map(|b| b.text);
+                    have_meta = true;
+                }
+            }
+            RolloutItem::ResponseItem(item) => out.history.push(item.without_passthrough()),
+            RolloutItem::Compacted(c) => {
+                if let Some(replacement) = c.replacement_history {
+                    out.history = replacement;
+                } else {
+                    out.history.clear();
+                    out.history.push(ResponseItem::user_text(None, c.message));
+                }
+            }
+            RolloutItem::TokenUsageRecord(TokenUsageRecord {
+                thread_token_usage, ..
+            }) => out.thread_usage = thread_token_usage,
+            _ => {}
+        }
+    }
+    if !have_meta {
+        return Err(RolloutReadError::NoMeta(shown));
+    }
+    Ok(out)
+}
+
+/// Finds the rollout of `thread_id` (or the newest one when `None`) under `$CODEX_HOME/sessions`.
+pub fn find_rollout(codex_home: &Path, thread_id: Option<&str>) -> Option<PathBuf> {
+    let root = codex_home.join("sessions");
+    let mut best: Option<(std::time::SystemTime, PathBuf)> = None;
+    for entry in walkdir::WalkDir::new(root).into_iter().flatten() {
+        let name = entry.file_name().to_string_lossy();
+        if !name.starts_with("rollout-") || !name.ends_with(".jsonl") {
+            continue;
+        }
+        if let Some(id) = thread_id {
+            if name.ends_with(&format!("-{id}.jsonl")) {
+                return Some(entry.into_path());
+            }
+            continue;
+        }
+        let mtime = entry
+            .metadata()
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .unwrap_or(std::time::UNIX_EPOCH);
+        if best.as_ref().is_none_or(|(t, _)| mtime >= *t) {
+            best = Some((mtime, entry.into_path()));
+        }
+    }
+    best.map(|(_, p)| p)
+}
