@@ -8,4 +8,5 @@ pub mod apply_patch;
 pub mod protocol;
 pub mod sandbox;
 pub mod sse;
+pub mod tool_set;
 pub mod truncation;
