@@ -13,4 +13,5 @@ pub mod session;
 pub mod sim;
 pub mod sse;
 pub mod time;
+pub mod tool_set;
 pub mod truncation;

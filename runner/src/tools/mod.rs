@@ -1,1 +1,9 @@
 //! Tool implementations that touch the outside world (processes, files).
+
+pub mod grep_files;
+pub mod list_dir;
+pub mod read_file;
+pub mod request_user_input;
+pub mod tool_run;
+pub mod update_plan;
+pub mod view_image;

@@ -1,0 +1,274 @@
+//! Which tools a model is offered, and what each one looks like on the wire.
+//!
+//! Codex decides the `tools` array of a request from the model's catalog entry plus a few switches.
+//! The catalog facts and the tool specs live in `vendor/codex-0.169.0/` (facts only; descriptions
+//! are rcodex's own) and are embedded here, so building the list is pure.
+
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+const MODELS_JSON: &str = include_str!("../../vendor/codex-0.169.0/models.json");
+const TOOLS_JSON: &str = include_str!("../../vendor/codex-0.169.0/tools.json");
+
+/// How the model's catalog entry names its shell tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShellType {
+    /// argv-array `shell` tool.
+    Default,
+    /// Script-string `shell_command` tool.
+    ShellCommand,
+    /// `exec_command` + `write_stdin`.
+    UnifiedExec,
+    /// Hosted `local_shell` (not offered by rcodex).
+    Local,
+    /// No shell tool.
+    Disabled,
+}
+
+/// Which apply_patch flavour the model takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplyPatchToolType {
+    /// Custom tool with a Lark grammar; the model sends raw patch text.
+    Freeform,
+    /// JSON function with one `input` string.
+    Function,
+    /// Not offered.
+    None,
+}
+
+/// Unit of a truncation limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TruncationMode {
+    Tokens,
+    Bytes,
+}
+
+/// How much tool output is kept in history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct TruncationPolicy {
+    pub mode: TruncationMode,
+    pub limit: u64,
+}
+
+/// Whether the model uses upstream's code-mode tool set (not implemented by rcodex).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolMode {
+    Direct,
+    CodeModeOnly,
+}
+
+/// The catalog facts rcodex needs about one model (see `vendor/README.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ModelFacts {
+    pub slug: String,
+    pub context_window: u64,
+    pub shell_type: ShellType,
+    pub apply_patch_tool_type: ApplyPatchToolType,
+    pub supports_parallel_tool_calls: bool,
+    /// `reasoning.effort` default; `None` sends no effort.
+    pub default_reasoning_effort: Option<String>,
+    /// `"none"` sends no summary.
+    pub default_reasoning_summary: String,
+    /// `text.verbosity` default; `None` sends no `text` field.
+    pub default_verbosity: Option<String>,
+    pub truncation_policy: TruncationPolicy,
+    /// Whether the request body carries an `instructions` field.
+    pub uses_instructions_field: bool,
+    pub supports_image_detail_original: bool,
+    pub tool_mode: ToolMode,
+}
+
+#[derive(Deserialize)]
+struct Catalog {
+    fallback: ModelFacts,
+    models: Vec<ModelFacts>,
+}
+
+fn catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        serde_json::from_str(MODELS_JSON).expect("vendored models.json is valid (tested)")
+    })
+}
+
+fn tool_table() -> &'static Map<String, Value> {
+    static TOOLS: OnceLock<Map<String, Value>> = OnceLock::new();
+    TOOLS.get_or_init(|| {
+        serde_json::from_str(TOOLS_JSON).expect("vendored tools.json is valid (tested)")
+    })
+}
+
+/// Facts for `slug`; unknown slugs get upstream's fallback entry under their own name.
+pub fn model_facts(slug: &str) -> ModelFacts {
+    let catalog = catalog();
+    match catalog.models.iter().find(|m| m.slug == slug) {
+        Some(found) => found.clone(),
+        None => ModelFacts {
+            slug: slug.to_string(),
+            ..catalog.fallback.clone()
+        },
+    }
+}
+
+/// Switches that add or remove tools on top of the model's facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ToolsConfig {
+    /// `update_plan` (Codex: `tools.update_plan.enabled`, off by default).
+    pub update_plan: bool,
+    /// rcodex extras, absent from Codex 0.169.0.
+    pub read_file: bool,
+    pub list_dir: bool,
+    pub grep_files: bool,
+    pub view_image: bool,
+    pub request_user_input: bool,
+    /// Codex 0.169.0 always offers `exec_command`/`write_stdin`. Turning this off picks the tool
+    /// the catalog's `shell_type` names instead, as earlier Codex versions did.
+    pub unified_exec: bool,
+}
+
+impl Default for ToolsConfig {
+    fn default() -> Self {
+        Self {
+            update_plan: false,
+            read_file: false,
+            list_dir: false,
+            grep_files: false,
+            view_image: true,
+            request_user_input: true,
+            unified_exec: true,
+        }
+    }
+}
+
+fn spec(id: &str) -> Value {
+    tool_table()
+        .get(id)
+        .cloned()
+        .unwrap_or_else(|| panic!("vendored tools.json lacks `{id}` (tested)"))
+}
+
+/// The `tools` array for a request, in Codex's order.
+pub fn tool_specs(model: &ModelFacts, cfg: &ToolsConfig) -> Vec<Value> {
+    let mut ids: Vec<&str> = Vec::new();
+    let shell = if cfg.unified_exec {
+        ShellType::UnifiedExec
+    } else {
+        model.shell_type
+    };
+    match shell {
+        ShellType::UnifiedExec => ids.extend(["exec_command", "write_stdin"]),
+        ShellType::Default => ids.push("shell"),
+        ShellType::ShellCommand => ids.push("shell_command"),
+        ShellType::Local | ShellType::Disabled => {}
+    }
+    if cfg.update_plan {
+        ids.push("update_plan");
+    }
+    if cfg.request_user_input {
+        ids.push("request_user_input");
+    }
+    match model.apply_patch_tool_type {
+        ApplyPatchToolType::Freeform => ids.push("apply_patch"),
+        ApplyPatchToolType::Function => ids.push("apply_patch_function"),
+        ApplyPatchToolType::None => {}
+    }
+    if cfg.view_image {
+        ids.push("view_image");
+    }
+    for (enabled, id) in [
+        (cfg.read_file, "read_file"),
+        (cfg.list_dir, "list_dir"),
+        (cfg.grep_files, "grep_files"),
+    ] {
+        if enabled {
+            ids.push(id);
+        }
+    }
+    ids.into_iter().map(spec).collect()
+}
+
+/// The names the model sees, in order (`type` for hosted tools without a name).
+pub fn advertised_names(specs: &[Value]) -> Vec<String> {
+    specs
+        .iter()
+        .filter_map(|s| s.get("name").or_else(|| s.get("type")))
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
+}
+
+/// How a call to a tool is carried and scheduled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolKind {
+    /// `exec_command`, `shell`, `shell_command`: runs a process.
+    Shell,
+    /// `write_stdin`: talks to a running process.
+    WriteStdin,
+    ApplyPatch,
+    UpdatePlan,
+    RequestUserInput,
+    ViewImage,
+    ReadFile,
+    ListDir,
+    GrepFiles,
+    /// Not a tool rcodex knows; the model gets `unsupported call: <name>`.
+    Unknown,
+}
+
+/// Scheduling facts for one tool name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolInfo {
+    pub name: String,
+    pub kind: ToolKind,
+    /// Runs alone: no other call of the batch runs while it does.
+    pub exclusive: bool,
+    /// Called with raw text (`custom_tool_call`) rather than JSON arguments.
+    pub freeform: bool,
+}
+
+/// What kind of tool `name` is.
+pub fn tool_kind(name: &str) -> ToolKind {
+    match name {
+        "exec_command" | "shell" | "shell_command" => ToolKind::Shell,
+        "write_stdin" => ToolKind::WriteStdin,
+        "apply_patch" => ToolKind::ApplyPatch,
+        "update_plan" => ToolKind::UpdatePlan,
+        "request_user_input" => ToolKind::RequestUserInput,
+        "view_image" => ToolKind::ViewImage,
+        "read_file" => ToolKind::ReadFile,
+        "list_dir" => ToolKind::ListDir,
+        "grep_files" => ToolKind::GrepFiles,
+        _ => ToolKind::Unknown,
+    }
+}
+
+/// Scheduling facts for `name` as called through `model`'s tool set.
+pub fn tool_info(model: &ModelFacts, name: &str) -> ToolInfo {
+    let kind = tool_kind(name);
+    let exclusive = matches!(
+        kind,
+        ToolKind::ApplyPatch
+            | ToolKind::UpdatePlan
+            | ToolKind::WriteStdin
+            | ToolKind::RequestUserInput
+            | ToolKind::Unknown
+    );
+    let freeform =
+        kind == ToolKind::ApplyPatch && model.apply_patch_tool_type == ApplyPatchToolType::Freeform;
+    ToolInfo {
+        name: name.to_string(),
+        kind,
+        exclusive,
+        freeform,
+    }
+}
+
+#[cfg(test)]
+#[path = "tool_set_tests.rs"]
+mod tests;

@@ -1,0 +1,274 @@
+//! Tests for the model facts and the advertised tool list.
+
+use super::*;
+
+fn names(model: &str, cfg: ToolsConfig) -> Vec<String> {
+    advertised_names(&tool_specs(&model_facts(model), &cfg))
+}
+
+/// Replaces every description string, so snapshots pin structure and order, not wording.
+fn without_descriptions(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| match (k.as_str(), v) {
+                    ("description", Value::String(_)) => (k.clone(), Value::String("…".into())),
+                    ("definition", Value::String(_)) => (k.clone(), Value::String("…".into())),
+                    _ => (k.clone(), without_descriptions(v)),
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_descriptions).collect()),
+        other => other.clone(),
+    }
+}
+
+fn keys(value: &Value) -> Vec<&str> {
+    value
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_vendored_model_parses_and_gpt_5_5_matches_the_catalog() {
+    assert_eq!(catalog().models.len(), 12);
+    let m = model_facts("gpt-5.5");
+    assert_eq!(m.context_window, 272_000);
+    assert_eq!(m.shell_type, ShellType::ShellCommand);
+    assert_eq!(m.apply_patch_tool_type, ApplyPatchToolType::Freeform);
+    assert!(m.supports_parallel_tool_calls);
+    assert_eq!(m.default_reasoning_effort.as_deref(), Some("medium"));
+    assert_eq!(m.default_verbosity.as_deref(), Some("low"));
+    assert_eq!(
+        m.truncation_policy,
+        TruncationPolicy {
+            mode: TruncationMode::Tokens,
+            limit: 10_000
+        }
+    );
+    assert!(!m.uses_instructions_field);
+    assert!(m.supports_image_detail_original);
+    assert_eq!(m.tool_mode, ToolMode::Direct);
+    assert_eq!(model_facts("gpt-5.6-sol").tool_mode, ToolMode::CodeModeOnly);
+}
+
+#[test]
+fn unknown_slug_gets_upstream_fallback_under_its_own_name() {
+    let m = model_facts("my-local-model");
+    assert_eq!(m.slug, "my-local-model");
+    assert_eq!(m.shell_type, ShellType::Default);
+    assert_eq!(m.apply_patch_tool_type, ApplyPatchToolType::None);
+    assert!(!m.supports_parallel_tool_calls);
+    assert_eq!(m.default_reasoning_effort, None);
+    assert_eq!(m.default_reasoning_summary, "auto");
+    assert_eq!(m.default_verbosity, None);
+    assert_eq!(m.truncation_policy.mode, TruncationMode::Bytes);
+    assert_eq!(m.truncation_policy.limit, 10_000);
+    assert_eq!(m.context_window, 272_000);
+}
+
+#[test]
+fn gpt_5_5_default_list_matches_codex_order() {
+    assert_eq!(
+        names("gpt-5.5", ToolsConfig::default()),
+        [
+            "exec_command",
+            "write_stdin",
+            "request_user_input",
+            "apply_patch",
+            "view_image"
+        ]
+    );
+}
+
+#[test]
+fn update_plan_when_enabled_comes_third() {
+    let cfg = ToolsConfig {
+        update_plan: true,
+        ..ToolsConfig::default()
+    };
+    let list = names("gpt-5.5", cfg);
+    assert_eq!(list[2], "update_plan");
+    assert_eq!(list.len(), 6);
+}
+
+#[test]
+fn unknown_model_has_no_apply_patch_but_keeps_exec_command() {
+    assert_eq!(
+        names("nope", ToolsConfig::default()),
+        [
+            "exec_command",
+            "write_stdin",
+            "request_user_input",
+            "view_image"
+        ]
+    );
+}
+
+#[test]
+fn without_unified_exec_the_catalog_shell_type_decides() {
+    let cfg = ToolsConfig {
+        unified_exec: false,
+        ..ToolsConfig::default()
+    };
+    assert_eq!(names("gpt-5.5", cfg)[0], "shell_command");
+    assert!(!names("gpt-5.5", cfg).contains(&"write_stdin".to_string()));
+    assert_eq!(names("nope", cfg)[0], "shell");
+}
+
+#[test]
+fn file_tools_follow_view_image_and_switches_remove_tools() {
+    let cfg = ToolsConfig {
+        read_file: true,
+        list_dir: true,
+        grep_files: true,
+        view_image: false,
+        request_user_input: false,
+        ..ToolsConfig::default()
+    };
+    assert_eq!(
+        names("gpt-5.5", cfg),
+        [
+            "exec_command",
+            "write_stdin",
+            "apply_patch",
+            "read_file",
+            "list_dir",
+            "grep_files"
+        ]
+    );
+}
+
+#[test]
+fn function_apply_patch_is_a_json_function_named_apply_patch() {
+    let mut model = model_facts("gpt-5.5");
+    model.apply_patch_tool_type = ApplyPatchToolType::Function;
+    let specs = tool_specs(&model, &ToolsConfig::default());
+    let patch = specs
+        .iter()
+        .find(|s| s["name"] == "apply_patch")
+        .expect("apply_patch advertised");
+    assert_eq!(patch["type"], "function");
+    assert_eq!(
+        patch["parameters"]["required"],
+        serde_json::json!(["input"])
+    );
+    assert!(!tool_info(&model, "apply_patch").freeform);
+    assert!(tool_info(&model_facts("gpt-5.5"), "apply_patch").freeform);
+}
+
+#[test]
+fn exec_command_property_order_matches_the_capture() {
+    let specs = tool_specs(&model_facts("gpt-5.5"), &ToolsConfig::default());
+    let exec = &specs[0];
+    assert_eq!(
+        keys(exec),
+        ["type", "name", "description", "strict", "parameters"]
+    );
+    assert_eq!(
+        keys(&exec["parameters"]),
+        ["type", "properties", "required", "additionalProperties"]
+    );
+    // Taken from upstream-examples/exec-shell-request-1.json `body.tools[0]`.
+    assert_eq!(
+        keys(&exec["parameters"]["properties"]),
+        [
+            "cmd",
+            "justification",
+            "login",
+            "max_output_tokens",
+            "prefix_rule",
+            "sandbox_permissions",
+            "shell",
+            "tty",
+            "workdir",
+            "yield_time_ms"
+        ]
+    );
+    assert_eq!(
+        keys(&exec["parameters"]["properties"]["sandbox_permissions"]),
+        ["type", "description", "enum"]
+    );
+    assert_eq!(
+        keys(&exec["parameters"]["properties"]["prefix_rule"]),
+        ["type", "description", "items"]
+    );
+}
+
+#[test]
+fn every_function_spec_is_non_strict_with_sorted_properties_and_own_descriptions() {
+    for (id, spec) in tool_table() {
+        let Some(params) = spec.get("parameters") else {
+            continue;
+        };
+        if spec["type"] == "function" {
+            assert_eq!(spec["strict"], false, "{id}");
+        }
+        assert_eq!(params["additionalProperties"], false, "{id}");
+        let props = keys(&params["properties"]);
+        let mut sorted = props.clone();
+        sorted.sort_unstable();
+        assert_eq!(props, sorted, "{id}: properties sorted as Codex's BTreeMap");
+        let desc = spec["description"].as_str().unwrap_or("");
+        assert!(
+            !desc.is_empty() && desc.len() < 200,
+            "{id}: short own description"
+        );
+    }
+}
+
+#[test]
+fn apply_patch_grammar_is_lark_with_a_start_rule() {
+    let specs = tool_specs(&model_facts("gpt-5.5"), &ToolsConfig::default());
+    let patch = &specs[3];
+    assert_eq!(keys(patch), ["type", "name", "description", "format"]);
+    assert_eq!(keys(&patch["format"]), ["type", "syntax", "definition"]);
+    assert_eq!(patch["format"]["syntax"], "lark");
+    let grammar = patch["format"]["definition"].as_str().unwrap_or("");
+    assert!(grammar.starts_with("start:"));
+    for marker in ["*** Begin Patch", "*** End Patch", "*** Move to: ", "@@"] {
+        assert!(grammar.contains(marker), "{marker}");
+    }
+}
+
+#[test]
+fn scheduling_facts() {
+    let m = model_facts("gpt-5.5");
+    for name in ["apply_patch", "update_plan", "write_stdin"] {
+        assert!(tool_info(&m, name).exclusive, "{name}");
+    }
+    for name in [
+        "exec_command",
+        "read_file",
+        "list_dir",
+        "grep_files",
+        "view_image",
+    ] {
+        assert!(!tool_info(&m, name).exclusive, "{name}");
+    }
+    assert_eq!(tool_kind("shell_command"), ToolKind::Shell);
+    assert_eq!(tool_kind("web_search"), ToolKind::Unknown);
+}
+
+#[test]
+fn advertised_names_fall_back_to_type_for_hosted_tools() {
+    let hosted = [spec("web_search"), spec("view_image")];
+    assert_eq!(advertised_names(&hosted), ["web_search", "view_image"]);
+}
+
+#[test]
+fn full_tool_structure_snapshot() {
+    let cfg = ToolsConfig {
+        update_plan: true,
+        read_file: true,
+        list_dir: true,
+        grep_files: true,
+        ..ToolsConfig::default()
+    };
+    let specs: Vec<Value> = tool_specs(&model_facts("gpt-5.5"), &cfg)
+        .iter()
+        .map(without_descriptions)
+        .collect();
+    insta::assert_json_snapshot!(specs);
+}
