@@ -1,0 +1,113 @@
+//! The `rcodex` command line (clap): one binary, one subcommand per job.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use rcodex_core::sandbox::SandboxMode;
+
+#[derive(Debug, Parser)]
+#[command(name = "rcodex", version, about = "A headless Rust kernel of the Codex agent loop: exec, batch, mock.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one non-interactive turn, like `codex exec`.
+    Exec(ExecArgs),
+    /// Run a folder of prompt scenarios against the scripted model (or --live).
+    Batch(crate::batch::BatchArgs),
+    /// Serve a scripted model on loopback (for tests and for pointing real `codex exec` at it).
+    Mock(MockArgs),
+}
+
+/// Options shared by `exec` and `exec resume`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ExecArgs {
+    /// The prompt; `-` or none reads it from stdin. Piped stdin with a prompt is appended as a
+    /// `<stdin>` block.
+    pub prompt: Option<String>,
+    /// Print the `--json` event stream (JSONL) on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the last agent message to FILE (no trailing newline).
+    #[arg(short = 'o', long = "output-last-message", value_name = "FILE")]
+    pub output_last_message: Option<PathBuf>,
+    /// A JSON Schema file the final answer must follow (sent as `text.format`, strict).
+    #[arg(long, value_name = "FILE")]
+    pub output_schema: Option<PathBuf>,
+    /// Model to use.
+    #[arg(short = 'm', long)]
+    pub model: Option<String>,
+    /// Override a config value: `-c key.path=value` (value parsed as TOML, else a string).
+    #[arg(short = 'c', long = "config", value_name = "key=value")]
+    pub config: Vec<String>,
+    /// Config profile from config.toml.
+    #[arg(short = 'p', long)]
+    pub profile: Option<String>,
+    /// Working directory of the session.
+    #[arg(short = 'C', long = "cd", value_name = "DIR")]
+    pub cd: Option<PathBuf>,
+    /// Sandbox mode for tools.
+    #[arg(short = 's', long, value_enum)]
+    pub sandbox: Option<SandboxArg>,
+    /// Same as `--sandbox danger-full-access` (approvals are never asked in exec).
+    #[arg(long)]
+    pub dangerously_bypass_approvals_and_sandbox: bool,
+    /// Run outside a git repository.
+    #[arg(long)]
+    pub skip_git_repo_check: bool,
+    /// Do not write a rollout file.
+    #[arg(long)]
+    pub ephemeral: bool,
+    #[command(subcommand)]
+    pub resume: Option<ResumeCommand>,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum ResumeCommand {
+    /// Continue an earlier thread: `resume ID [PROMPT]` or `resume --last [PROMPT]`.
+    Resume(ResumeArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ResumeArgs {
+    /// Thread id to resume (omit with --last).
+    pub session_id: Option<String>,
+    /// The prompt for the resumed turn.
+    pub prompt: Option<String>,
+    /// Resume the most recent thread.
+    #[arg(long)]
+    pub last: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SandboxArg {
+    ReadOnly,
+    WorkspaceWrite,
+    DangerFullAccess,
+}
+
+impl From<SandboxArg> for SandboxMode {
+    fn from(s: SandboxArg) -> Self {
+        match s {
+            SandboxArg::ReadOnly => SandboxMode::ReadOnly,
+            SandboxArg::WorkspaceWrite => SandboxMode::WorkspaceWrite,
+            SandboxArg::DangerFullAccess => SandboxMode::DangerFullAccess,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// Script file (TOML or JSON) with the replies, in order.
+    #[arg(long)]
+    pub script: PathBuf,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Write each request as request-NNN.json here.
+    #[arg(long)]
+    pub log_dir: Option<PathBuf>,
+}

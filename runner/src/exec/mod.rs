@@ -1,0 +1,203 @@
+//! `rcodex exec`: one non-interactive turn with Codex's surface (prompt, `--json`, `-o`,
+//! `--output-schema`, resume, exit codes).
+
+mod human;
+pub mod prompt;
+
+use std::path::{Path, PathBuf};
+
+use rcodex_core::sandbox::SandboxMode;
+use rcodex_core::session::{ResumedThread, Session, TurnStatus, UserTurn};
+
+use crate::cli::{ExecArgs, ResumeCommand};
+use crate::config::{load_config, Config, ConfigOverrides};
+use crate::driver::{drive_turn, now_ms};
+use crate::live_ids::LiveIds;
+use crate::rollout::{find_rollout, read_rollout, rollout_path, RolloutWriter};
+use crate::session_setup::{build_session_parts, SessionInputs};
+
+/// Runs `exec` and returns the process exit code.
+pub async fn run_exec(args: ExecArgs, codex_home: PathBuf) -> i32 {
+    match exec_inner(args, codex_home).await {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("Error: {message}");
+            1
+        }
+    }
+}
+
+/// The local timezone name (TZ, else /etc/timezone, else Etc/UTC).
+pub fn local_timezone() -> String {
+    std::env::var("TZ")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/timezone")
+                .ok()
+                .map(|s| s.trim().to_string())
+        })
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| "Etc/UTC".into())
+}
+
+fn inside_git_repo(dir: &Path) -> bool {
+    dir.ancestors().any(|d| d.join(".git").exists())
+}
+
+async fn exec_inner(args: ExecArgs, codex_home: PathBuf) -> Result<i32, String> {
+    let (resume, prompt_arg) = match &args.resume {
+        Some(ResumeCommand::Resume(r)) => {
+            // `resume --last PROMPT` puts the prompt in the id slot.
+            let (id, prompt) = if r.last {
+                (None, r.session_id.clone().or(r.prompt.clone()))
+            } else {
+                (r.session_id.clone(), r.prompt.clone())
+            };
+            if id.is_none() && !r.last {
+                return Err("resume needs a thread id or --last".into());
+            }
+            (Some(id), prompt.or(args.prompt.clone()))
+        }
+        None => (None, args.prompt.clone()),
+    };
+    let cwd = match &args.cd {
+        Some(dir) => std::fs::canonicalize(dir).map_err(|e| format!("--cd {}: {e}", dir.display()))?,
+        None => std::env::current_dir().map_err(|e| format!("current directory: {e}"))?,
+    };
+    let mut sandbox = args.sandbox.map(SandboxMode::from);
+    if args.dangerously_bypass_approvals_and_sandbox {
+        sandbox = Some(SandboxMode::DangerFullAccess);
+    }
+    let overrides = ConfigOverrides {
+        model: args.model.clone(),
+        profile: args.profile.clone(),
+        sandbox_mode: sandbox,
+        cwd: Some(cwd.clone()),
+        config_overrides: args.config.clone(),
+    };
+    let env = |k: &str| std::env::var(k).ok();
+    let config: Config = load_config(Some(codex_home.clone()), &overrides, &env).map_err(|e| e.to_string())?;
+    if !args.skip_git_repo_check && !inside_git_repo(&cwd) {
+        return Err("Not inside a trusted directory and --skip-git-repo-check was not specified.".into());
+    }
+    let api_key = config.provider.api_key(&env).map_err(|e| e.to_string())?;
+    let output_schema = match &args.output_schema {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            Some(serde_json::from_str(&text).map_err(|e| format!("{}: invalid JSON schema: {e}", path.display()))?)
+        }
+        None => None,
+    };
+    let prompt = prompt::resolve_prompt(prompt_arg.as_deref())?;
+    let start = now_ms();
+    let parts = build_session_parts(
+        &config,
+        SessionInputs {
+            cwd: &cwd,
+            api_key,
+            output_schema,
+            start_ms: start,
+            current_date: chrono::Local::now().format("%Y-%m-%d").to_string(),
+            timezone: local_timezone(),
+        },
+    )?;
+    let mut session_cfg = parts.session;
+    let mut rollout_file: Option<PathBuf> = None;
+    if let Some(id) = resume {
+        let path = find_rollout(&codex_home, id.as_deref())
+            .ok_or_else(|| match &id {
+                Some(id) => format!("no rollout found for thread {id} under {}", codex_home.join("sessions").display()),
+                None => format!("no rollout found under {}", codex_home.join("sessions").display()),
+            })?;
+        let history = read_rollout(&path).map_err(|e| e.to_string())?;
+        for w in &history.warnings {
+            eprintln!("warning: {w}");
+        }
+        if let Some(base) = history.base_instructions.clone() {
+            session_cfg.context.base_instructions = base;
+        }
+        session_cfg.resume = Some(ResumedThread {
+            thread_id: history.thread_id.clone(),
+            history: history.history,
+            thread_usage: history.thread_usage,
+        });
+        rollout_file = Some(path);
+    }
+    let mut session = Session::new(session_cfg, Box::new(LiveIds));
+    if rollout_file.is_none() && !args.ephemeral {
+        rollout_file = Some(rollout_path(&codex_home, session.thread_id(), chrono::Local::now()));
+    }
+    let mut writer = match (&rollout_file, args.ephemeral) {
+        (Some(path), false) => Some(RolloutWriter::open(path.clone()).map_err(|e| format!("{}: {e}", path.display()))?),
+        _ => None,
+    };
+    if !args.json {
+        eprintln!(
+            "rcodex exec v{}\n--------\nworkdir: {}\nmodel: {}\nprovider: {}\napproval: never\nsandbox: {}\nsession id: {}\n--------\nuser\n{}",
+            env!("CARGO_PKG_VERSION"),
+            cwd.display(),
+            config.model,
+            config.model_provider_id,
+            config.sandbox_mode.unwrap_or(SandboxMode::ReadOnly).as_str(),
+            session.thread_id(),
+            prompt
+        );
+    }
+    let json = args.json;
+    let mut on_event = move |ev: &rcodex_core::protocol::ThreadEvent| {
+        if json {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = serde_json::to_writer(&mut out, ev);
+            let _ = out.write_all(b"\n");
+            let _ = out.flush();
+        } else {
+            human::print_event(ev);
+        }
+    };
+    let mut interrupt = Box::pin(async {
+        let _ = tokio::signal::ctrl_c().await;
+    });
+    let runner = parts.tools.clone().into_runner();
+    let report = drive_turn(
+        &mut session,
+        UserTurn::text(prompt),
+        &parts.client,
+        &runner,
+        writer.as_mut(),
+        &mut on_event,
+        &mut interrupt,
+    )
+    .await;
+    parts.tools.exec.shutdown().await;
+    if let Some(err) = &report.record_error {
+        eprintln!("warning: rollout not fully written: {err}");
+    }
+    let last = report.outcome.last_agent_message.clone();
+    if let Some(path) = &args.output_last_message {
+        std::fs::write(path, last.clone().unwrap_or_default()).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    match &report.outcome.status {
+        TurnStatus::Completed => {
+            if !json {
+                if let Some(text) = last {
+                    println!("{text}");
+                }
+            }
+            Ok(0)
+        }
+        TurnStatus::Failed { message } => {
+            if !json {
+                eprintln!("ERROR: {message}");
+            }
+            Ok(1)
+        }
+        TurnStatus::Interrupted => {
+            if !json {
+                eprintln!("turn interrupted");
+            }
+            Ok(1)
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Builds what one session needs from the resolved config: the core's `SessionConfig`, the model
+//! client and the tool dispatch. Shared by `exec` and `batch` so both send the same requests.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rcodex_core::context::{EnvironmentContext, InitialContext};
+use rcodex_core::protocol::ToolSpec;
+use rcodex_core::sandbox::SandboxMode;
+use rcodex_core::session::{ModelSettings, RetryPolicy, SessionConfig};
+use rcodex_core::tool_set::{model_facts, tool_specs, ToolsConfig};
+use serde_json::Value;
+
+use crate::client::{user_agent, Endpoint, ModelClient};
+use crate::config::Config;
+use crate::tools::dispatch::ToolDispatch;
+use crate::tools::unified_exec::{ExecConfig, UnifiedExecManager};
+use crate::tools::write_scope::WriteScope;
+
+/// The pieces of one session.
+pub struct SessionParts {
+    pub session: SessionConfig,
+    pub client: ModelClient,
+    pub tools: Arc<ToolDispatch>,
+}
+
+/// Inputs beyond the config file.
+pub struct SessionInputs<'a> {
+    pub cwd: &'a Path,
+    pub api_key: Option<String>,
+    pub output_schema: Option<Value>,
+    pub start_ms: u64,
+    pub current_date: String,
+    pub timezone: String,
+}
+
+/// Resolves config + inputs into session parts.
+pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<SessionParts, String> {
+    let facts = model_facts(&config.model);
+    let sandbox = config.sandbox_mode.unwrap_or(SandboxMode::ReadOnly);
+    let tools_cfg = ToolsConfig {
+        update_plan: config.tools.update_plan,
+        read_file: config.tools.read_file,
+        list_dir: config.tools.list_dir,
+        grep_files: config.tools.grep_files,
+        ..ToolsConfig::default()
+    };
+    let tools: Vec<ToolSpec> = tool_specs(&facts, &tools_cfg)
+        .into_iter()
+        .map(|v| serde_json::from_value(v).map_err(|e| format!("tool spec: {e}")))
+        .collect::<Result<_, _>>()?;
+    let cwd = inputs.cwd.display().to_string();
+    let environment = EnvironmentContext {
+        cwd: cwd.clone(),
+        shell: "bash".into(),
+        current_date: inputs.current_date,
+        timezone: inputs.timezone,
+        workspace_roots: vec![cwd],
+        sandbox,
+    };
+    let mut session = SessionConfig::new(InitialContext::defaults(environment));
+    session.start_ms = inputs.start_ms;
+    session.model = ModelSettings {
+        slug: config.model.clone(),
+        context_window: Some(facts.context_window),
+        reasoning_effort: config
+            .model_reasoning_effort
+            .clone()
+            .or(facts.default_reasoning_effort.clone()),
+        reasoning_summary: None,
+        verbosity: config.model_verbosity.clone().or(facts.default_verbosity.clone()),
+        parallel_tool_calls: true,
+        instructions_field: facts.uses_instructions_field,
+    };
+    session.tools = tools;
+    session.identity.provider_id = config.model_provider_id.clone();
+    session.retry = RetryPolicy {
+        request_max_retries: config.provider.request_max_retries as u32,
+        stream_max_retries: config.provider.stream_max_retries as u32,
+        ..RetryPolicy::default()
+    };
+    session.output_schema = inputs.output_schema;
+
+    let mut headers = Vec::new();
+    if let Some(key) = inputs.api_key {
+        headers.push(("authorization".to_string(), format!("Bearer {key}")));
+    }
+    headers.push(("originator".into(), "rcodex_exec".into()));
+    headers.push(("user-agent".into(), user_agent()));
+    headers.extend(config.provider.resolved_headers());
+    let client = ModelClient::new(Endpoint {
+        url: config.provider.responses_url(),
+        headers,
+        idle_timeout: Duration::from_millis(config.provider.stream_idle_timeout_ms),
+    })
+    .map_err(|e| format!("http client: {e}"))?;
+
+    let dispatch = ToolDispatch {
+        cwd: inputs.cwd.to_path_buf(),
+        scope: WriteScope::new(sandbox, vec![inputs.cwd.to_path_buf()]),
+        exec: UnifiedExecManager::new(ExecConfig::new(inputs.cwd)),
+        image_detail_original: facts.supports_image_detail_original,
+    };
+    Ok(SessionParts {
+        session,
+        client,
+        tools: Arc::new(dispatch),
+    })
+}
