@@ -1,8 +1,12 @@
 //! rcodex-runner: performs the effects of the core's turn machine over real I/O.
 
+pub mod cli;
 pub mod client;
 pub mod config;
 pub mod driver;
+pub mod exec;
+pub mod live_ids;
 pub mod mock;
 pub mod rollout;
+pub mod session_setup;
 pub mod tools;

@@ -1,5 +1,29 @@
-//! The `rcodex` binary.
+//! The `rcodex` binary: parses the command line, loads `$CODEX_HOME/.env` before any thread
+//! starts, then runs the chosen job on a tokio runtime and exits with its code.
+
+use clap::Parser;
+use rcodex_runner::cli::{Cli, Command};
 
 fn main() {
-    println!("rcodex {}", env!("CARGO_PKG_VERSION"));
+    let cli = Cli::parse();
+    let codex_home = rcodex_runner::config::codex_home_from_env();
+    // Environment changes are only sound before other threads exist.
+    for (key, value) in rcodex_runner::config::load_dotenv(&codex_home) {
+        if std::env::var_os(&key).is_none() {
+            std::env::set_var(key, value);
+        }
+    }
+    let code = match cli.command {
+        Command::Exec(args) => current_thread().block_on(rcodex_runner::exec::run_exec(args)),
+        Command::Mock(args) => current_thread().block_on(rcodex_runner::mock::run_cli_command(args)),
+    };
+    std::process::exit(code);
+}
+
+/// One thread is plenty for one session; it keeps start-up and memory small.
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
 }

@@ -8,7 +8,7 @@ use rcodex_core::sse::SseDecoder;
 use super::ModelClient;
 
 /// Where a stream's inputs go (the driver's channel).
-pub trait StreamSink: Send {
+pub trait StreamSink: Send + Sync {
     fn send(&self, input: Input);
 }
 

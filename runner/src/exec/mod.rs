@@ -17,8 +17,8 @@ use crate::rollout::{find_rollout, read_rollout, rollout_path, RolloutWriter};
 use crate::session_setup::{build_session_parts, SessionInputs};
 
 /// Runs `exec` and returns the process exit code.
-pub async fn run_exec(args: ExecArgs, codex_home: PathBuf) -> i32 {
-    match exec_inner(args, codex_home).await {
+pub async fn run_exec(args: ExecArgs) -> i32 {
+    match exec_inner(args).await {
         Ok(code) => code,
         Err(message) => {
             eprintln!("Error: {message}");
@@ -45,7 +45,7 @@ fn inside_git_repo(dir: &Path) -> bool {
     dir.ancestors().any(|d| d.join(".git").exists())
 }
 
-async fn exec_inner(args: ExecArgs, codex_home: PathBuf) -> Result<i32, String> {
+async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
     let (resume, prompt_arg) = match &args.resume {
         Some(ResumeCommand::Resume(r)) => {
             // `resume --last PROMPT` puts the prompt in the id slot.
@@ -77,7 +77,8 @@ async fn exec_inner(args: ExecArgs, codex_home: PathBuf) -> Result<i32, String> 
         config_overrides: args.config.clone(),
     };
     let env = |k: &str| std::env::var(k).ok();
-    let config: Config = load_config(Some(codex_home.clone()), &overrides, &env).map_err(|e| e.to_string())?;
+    let config: Config = load_config(None, &overrides, &env).map_err(|e| e.to_string())?;
+    let codex_home = config.codex_home.clone();
     if !args.skip_git_repo_check && !inside_git_repo(&cwd) {
         return Err("Not inside a trusted directory and --skip-git-repo-check was not specified.".into());
     }

@@ -1,1 +1,11 @@
 //! Scripted model server: plays scripted replies as real Responses SSE over loopback.
+//!
+//! Used by every test, by `rcodex batch` scenarios, and as `rcodex mock` so that the real Codex
+//! CLI can be pointed at it for alignment captures.
+
+mod script;
+mod server;
+mod sse_body;
+
+pub use script::{load_script, HttpError, Reply, ReplyItem, Script, ScriptError, UsageSpec};
+pub use server::{run_cli_command, MockServer, RecordedRequest};

@@ -1,0 +1,275 @@
+//! The scenario file format (TOML): a prompt or several turns, workspace files, config
+//! overrides, the scripted model's replies, and expectations. See scenarios/README.md.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// One scenario file, as written.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    /// A single prompt...
+    #[serde(default)]
+    pub prompt: Option<String>,
+    /// ...or several turns of one conversation.
+    #[serde(default)]
+    pub turns: Vec<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    /// `read-only`, `workspace-write` or `danger-full-access` (default workspace-write).
+    #[serde(default)]
+    pub sandbox: Option<String>,
+    /// `-c key.path=value` overrides, as a table of dotted keys.
+    #[serde(default)]
+    pub config: BTreeMap<String, toml::Value>,
+    /// The JSON schema for `--output-schema`.
+    #[serde(default)]
+    pub output_schema: Option<toml::Value>,
+    #[serde(default)]
+    pub workspace: Workspace,
+    /// Scripted replies; without them the scenario runs only with `--live`.
+    #[serde(default)]
+    pub model_script: Option<ModelScript>,
+    #[serde(default)]
+    pub expect: Expect,
+    /// Where it was read from (set by the loader).
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workspace {
+    /// Relative path → content.
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
+}
+
+/// `[[model.reply]]`: each entry answers one request, in the scripted server's format.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelScript {
+    #[serde(default)]
+    pub reply: Vec<toml::Value>,
+}
+
+/// What must hold after the run.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    pub final_message: Option<String>,
+    pub final_message_contains: Option<String>,
+    pub final_message_regex: Option<String>,
+    /// Number of model requests.
+    pub requests: Option<usize>,
+    /// Tool names called, in order.
+    pub tool_calls: Option<Vec<String>>,
+    /// Relative path → exact content after the run.
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
+    #[serde(default)]
+    pub files_exist: Vec<String>,
+    #[serde(default)]
+    pub files_absent: Vec<String>,
+    /// `completed`, `failed` or `interrupted` (default `completed`).
+    pub status: Option<String>,
+    /// `--json` events that must appear: `turn.completed`, `item.completed:command_execution`.
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// Checks on request bodies.
+    #[serde(default)]
+    pub request: Vec<RequestCheck>,
+    /// The last turn's error message contains this.
+    pub error_contains: Option<String>,
+}
+
+/// A JSON-pointer check on one request body (1-based `index`; negative counts from the end).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestCheck {
+    pub index: i64,
+    pub pointer: String,
+    pub equals: Option<toml::Value>,
+    pub contains: Option<String>,
+}
+
+/// `file:line: field: what is wrong`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{path}:{line}: {message}")]
+pub struct ScenarioError {
+    pub path: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl Scenario {
+    /// The turns to run, in order.
+    pub fn prompts(&self) -> Vec<String> {
+        match &self.prompt {
+            Some(p) => std::iter::once(p.clone()).chain(self.turns.iter().cloned()).collect(),
+            None => self.turns.clone(),
+        }
+    }
+
+    /// A stable id: the path relative to the batch root, without extension.
+    pub fn id(&self, root: &Path) -> String {
+        let rel = self.path.strip_prefix(root).unwrap_or(&self.path);
+        rel.with_extension("").display().to_string()
+    }
+}
+
+/// Reads and checks one scenario file.
+pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        path: shown.clone(),
+        line: 0,
+        message: e.to_string(),
+    })?;
+    parse_scenario(&text, path)
+}
+
+/// Parses scenario text; errors name the line (from toml's span) and the field.
+pub fn parse_scenario(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+    let shown = path.display().to_string();
+    // `[[model.reply]]` reads better in files than `model_script`; accept it by renaming the table.
+    let mut value: toml::Table = toml::from_str(text).map_err(|e| toml_error(&shown, text, &e))?;
+    if let Some(model) = value.remove("model") {
+        match model {
+            toml::Value::Table(t) => {
+                value.insert("model_script".into(), toml::Value::Table(t));
+            }
+            toml::Value::String(s) => {
+                value.insert("model".into(), toml::Value::String(s));
+            }
+            _ => {
+                return Err(ScenarioError {
+                    path: shown,
+                    line: find_line(text, "model"),
+                    message: "model: expected a model name or a [model] table".into(),
+                })
+            }
+        }
+    }
+    let mut scenario: Scenario = toml::Value::Table(value).try_into().map_err(|e: toml::de::Error| {
+        let message = e.message().to_string();
+        let field = field_in(&message);
+        ScenarioError {
+            path: shown.clone(),
+            line: field.as_deref().map_or(1, |f| find_line(text, f)),
+            message: match field {
+                Some(f) if !message.contains(&f) => format!("{f}: {message}"),
+                _ => message,
+            },
+        }
+    })?;
+    if scenario.prompts().is_empty() {
+        return Err(ScenarioError {
+            path: shown,
+            line: 1,
+            message: "prompt: missing (give `prompt` or `turns`)".into(),
+        });
+    }
+    if let Some(status) = &scenario.expect.status {
+        if !["completed", "failed", "interrupted"].contains(&status.as_str()) {
+            return Err(ScenarioError {
+                path: shown,
+                line: find_line(text, "status"),
+                message: format!("expect.status: {status:?} is not completed, failed or interrupted"),
+            });
+        }
+    }
+    if let Some(re) = &scenario.expect.final_message_regex {
+        if let Err(e) = regex::Regex::new(re) {
+            return Err(ScenarioError {
+                path: shown,
+                line: find_line(text, "final_message_regex"),
+                message: format!("expect.final_message_regex: {e}"),
+            });
+        }
+    }
+    scenario.path = path.to_path_buf();
+    Ok(scenario)
+}
+
+fn toml_error(path: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
+    let line = e
+        .span()
+        .map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    ScenarioError {
+        path: path.into(),
+        line,
+        message: e.message().trim().to_string(),
+    }
+}
+
+/// The field a serde message names (`unknown field `x``, `missing field `y``).
+fn field_in(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let end = start + message[start..].find('`')?;
+    Some(message[start..end].to_string())
+}
+
+/// The first line that starts with `key` (1 when not found).
+fn find_line(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            l.starts_with(key) && l[key.len()..].trim_start().starts_with(['=', '.', ']'])
+        })
+        .map_or(1, |i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+        parse_scenario(text, Path::new("s.toml"))
+    }
+
+    #[test]
+    fn parses_the_design_example() {
+        let s = parse(
+            r#"
+name = "shell then answer"
+prompt = "How many files are here?"
+[workspace.files]
+"a.txt" = "x\n"
+[[model.reply]]
+function_call = { name = "exec_command", arguments = { cmd = "ls" } }
+[[model.reply]]
+message = "One file."
+[expect]
+final_message = "One file."
+requests = 2
+files = { "a.txt" = "x\n" }
+"#,
+        )
+        .unwrap();
+        assert_eq!(s.model_script.unwrap().reply.len(), 2);
+        assert_eq!(s.expect.requests, Some(2));
+        assert_eq!(s.workspace.files["a.txt"], "x\n");
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let e = parse("name = \"x\"\nprompt = \"p\"\n[expect]\nrequests = \"two\"\n").unwrap_err();
+        assert_eq!(e.path, "s.toml");
+        assert_eq!(e.line, 4, "{e}");
+        assert!(e.message.contains("requests") || e.message.contains("integer"), "{e}");
+
+        let e = parse("name = \"x\"\nprompt = \"p\"\nbogus = 1\n").unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        assert!(e.message.contains("bogus"), "{e}");
+
+        let e = parse("name = \"x\"\n").unwrap_err();
+        assert!(e.message.starts_with("prompt:"), "{e}");
+
+        let e = parse("name = \"x\"\nprompt = [\n").unwrap_err();
+        assert!(e.line >= 2, "{e}");
+    }
+}

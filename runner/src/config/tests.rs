@@ -1,0 +1,130 @@
+//! Config loading against temp CODEX_HOMEs; the environment is a closure, never the process's.
+
+use std::collections::HashMap;
+
+use super::*;
+
+fn home(toml: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), toml).unwrap();
+    dir
+}
+
+fn load(dir: &tempfile::TempDir, cli: ConfigOverrides, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    load_config(Some(dir.path().to_path_buf()), &cli, &move |k| vars.get(k).cloned())
+}
+
+const MOCK: &str = r#"
+model = "gpt-5.5"
+model_provider = "mock"
+[model_providers.mock]
+name = "Mock Responses"
+base_url = "http://127.0.0.1:18080/v1"
+wire_api = "responses"
+env_key = "MOCK_API_KEY"
+stream_max_retries = 2
+[model_providers.mock.http_headers]
+x-extra = "1"
+[profiles.fast]
+model = "gpt-5.4-mini"
+model_reasoning_effort = "low"
+"#;
+
+#[test]
+fn defaults_use_builtin_openai() {
+    let dir = home("");
+    let c = load(&dir, ConfigOverrides::default(), &[]).unwrap();
+    assert_eq!(c.model, "gpt-5.5");
+    assert_eq!(c.provider.responses_url(), "https://api.openai.com/v1/responses");
+    assert_eq!(c.provider.request_max_retries, 4);
+    assert_eq!(c.provider.stream_max_retries, 5);
+    assert_eq!(c.provider.stream_idle_timeout_ms, 300_000);
+    let c = load(&dir, ConfigOverrides::default(), &[("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")]).unwrap();
+    assert_eq!(c.provider.responses_url(), "http://127.0.0.1:9/v1/responses");
+}
+
+#[test]
+fn custom_provider_profile_and_overrides() {
+    let dir = home(MOCK);
+    let c = load(&dir, ConfigOverrides::default(), &[("MOCK_API_KEY", "k")]).unwrap();
+    assert_eq!(c.provider.name, "Mock Responses");
+    assert_eq!(c.provider.stream_max_retries, 2);
+    assert_eq!(c.provider.http_headers, vec![("x-extra".to_string(), "1".to_string())]);
+    assert_eq!(c.provider.api_key(&|_| Some("k".into())).unwrap().as_deref(), Some("k"));
+
+    let cli = ConfigOverrides { profile: Some("fast".into()), ..Default::default() };
+    let c = load(&dir, cli, &[]).unwrap();
+    assert_eq!(c.model, "gpt-5.4-mini");
+    assert_eq!(c.model_reasoning_effort.as_deref(), Some("low"));
+
+    // -c beats the profile; a flag beats -c.
+    let cli = ConfigOverrides {
+        profile: Some("fast".into()),
+        config_overrides: vec!["model=o3".into(), "tools.update_plan.enabled=true".into(), "sandbox_mode=workspace-write".into()],
+        ..Default::default()
+    };
+    let c = load(&dir, cli.clone(), &[]).unwrap();
+    assert_eq!(c.model, "o3");
+    assert!(c.tools.update_plan);
+    assert_eq!(c.sandbox_mode, Some(SandboxMode::WorkspaceWrite));
+    let c = load(&dir, ConfigOverrides { model: Some("cli".into()), ..cli }, &[]).unwrap();
+    assert_eq!(c.model, "cli");
+}
+
+#[test]
+fn override_values_parse_as_toml_or_string() {
+    let mut t = Table::new();
+    apply_override(&mut t, "a.b.c=3").unwrap();
+    apply_override(&mut t, "s=hello world").unwrap();
+    apply_override(&mut t, "model_providers.\"x.y\".name=\"q\"").unwrap();
+    apply_override(&mut t, "arr=[1,2]").unwrap();
+    assert_eq!(t["a"]["b"]["c"].as_integer(), Some(3));
+    assert_eq!(t["s"].as_str(), Some("hello world"));
+    assert_eq!(t["model_providers"]["x.y"]["name"].as_str(), Some("q"));
+    assert_eq!(t["arr"].as_array().map(Vec::len), Some(2));
+    assert!(apply_override(&mut t, "novalue").is_err());
+}
+
+#[test]
+fn errors_name_file_line_and_key_without_secrets() {
+    let dir = home(MOCK);
+    let e = load(&dir, ConfigOverrides::default(), &[]).unwrap_err().to_string();
+    assert!(e.contains("MOCK_API_KEY") || e.is_empty(), "{e}");
+    let c = load(&dir, ConfigOverrides::default(), &[]).unwrap();
+    let e = c.provider.api_key(&|_| None).unwrap_err().to_string();
+    assert!(e.contains("`MOCK_API_KEY`"), "{e}");
+
+    let dir = home("model = \"x\"\nmodel_provider = \"nope\"\n");
+    let e = load(&dir, ConfigOverrides::default(), &[]).unwrap_err().to_string();
+    assert!(e.contains("model_provider: unknown provider \"nope\""), "{e}");
+    assert!(e.contains("config.toml"), "{e}");
+
+    let dir = home("model = \"x\"\n\n[model_providers.m]\nbase_url = 7\n");
+    let e = load(&dir, ConfigOverrides { config_overrides: vec!["model_provider=m".into()], ..Default::default() }, &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("config.toml:4: model_providers.m.base_url: expected a string"), "{e}");
+
+    let dir = home("model = \"x\"\nbroken = [\n");
+    let e = load(&dir, ConfigOverrides::default(), &[]).unwrap_err().to_string();
+    assert!(e.contains("config.toml:"), "{e}");
+
+    let dir = home("");
+    let e = load(&dir, ConfigOverrides { profile: Some("ghost".into()), ..Default::default() }, &[]).unwrap_err();
+    assert!(matches!(e, ConfigError::UnknownProfile { .. }));
+
+    let secret = "sk-very-secret";
+    let c = load(&home(MOCK), ConfigOverrides::default(), &[]).unwrap();
+    let shown = format!("{:?}", c.provider);
+    assert!(!shown.contains(secret));
+}
+
+#[test]
+fn dotenv_skips_codex_variables() {
+    let vars = dotenv::parse_dotenv("# c\nMOCK_API_KEY=abc\nexport B=\"q v\"\nCODEX_HOME=/x\ncodex_sandbox=1\nEMPTY=\n");
+    assert_eq!(
+        vars,
+        vec![("MOCK_API_KEY".into(), "abc".into()), ("B".into(), "q v".into()), ("EMPTY".into(), String::new())]
+    );
+}

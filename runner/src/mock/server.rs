@@ -1,0 +1,192 @@
+//! The loopback HTTP server: answers `POST …/responses` from the script, in order, records every
+//! request (headers in arrival order), and answers 400 once the script is used up.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+use super::script::{load_script, Reply, Script};
+use super::sse_body::render;
+use crate::cli::MockArgs;
+
+/// One request as it arrived.
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    /// The JSON body (key order kept), or a string when it is not JSON.
+    pub body: Value,
+    pub received_at: Instant,
+}
+
+struct State {
+    /// Replies expanded by `repeat`, in order.
+    replies: Vec<Reply>,
+    next: usize,
+    requests: Vec<RecordedRequest>,
+    log_dir: Option<PathBuf>,
+}
+
+/// A running scripted server.
+pub struct MockServer {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl MockServer {
+    /// Starts on 127.0.0.1 with a free port.
+    pub async fn start(script: Script) -> std::io::Result<MockServer> {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), script, None).await
+    }
+
+    /// Starts on `addr` (loopback only), optionally logging requests to `log_dir`.
+    pub async fn start_on(addr: SocketAddr, script: Script, log_dir: Option<PathBuf>) -> std::io::Result<MockServer> {
+        if !addr.ip().is_loopback() {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "the mock serves loopback only"));
+        }
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let replies = script
+            .replies
+            .into_iter()
+            .flat_map(|r| std::iter::repeat_n(r.clone(), r.repeat.unwrap_or(1).max(1)))
+            .collect();
+        let state = Arc::new(Mutex::new(State { replies, next: 0, requests: Vec::new(), log_dir }));
+        let shared = state.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let _ = stream.set_nodelay(true);
+                let state = shared.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| handle(state.clone(), req));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(MockServer { addr, state, task })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT/v1`, the provider `base_url`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.lock().expect("mock state").requests.clone()
+    }
+
+    /// Stops accepting; open streams end.
+    pub async fn shutdown(self) {
+        self.task.abort();
+        tokio::task::yield_now().await;
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+type Body = Full<Bytes>;
+
+fn respond(status: u16, headers: &[(&str, String)], body: String) -> Response<Body> {
+    let mut b = Response::builder().status(status);
+    for (k, v) in headers {
+        b = b.header(*k, v.as_str());
+    }
+    b.body(Full::new(Bytes::from(body))).expect("valid response")
+}
+
+async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let raw = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = serde_json::from_slice(&raw).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw).into_owned()));
+    if method != "POST" || !path.ends_with("/responses") {
+        return Ok(respond(404, &[], format!("rcodex mock: no route for {method} {path}")));
+    }
+    let (n, reply, log_dir) = {
+        let mut s = state.lock().expect("mock state");
+        let record = RecordedRequest { method, path, headers, body, received_at: Instant::now() };
+        s.requests.push(record);
+        let n = s.requests.len();
+        let reply = s.replies.get(s.next).cloned();
+        s.next += 1;
+        (n, reply, s.log_dir.clone())
+    };
+    if let Some(dir) = log_dir {
+        let r = state.lock().expect("mock state").requests[n - 1].clone();
+        let json = serde_json::json!({"method": r.method, "path": r.path, "headers": r.headers, "body": r.body});
+        let _ = std::fs::write(dir.join(format!("request-{n:03}.json")), serde_json::to_string_pretty(&json).unwrap_or_default());
+    }
+    let request_id = ("x-request-id", format!("mockreq-{n}"));
+    let Some(reply) = reply else {
+        return Ok(respond(400, &[request_id], format!("rcodex mock: no scripted reply for request {n}")));
+    };
+    if reply.delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(reply.delay_ms)).await;
+    }
+    if let Some(err) = &reply.http_error {
+        let mut hs: Vec<(&str, String)> = vec![request_id];
+        hs.extend(err.headers.iter().map(|(k, v)| (k.as_str(), v.clone())));
+        return Ok(respond(err.status, &hs, err.body.clone()));
+    }
+    Ok(respond(200, &[("content-type", "text/event-stream".into()), request_id], render(&reply, n)))
+}
+
+/// `rcodex mock --script FILE [--port N] [--log-dir D]`: serves until Ctrl-C.
+pub async fn run_cli_command(args: MockArgs) -> i32 {
+    let script = match load_script(&args.script) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return 2;
+        }
+    };
+    if let Some(dir) = &args.log_dir {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("Error: {}: {e}", dir.display());
+            return 2;
+        }
+    }
+    let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
+    let server = match MockServer::start_on(addr, script, args.log_dir.clone()).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("Error: cannot listen on {addr}: {e}");
+            return 2;
+        }
+    };
+    println!("{}", server.base_url());
+    let _ = tokio::signal::ctrl_c().await;
+    eprintln!("served {} requests", server.requests().len());
+    server.shutdown().await;
+    0
+}
