@@ -35,20 +35,36 @@ fn main() {
         ReplyBuilder::new(1)
             .function_call("call_1", "exec_command", r#"{"cmd":"ls"}"#)
             .completed(100, 10),
-        ReplyBuilder::new(2).message("There are two files: a.txt and b.txt.").completed(120, 12),
+        ReplyBuilder::new(2)
+            .message("There are two files: a.txt and b.txt.")
+            .completed(120, 12),
     ];
     let tool = Box::new(|_: &rcodex_core::session::ToolCall| {
         let out = "a.txt\nb.txt\n";
         let text = format!("Chunk ID: 000000\nWall time: 0.0030 seconds\nProcess exited with code 0\nOriginal token count: 3\nOutput:\n{out}");
-        let details = ToolDetails::Command { aggregated_output: out.into(), exit_code: Some(0), duration_ms: 3, process_id: None };
-        (ToolOutput { payload: rcodex_core::protocol::FunctionCallOutputPayload::Text(text), success: true, details }, 3)
+        let details = ToolDetails::Command {
+            aggregated_output: out.into(),
+            exit_code: Some(0),
+            duration_ms: 3,
+            process_id: None,
+        };
+        (
+            ToolOutput {
+                payload: rcodex_core::protocol::FunctionCallOutputPayload::Text(text),
+                success: true,
+                details,
+            },
+            3,
+        )
     });
     let mut sim = Sim::new(session, start, replies, tool);
     let outcome = sim.run_turn(UserTurn::text("What files are here?"));
     for effect in &sim.log {
         let line = match effect {
             // Bodies are long; show their size and the number of input items.
-            Effect::SendRequest { request_id, body, .. } => {
+            Effect::SendRequest {
+                request_id, body, ..
+            } => {
                 let v: serde_json::Value = serde_json::from_str(body).expect("json body");
                 json!({"effect": "send_request", "request_id": request_id, "bytes": body.len(), "input_items": v["input"].as_array().map_or(0, Vec::len)})
             }
@@ -56,5 +72,9 @@ fn main() {
         };
         println!("{line}");
     }
-    eprintln!("turn finished at virtual t+{} ms: {:?}", sim.now - start, outcome.status);
+    eprintln!(
+        "turn finished at virtual t+{} ms: {:?}",
+        sim.now - start,
+        outcome.status
+    );
 }

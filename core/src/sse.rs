@@ -57,7 +57,10 @@ impl SseDecoder {
                 self.scanned = self.scanned.max(self.start);
             }
             let from = self.scanned.max(self.start);
-            let Some(rel) = self.buf[from..].iter().position(|&b| b == b'\n' || b == b'\r') else {
+            let Some(rel) = self.buf[from..]
+                .iter()
+                .position(|&b| b == b'\n' || b == b'\r')
+            else {
                 self.scanned = self.buf.len();
                 return;
             };

@@ -6,7 +6,11 @@ use clap::{Args, Parser, Subcommand};
 use rcodex_core::sandbox::SandboxMode;
 
 #[derive(Debug, Parser)]
-#[command(name = "rcodex", version, about = "A headless Rust kernel of the Codex agent loop: exec, batch, mock.")]
+#[command(
+    name = "rcodex",
+    version,
+    about = "A headless Rust kernel of the Codex agent loop: exec, batch, mock."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -55,7 +55,9 @@ pub async fn drive_turn(
                 // Misuse of the machine: report as a failed turn rather than panic.
                 return DriveReport {
                     outcome: TurnOutcome {
-                        status: rcodex_core::session::TurnStatus::Failed { message: e.to_string() },
+                        status: rcodex_core::session::TurnStatus::Failed {
+                            message: e.to_string(),
+                        },
                         last_agent_message: None,
                         turn_usage: Default::default(),
                         thread_usage: Default::default(),
@@ -67,7 +69,11 @@ pub async fn drive_turn(
         }
         while let Some(effect) = session.poll() {
             match effect {
-                Effect::SendRequest { request_id, body, headers } => {
+                Effect::SendRequest {
+                    request_id,
+                    body,
+                    headers,
+                } => {
                     let (client, tx) = (client.clone(), tx.clone());
                     let task = tokio::spawn(async move {
                         stream_response(&client, request_id, body, headers, &tx).await;
@@ -97,7 +103,8 @@ pub async fn drive_turn(
                 Effect::Record(line) => {
                     if let Some(w) = rollout.as_deref_mut() {
                         if let Err(e) = w.write(&line) {
-                            record_error.get_or_insert_with(|| format!("{}: {e}", w.path().display()));
+                            record_error
+                                .get_or_insert_with(|| format!("{}: {e}", w.path().display()));
                         }
                     }
                 }
@@ -114,14 +121,18 @@ pub async fn drive_turn(
                     while let Some(effect) = session.poll() {
                         if let (Effect::Record(line), Some(w)) = (effect, rollout.as_deref_mut()) {
                             if let Err(e) = w.write(&line) {
-                                record_error.get_or_insert_with(|| format!("{}: {e}", w.path().display()));
+                                record_error
+                                    .get_or_insert_with(|| format!("{}: {e}", w.path().display()));
                             }
                         }
                     }
                     for (_, h) in tasks.drain() {
                         h.abort();
                     }
-                    return DriveReport { outcome, record_error };
+                    return DriveReport {
+                        outcome,
+                        record_error,
+                    };
                 }
             }
         }

@@ -15,7 +15,9 @@ fn main() {
     }
     let code = match cli.command {
         Command::Exec(args) => current_thread().block_on(rcodex_runner::exec::run_exec(args)),
-        Command::Mock(args) => current_thread().block_on(rcodex_runner::mock::run_cli_command(args)),
+        Command::Mock(args) => {
+            current_thread().block_on(rcodex_runner::mock::run_cli_command(args))
+        }
     };
     std::process::exit(code);
 }

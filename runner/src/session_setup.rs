@@ -69,7 +69,10 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
             .clone()
             .or(facts.default_reasoning_effort.clone()),
         reasoning_summary: None,
-        verbosity: config.model_verbosity.clone().or(facts.default_verbosity.clone()),
+        verbosity: config
+            .model_verbosity
+            .clone()
+            .or(facts.default_verbosity.clone()),
         parallel_tool_calls: true,
         instructions_field: facts.uses_instructions_field,
     };

@@ -107,7 +107,9 @@ impl Session {
         let (thread_id, history, thread_usage, resumed) = match &cfg.resume {
             Some(r) => (r.thread_id.clone(), r.history.clone(), r.thread_usage, true),
             None => (
-                cfg.thread_id.clone().unwrap_or_else(|| ids.uuid_v7(cfg.start_ms)),
+                cfg.thread_id
+                    .clone()
+                    .unwrap_or_else(|| ids.uuid_v7(cfg.start_ms)),
                 Vec::new(),
                 TokenUsage::default(),
                 false,
@@ -117,7 +119,9 @@ impl Session {
         let prefix = if cfg.model.instructions_field {
             Vec::new()
         } else {
-            vec![cfg.context.base_message(format!("msg_{}", ids.uuid_v7(cfg.start_ms)))]
+            vec![cfg
+                .context
+                .base_message(format!("msg_{}", ids.uuid_v7(cfg.start_ms)))]
         };
         let advertised = cfg.tools.iter().map(|t| t.name().to_string()).collect();
         Session {

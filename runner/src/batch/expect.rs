@@ -46,20 +46,30 @@ pub fn evaluate(expect: &Expect, run: &RunRecord) -> Vec<CheckOutcome> {
     let mut out = Vec::new();
     let want_status = expect.status.as_deref().unwrap_or("completed");
     out.push(check("status", run.status == want_status, || {
-        format!("expected {want_status}, got {} ({})", run.status, run.error.as_deref().unwrap_or(""))
+        format!(
+            "expected {want_status}, got {} ({})",
+            run.status,
+            run.error.as_deref().unwrap_or("")
+        )
     }));
     let last = run.final_message.as_deref().unwrap_or("");
     if let Some(want) = &expect.final_message {
-        out.push(check("final_message", last == want, || format!("expected {want:?}, got {last:?}")));
+        out.push(check("final_message", last == want, || {
+            format!("expected {want:?}, got {last:?}")
+        }));
     }
     if let Some(want) = &expect.final_message_contains {
-        out.push(check("final_message_contains", last.contains(want.as_str()), || {
-            format!("{last:?} does not contain {want:?}")
-        }));
+        out.push(check(
+            "final_message_contains",
+            last.contains(want.as_str()),
+            || format!("{last:?} does not contain {want:?}"),
+        ));
     }
     if let Some(re) = &expect.final_message_regex {
         let ok = regex::Regex::new(re).is_ok_and(|r| r.is_match(last));
-        out.push(check("final_message_regex", ok, || format!("{last:?} does not match /{re}/")));
+        out.push(check("final_message_regex", ok, || {
+            format!("{last:?} does not match /{re}/")
+        }));
     }
     if let Some(want) = &expect.error_contains {
         let got = run.error.as_deref().unwrap_or("");
@@ -79,22 +89,32 @@ pub fn evaluate(expect: &Expect, run: &RunRecord) -> Vec<CheckOutcome> {
     }
     for (path, want) in &expect.files {
         let got = std::fs::read_to_string(run.workspace.join(path));
-        out.push(check(format!("files[{path}]"), got.as_deref().ok() == Some(want.as_str()), || match &got {
-            Ok(text) => format!("expected {want:?}, got {text:?}"),
-            Err(e) => format!("cannot read: {e}"),
-        }));
+        out.push(check(
+            format!("files[{path}]"),
+            got.as_deref().ok() == Some(want.as_str()),
+            || match &got {
+                Ok(text) => format!("expected {want:?}, got {text:?}"),
+                Err(e) => format!("cannot read: {e}"),
+            },
+        ));
     }
     for path in &expect.files_exist {
         let ok = run.workspace.join(path).exists();
-        out.push(check(format!("files_exist[{path}]"), ok, || "missing".into()));
+        out.push(check(format!("files_exist[{path}]"), ok, || {
+            "missing".into()
+        }));
     }
     for path in &expect.files_absent {
         let ok = !run.workspace.join(path).exists();
-        out.push(check(format!("files_absent[{path}]"), ok, || "exists".into()));
+        out.push(check(format!("files_absent[{path}]"), ok, || {
+            "exists".into()
+        }));
     }
     for event in &expect.events {
         let ok = run.events.iter().any(|e| e == event);
-        out.push(check(format!("events[{event}]"), ok, || format!("not among {:?}", run.events)));
+        out.push(check(format!("events[{event}]"), ok, || {
+            format!("not among {:?}", run.events)
+        }));
     }
     for (i, rc) in expect.request.iter().enumerate() {
         out.push(request_check(i, rc, &run.requests));
@@ -104,23 +124,33 @@ pub fn evaluate(expect: &Expect, run: &RunRecord) -> Vec<CheckOutcome> {
 
 fn request_check(i: usize, rc: &RequestCheck, requests: &[Value]) -> CheckOutcome {
     let name = format!("request[{i}] #{} {}", rc.index, rc.pointer);
-    let idx = if rc.index < 0 { requests.len() as i64 + rc.index } else { rc.index - 1 };
+    let idx = if rc.index < 0 {
+        requests.len() as i64 + rc.index
+    } else {
+        rc.index - 1
+    };
     let Some(body) = usize::try_from(idx).ok().and_then(|i| requests.get(i)) else {
-        return check(name, false, || format!("no request #{} (have {})", rc.index, requests.len()));
+        return check(name, false, || {
+            format!("no request #{} (have {})", rc.index, requests.len())
+        });
     };
     let Some(found) = body.pointer(&rc.pointer) else {
         return check(name, false, || "pointer not found".into());
     };
     if let Some(want) = &rc.equals {
         let want = serde_json::to_value(want).unwrap_or(Value::Null);
-        return check(name, *found == want, || format!("expected {want}, got {found}"));
+        return check(name, *found == want, || {
+            format!("expected {want}, got {found}")
+        });
     }
     if let Some(want) = &rc.contains {
         let text = match found {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        return check(name, text.contains(want.as_str()), || format!("{text:?} does not contain {want:?}"));
+        return check(name, text.contains(want.as_str()), || {
+            format!("{text:?} does not contain {want:?}")
+        });
     }
     check(name, true, String::new)
 }
@@ -150,7 +180,11 @@ mod tests {
             ..RunRecord::default()
         };
         let out = evaluate(&expect, &run);
-        let failed: Vec<_> = out.iter().filter(|o| !o.passed).map(|o| o.check.as_str()).collect();
+        let failed: Vec<_> = out
+            .iter()
+            .filter(|o| !o.passed)
+            .map(|o| o.check.as_str())
+            .collect();
         assert_eq!(failed, ["final_message", "requests"]);
         assert!(out.iter().all(|o| o.passed || !o.detail.is_empty()));
     }

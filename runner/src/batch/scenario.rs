@@ -17,8 +17,9 @@ pub struct Scenario {
     /// ...or several turns of one conversation.
     #[serde(default)]
     pub turns: Vec<String>,
+    /// `[model]`: the model name and the scripted replies (`[[model.reply]]`).
     #[serde(default)]
-    pub model: Option<String>,
+    pub model: ModelSection,
     /// `read-only`, `workspace-write` or `danger-full-access` (default workspace-write).
     #[serde(default)]
     pub sandbox: Option<String>,
@@ -30,9 +31,6 @@ pub struct Scenario {
     pub output_schema: Option<toml::Value>,
     #[serde(default)]
     pub workspace: Workspace,
-    /// Scripted replies; without them the scenario runs only with `--live`.
-    #[serde(default)]
-    pub model_script: Option<ModelScript>,
     #[serde(default)]
     pub expect: Expect,
     /// Where it was read from (set by the loader).
@@ -48,10 +46,12 @@ pub struct Workspace {
     pub files: BTreeMap<String, String>,
 }
 
-/// `[[model.reply]]`: each entry answers one request, in the scripted server's format.
-#[derive(Clone, Debug, Deserialize)]
+/// `[model]`: `name` (default from config) and `[[model.reply]]` entries, each answering one
+/// request in the scripted server's format. Without replies a scenario runs only with `--live`.
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ModelScript {
+pub struct ModelSection {
+    pub name: Option<String>,
     #[serde(default)]
     pub reply: Vec<toml::Value>,
 }
@@ -109,7 +109,9 @@ impl Scenario {
     /// The turns to run, in order.
     pub fn prompts(&self) -> Vec<String> {
         match &self.prompt {
-            Some(p) => std::iter::once(p.clone()).chain(self.turns.iter().cloned()).collect(),
+            Some(p) => std::iter::once(p.clone())
+                .chain(self.turns.iter().cloned())
+                .collect(),
             None => self.turns.clone(),
         }
     }
@@ -135,59 +137,44 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
 /// Parses scenario text; errors name the line (from toml's span) and the field.
 pub fn parse_scenario(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     let shown = path.display().to_string();
-    // `[[model.reply]]` reads better in files than `model_script`; accept it by renaming the table.
-    let mut value: toml::Table = toml::from_str(text).map_err(|e| toml_error(&shown, text, &e))?;
-    if let Some(model) = value.remove("model") {
-        match model {
-            toml::Value::Table(t) => {
-                value.insert("model_script".into(), toml::Value::Table(t));
-            }
-            toml::Value::String(s) => {
-                value.insert("model".into(), toml::Value::String(s));
-            }
-            _ => {
-                return Err(ScenarioError {
-                    path: shown,
-                    line: find_line(text, "model"),
-                    message: "model: expected a model name or a [model] table".into(),
-                })
-            }
-        }
-    }
-    let mut scenario: Scenario = toml::Value::Table(value).try_into().map_err(|e: toml::de::Error| {
-        let message = e.message().to_string();
-        let field = field_in(&message);
-        ScenarioError {
-            path: shown.clone(),
-            line: field.as_deref().map_or(1, |f| find_line(text, f)),
-            message: match field {
-                Some(f) if !message.contains(&f) => format!("{f}: {message}"),
-                _ => message,
-            },
-        }
-    })?;
+    let mut scenario: Scenario = toml::from_str(text).map_err(|e| toml_error(&shown, text, &e))?;
+    let err = |key: &str, message: String| ScenarioError {
+        path: shown.clone(),
+        line: find_line(text, key),
+        message: format!("{key}: {message}"),
+    };
     if scenario.prompts().is_empty() {
-        return Err(ScenarioError {
-            path: shown,
-            line: 1,
-            message: "prompt: missing (give `prompt` or `turns`)".into(),
-        });
+        return Err(err("prompt", "missing (give `prompt` or `turns`)".into()));
     }
     if let Some(status) = &scenario.expect.status {
         if !["completed", "failed", "interrupted"].contains(&status.as_str()) {
-            return Err(ScenarioError {
-                path: shown,
-                line: find_line(text, "status"),
-                message: format!("expect.status: {status:?} is not completed, failed or interrupted"),
-            });
+            return Err(err(
+                "status",
+                format!("{status:?} is not completed, failed or interrupted"),
+            ));
         }
     }
     if let Some(re) = &scenario.expect.final_message_regex {
         if let Err(e) = regex::Regex::new(re) {
+            return Err(err("final_message_regex", e.to_string()));
+        }
+    }
+    if let Some(s) = &scenario.sandbox {
+        if crate::config::parse_sandbox(s).is_none() {
+            return Err(err(
+                "sandbox",
+                format!("{s:?} is not read-only, workspace-write or danger-full-access"),
+            ));
+        }
+    }
+    let replies: Vec<toml::Value> = scenario.model.reply.clone();
+    for (i, reply) in replies.into_iter().enumerate() {
+        if let Err(e) = reply.try_into::<crate::mock::Reply>() {
+            let line = nth_line(text, "[[model.reply]]", i);
             return Err(ScenarioError {
-                path: shown,
-                line: find_line(text, "final_message_regex"),
-                message: format!("expect.final_message_regex: {e}"),
+                path: shown.clone(),
+                line,
+                message: format!("model.reply[{i}]: {}", e.message().trim()),
             });
         }
     }
@@ -195,30 +182,68 @@ pub fn parse_scenario(text: &str, path: &Path) -> Result<Scenario, ScenarioError
     Ok(scenario)
 }
 
-fn toml_error(path: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
-    let line = e
-        .span()
-        .map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-    ScenarioError {
-        path: path.into(),
-        line,
-        message: e.message().trim().to_string(),
+/// The scripted replies in the mock's format (already checked by the parser).
+pub fn script_of(scenario: &Scenario) -> crate::mock::Script {
+    crate::mock::Script {
+        replies: scenario
+            .model
+            .reply
+            .iter()
+            .filter_map(|r| r.clone().try_into().ok())
+            .collect(),
     }
 }
 
-/// The field a serde message names (`unknown field `x``, `missing field `y``).
-fn field_in(message: &str) -> Option<String> {
-    let start = message.find('`')? + 1;
-    let end = start + message[start..].find('`')?;
-    Some(message[start..end].to_string())
+fn toml_error(path: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
+    let line = e.span().map_or(1, |s| {
+        text[..s.start.min(text.len())].matches('\n').count() + 1
+    });
+    let message = e.message().trim().to_string();
+    let message = match field_at_line(text, line) {
+        Some(field) if !message.contains(&format!("`{field}`")) => format!("{field}: {message}"),
+        _ => message,
+    };
+    ScenarioError {
+        path: path.into(),
+        line,
+        message,
+    }
 }
 
-/// The first line that starts with `key` (1 when not found).
+/// `table.key` assigned on `line` (1-based), from the nearest `[table]` header above it.
+fn field_at_line(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let here = lines.get(line.checked_sub(1)?)?.trim();
+    let key = here.split('=').next()?.trim().trim_matches('"');
+    if key.is_empty() || here.starts_with('[') || !here.contains('=') {
+        return None;
+    }
+    let table = lines[..line - 1].iter().rev().find_map(|l| {
+        let l = l.trim();
+        l.starts_with('[')
+            .then(|| l.trim_matches(|c| c == '[' || c == ']').to_string())
+    });
+    Some(match table {
+        Some(t) => format!("{t}.{key}"),
+        None => key.to_string(),
+    })
+}
+
+/// The line of the `n`-th (0-based) occurrence of `header`.
+fn nth_line(text: &str, header: &str, n: usize) -> usize {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == header)
+        .nth(n)
+        .map_or(1, |(i, _)| i + 1)
+}
+
+/// The first line that assigns `key` (1 when not found).
 fn find_line(text: &str, key: &str) -> usize {
     text.lines()
         .position(|l| {
             let l = l.trim_start();
-            l.starts_with(key) && l[key.len()..].trim_start().starts_with(['=', '.', ']'])
+            l.starts_with(key) && l[key.len()..].trim_start().starts_with('=')
         })
         .map_or(1, |i| i + 1)
 }
@@ -250,7 +275,8 @@ files = { "a.txt" = "x\n" }
 "#,
         )
         .unwrap();
-        assert_eq!(s.model_script.unwrap().reply.len(), 2);
+        assert_eq!(s.model.reply.len(), 2);
+        assert_eq!(script_of(&s).replies.len(), 2);
         assert_eq!(s.expect.requests, Some(2));
         assert_eq!(s.workspace.files["a.txt"], "x\n");
     }
@@ -260,11 +286,15 @@ files = { "a.txt" = "x\n" }
         let e = parse("name = \"x\"\nprompt = \"p\"\n[expect]\nrequests = \"two\"\n").unwrap_err();
         assert_eq!(e.path, "s.toml");
         assert_eq!(e.line, 4, "{e}");
-        assert!(e.message.contains("requests") || e.message.contains("integer"), "{e}");
+        assert!(e.message.starts_with("expect.requests:"), "{e}");
 
         let e = parse("name = \"x\"\nprompt = \"p\"\nbogus = 1\n").unwrap_err();
         assert_eq!(e.line, 3, "{e}");
         assert!(e.message.contains("bogus"), "{e}");
+
+        let e = parse("name = \"x\"\nprompt = \"p\"\n[[model.reply]]\nmessage = \"a\"\n[[model.reply]]\nmesage = \"b\"\n").unwrap_err();
+        assert_eq!(e.line, 5, "{e}");
+        assert!(e.message.starts_with("model.reply[1]:"), "{e}");
 
         let e = parse("name = \"x\"\n").unwrap_err();
         assert!(e.message.starts_with("prompt:"), "{e}");

@@ -38,7 +38,10 @@ pub async fn stream_response(
     let resp = match req.send().await {
         Ok(r) => r,
         Err(e) => {
-            sink.send(Input::ModelFailed(request_id, ModelError::Transport(e.to_string())));
+            sink.send(Input::ModelFailed(
+                request_id,
+                ModelError::Transport(e.to_string()),
+            ));
             return;
         }
     };
@@ -78,7 +81,10 @@ pub async fn stream_response(
             }
             Ok(None) => break,
             Ok(Some(Err(e))) => {
-                sink.send(Input::ModelFailed(request_id, ModelError::Stream(e.to_string())));
+                sink.send(Input::ModelFailed(
+                    request_id,
+                    ModelError::Stream(e.to_string()),
+                ));
                 return;
             }
             Ok(Some(Ok(chunk))) => chunk,
@@ -102,7 +108,10 @@ pub async fn stream_response(
                     }
                 }
                 Err(e) => {
-                    sink.send(Input::ModelFailed(request_id, ModelError::Stream(e.to_string())));
+                    sink.send(Input::ModelFailed(
+                        request_id,
+                        ModelError::Stream(e.to_string()),
+                    ));
                     return;
                 }
             }

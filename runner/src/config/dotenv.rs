@@ -19,13 +19,18 @@ pub(crate) fn parse_dotenv(text: &str) -> Vec<(String, String)> {
             continue;
         }
         let line = line.strip_prefix("export ").unwrap_or(line);
-        let Some((k, v)) = line.split_once('=') else { continue };
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
         let key = k.trim();
         if key.is_empty() || key.to_ascii_uppercase().starts_with("CODEX_") {
             continue;
         }
         let v = v.trim();
-        let value = if v.len() >= 2 && ((v.starts_with('"') && v.ends_with('"')) || (v.starts_with('\'') && v.ends_with('\''))) {
+        let value = if v.len() >= 2
+            && ((v.starts_with('"') && v.ends_with('"'))
+                || (v.starts_with('\'') && v.ends_with('\'')))
+        {
             v[1..v.len() - 1].to_string()
         } else {
             v.split(" #").next().unwrap_or(v).trim().to_string()

@@ -8,24 +8,41 @@ pub enum ConfigError {
     #[error("{path}: {message}")]
     Io { path: String, message: String },
     #[error("{path}:{line}: {message}")]
-    Parse { path: String, line: usize, message: String },
+    Parse {
+        path: String,
+        line: usize,
+        message: String,
+    },
     #[error("{path}:{line}: {key}: {message}")]
-    Invalid { path: String, line: usize, key: String, message: String },
+    Invalid {
+        path: String,
+        line: usize,
+        key: String,
+        message: String,
+    },
     #[error("{path}: profile: no profile named {name:?}")]
     UnknownProfile { path: String, name: String },
     #[error("{path}: model_provider: unknown provider {id:?} (known: {known})")]
-    UnknownProvider { path: String, id: String, known: String },
+    UnknownProvider {
+        path: String,
+        id: String,
+        known: String,
+    },
     #[error("-c {raw}: {message}")]
     Override { raw: String, message: String },
     #[error("Missing environment variable: `{var}` (needed by model provider `{provider}`; set it or put it in {home}/.env)")]
-    MissingKey { var: String, provider: String, home: String },
+    MissingKey {
+        var: String,
+        provider: String,
+        home: String,
+    },
 }
 
 impl ConfigError {
     pub(crate) fn parse(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
-        let line = e
-            .span()
-            .map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        let line = e.span().map_or(1, |s| {
+            text[..s.start.min(text.len())].matches('\n').count() + 1
+        });
         ConfigError::Parse {
             path: path.display().to_string(),
             line,

@@ -76,10 +76,19 @@ pub fn load_config(
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(ConfigError::Io { path: path.display().to_string(), message: e.to_string() }),
+        Err(e) => {
+            return Err(ConfigError::Io {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })
+        }
     };
-    let mut table: Table = toml::from_str(&text).map_err(|e| ConfigError::parse(&path, &text, &e))?;
-    let src = Source { path: &path, text: &text };
+    let mut table: Table =
+        toml::from_str(&text).map_err(|e| ConfigError::parse(&path, &text, &e))?;
+    let src = Source {
+        path: &path,
+        text: &text,
+    };
 
     let profile_name = match &cli.profile {
         Some(p) => Some(p.clone()),
@@ -89,7 +98,12 @@ pub fn load_config(
         let profile = match table.get("profiles").and_then(|p| p.get(&name)) {
             Some(Value::Table(t)) => t.clone(),
             Some(_) => return Err(src.wrong_type(&format!("profiles.{name}"), "a table")),
-            None => return Err(ConfigError::UnknownProfile { path: path.display().to_string(), name }),
+            None => {
+                return Err(ConfigError::UnknownProfile {
+                    path: path.display().to_string(),
+                    name,
+                })
+            }
         };
         for (k, v) in profile {
             table.insert(k, v);
@@ -104,18 +118,24 @@ pub fn load_config(
         .clone()
         .map_or_else(|| opt_string(&table, &["model"], &src), |m| Ok(Some(m)))?
         .unwrap_or_else(|| DEFAULT_MODEL.to_string());
-    let provider_id = opt_string(&table, &["model_provider"], &src)?.unwrap_or_else(|| "openai".into());
+    let provider_id =
+        opt_string(&table, &["model_provider"], &src)?.unwrap_or_else(|| "openai".into());
     let provider = provider::resolve(&table, &provider_id, &src, env)?;
     let sandbox_mode = match cli.sandbox_mode {
         Some(m) => Some(m),
         None => match opt_string(&table, &["sandbox_mode"], &src)? {
             None => None,
-            Some(s) => Some(parse_sandbox(&s).ok_or_else(|| src.invalid("sandbox_mode", &format!(
-                "{s:?} is not read-only, workspace-write or danger-full-access"
-            )))?),
+            Some(s) => Some(parse_sandbox(&s).ok_or_else(|| {
+                src.invalid(
+                    "sandbox_mode",
+                    &format!("{s:?} is not read-only, workspace-write or danger-full-access"),
+                )
+            })?),
         },
     };
-    let tool = |name: &str| opt_bool(&table, &["tools", name, "enabled"], &src).map(|b| b.unwrap_or(false));
+    let tool = |name: &str| {
+        opt_bool(&table, &["tools", name, "enabled"], &src).map(|b| b.unwrap_or(false))
+    };
     let tools = ToolsToggles {
         update_plan: tool("update_plan")?,
         read_file: tool("read_file")?,
@@ -188,7 +208,11 @@ fn lookup<'t>(table: &'t Table, path: &[&str]) -> Option<&'t Value> {
     Some(v)
 }
 
-pub(crate) fn opt_string(table: &Table, path: &[&str], src: &Source) -> Result<Option<String>, ConfigError> {
+pub(crate) fn opt_string(
+    table: &Table,
+    path: &[&str],
+    src: &Source,
+) -> Result<Option<String>, ConfigError> {
     match lookup(table, path) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -196,7 +220,11 @@ pub(crate) fn opt_string(table: &Table, path: &[&str], src: &Source) -> Result<O
     }
 }
 
-pub(crate) fn opt_bool(table: &Table, path: &[&str], src: &Source) -> Result<Option<bool>, ConfigError> {
+pub(crate) fn opt_bool(
+    table: &Table,
+    path: &[&str],
+    src: &Source,
+) -> Result<Option<bool>, ConfigError> {
     match lookup(table, path) {
         None => Ok(None),
         Some(Value::Boolean(b)) => Ok(Some(*b)),
@@ -204,7 +232,11 @@ pub(crate) fn opt_bool(table: &Table, path: &[&str], src: &Source) -> Result<Opt
     }
 }
 
-pub(crate) fn opt_u64(table: &Table, path: &[&str], src: &Source) -> Result<Option<u64>, ConfigError> {
+pub(crate) fn opt_u64(
+    table: &Table,
+    path: &[&str],
+    src: &Source,
+) -> Result<Option<u64>, ConfigError> {
     match lookup(table, path) {
         None => Ok(None),
         Some(Value::Integer(i)) if *i >= 0 => Ok(Some(*i as u64)),

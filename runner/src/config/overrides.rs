@@ -7,14 +7,21 @@ use super::ConfigError;
 
 /// Applies one raw override to the merged table.
 pub fn apply_override(table: &mut Table, raw: &str) -> Result<(), ConfigError> {
-    let err = |message: &str| ConfigError::Override { raw: raw.to_string(), message: message.to_string() };
-    let (key, value) = raw.split_once('=').ok_or_else(|| err("expected key=value"))?;
+    let err = |message: &str| ConfigError::Override {
+        raw: raw.to_string(),
+        message: message.to_string(),
+    };
+    let (key, value) = raw
+        .split_once('=')
+        .ok_or_else(|| err("expected key=value"))?;
     let path = split_key(key.trim()).ok_or_else(|| err("bad key path"))?;
     let value = parse_value(value.trim());
     let (leaf, parents) = path.split_last().ok_or_else(|| err("empty key"))?;
     let mut cur = table;
     for seg in parents {
-        let entry = cur.entry(seg.clone()).or_insert_with(|| Value::Table(Table::new()));
+        let entry = cur
+            .entry(seg.clone())
+            .or_insert_with(|| Value::Table(Table::new()));
         if !entry.is_table() {
             *entry = Value::Table(Table::new());
         }
@@ -26,7 +33,9 @@ pub fn apply_override(table: &mut Table, raw: &str) -> Result<(), ConfigError> {
 
 fn parse_value(text: &str) -> Value {
     match format!("v = {text}").parse::<Table>() {
-        Ok(mut t) => t.remove("v").unwrap_or_else(|| Value::String(text.to_string())),
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| Value::String(text.to_string())),
         Err(_) => Value::String(text.to_string()),
     }
 }

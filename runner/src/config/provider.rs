@@ -41,7 +41,10 @@ impl std::fmt::Debug for ProviderInfo {
             .field("base_url", &self.base_url)
             .field("env_key", &self.env_key)
             .field("wire_api", &self.wire_api)
-            .field("http_headers", &self.http_headers.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .field(
+                "http_headers",
+                &self.http_headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -56,12 +59,24 @@ impl ProviderInfo {
         let (name, base_url, env_key, wire_api) = match id {
             "openai" => (
                 "OpenAI",
-                env("OPENAI_BASE_URL").filter(|u| !u.is_empty()).unwrap_or_else(|| "https://api.openai.com/v1".into()),
+                env("OPENAI_BASE_URL")
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or_else(|| "https://api.openai.com/v1".into()),
                 Some("OPENAI_API_KEY"),
                 WireApi::Responses,
             ),
-            "ollama" => ("Ollama", "http://localhost:11434/v1".into(), None, WireApi::Chat),
-            "lmstudio" => ("LM Studio", "http://localhost:1234/v1".into(), None, WireApi::Chat),
+            "ollama" => (
+                "Ollama",
+                "http://localhost:11434/v1".into(),
+                None,
+                WireApi::Chat,
+            ),
+            "lmstudio" => (
+                "LM Studio",
+                "http://localhost:1234/v1".into(),
+                None,
+                WireApi::Chat,
+            ),
             _ => return None,
         };
         Some(ProviderInfo {
@@ -81,8 +96,13 @@ impl ProviderInfo {
     }
 
     /// The API key from the provider's `env_key`; a missing one is an error naming the variable.
-    pub fn api_key(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>, ConfigError> {
-        let Some(var) = &self.env_key else { return Ok(None) };
+    pub fn api_key(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<String>, ConfigError> {
+        let Some(var) = &self.env_key else {
+            return Ok(None);
+        };
         match env(var).filter(|v| !v.trim().is_empty()) {
             Some(v) => Ok(Some(v)),
             None => Err(ConfigError::MissingKey {
@@ -134,15 +154,24 @@ pub(crate) fn resolve(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ProviderInfo, ConfigError> {
     let configured = table.get("model_providers").and_then(|p| p.get(id));
-    let home = src.path.parent().map(|p| p.display().to_string()).unwrap_or_default();
+    let home = src
+        .path
+        .parent()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
     let mut p = match (configured, ProviderInfo::builtin(id, env)) {
         (None, Some(b)) => b,
         (None, None) => {
-            let mut known: Vec<String> = ["openai", "ollama", "lmstudio"].map(String::from).to_vec();
+            let mut known: Vec<String> =
+                ["openai", "ollama", "lmstudio"].map(String::from).to_vec();
             if let Some(Value::Table(t)) = table.get("model_providers") {
                 known.extend(t.keys().cloned());
             }
-            return Err(ConfigError::UnknownProvider { path: src.path.display().to_string(), id: id.into(), known: known.join(", ") });
+            return Err(ConfigError::UnknownProvider {
+                path: src.path.display().to_string(),
+                id: id.into(),
+                known: known.join(", "),
+            });
         }
         (Some(Value::Table(_)), builtin) => {
             let key = |k: &str| format!("model_providers.{id}.{k}");
@@ -168,10 +197,19 @@ pub(crate) fn resolve(
             let wire_api = match opt_string(table, &path("wire_api"), src)?.as_deref() {
                 None | Some("responses") => WireApi::Responses,
                 Some("chat") => WireApi::Chat,
-                Some(other) => return Err(src.invalid(&key("wire_api"), &format!("{other:?} is not responses or chat"))),
+                Some(other) => {
+                    return Err(src.invalid(
+                        &key("wire_api"),
+                        &format!("{other:?} is not responses or chat"),
+                    ))
+                }
             };
             let string_map = |k: &'static str| -> Result<Vec<(String, String)>, ConfigError> {
-                match table.get("model_providers").and_then(|p| p.get(id)).and_then(|p| p.get(k)) {
+                match table
+                    .get("model_providers")
+                    .and_then(|p| p.get(id))
+                    .and_then(|p| p.get(k))
+                {
                     None => Ok(Vec::new()),
                     Some(Value::Table(t)) => t
                         .iter()

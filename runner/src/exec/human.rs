@@ -19,13 +19,23 @@ pub fn print_event(event: &ThreadEvent) {
             D::TodoList { items } => {
                 let _ = writeln!(err, "plan");
                 items.iter().try_for_each(|i| {
-                    writeln!(err, "  [{}] {}", if i.completed { "x" } else { " " }, i.text)
+                    writeln!(
+                        err,
+                        "  [{}] {}",
+                        if i.completed { "x" } else { " " },
+                        i.text
+                    )
                 })
             }
             _ => Ok(()),
         },
         ThreadEvent::ItemCompleted { item } => match &item.details {
-            D::CommandExecution { exit_code, status, aggregated_output, .. } => {
+            D::CommandExecution {
+                exit_code,
+                status,
+                aggregated_output,
+                ..
+            } => {
                 let verdict = match (status, exit_code) {
                     (ItemStatus::Completed, _) => "succeeded".to_string(),
                     (_, Some(code)) => format!("exited {code}"),
@@ -40,7 +50,11 @@ pub fn print_event(event: &ThreadEvent) {
         },
         ThreadEvent::Error { message } => writeln!(err, "ERROR: {message}"),
         ThreadEvent::TurnCompleted { usage } => {
-            writeln!(err, "tokens used\n{}", usage.input_tokens + usage.output_tokens)
+            writeln!(
+                err,
+                "tokens used\n{}",
+                usage.input_tokens + usage.output_tokens
+            )
         }
         _ => Ok(()),
     };

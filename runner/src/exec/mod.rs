@@ -62,7 +62,9 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
         None => (None, args.prompt.clone()),
     };
     let cwd = match &args.cd {
-        Some(dir) => std::fs::canonicalize(dir).map_err(|e| format!("--cd {}: {e}", dir.display()))?,
+        Some(dir) => {
+            std::fs::canonicalize(dir).map_err(|e| format!("--cd {}: {e}", dir.display()))?
+        }
         None => std::env::current_dir().map_err(|e| format!("current directory: {e}"))?,
     };
     let mut sandbox = args.sandbox.map(SandboxMode::from);
@@ -80,13 +82,19 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
     let config: Config = load_config(None, &overrides, &env).map_err(|e| e.to_string())?;
     let codex_home = config.codex_home.clone();
     if !args.skip_git_repo_check && !inside_git_repo(&cwd) {
-        return Err("Not inside a trusted directory and --skip-git-repo-check was not specified.".into());
+        return Err(
+            "Not inside a trusted directory and --skip-git-repo-check was not specified.".into(),
+        );
     }
     let api_key = config.provider.api_key(&env).map_err(|e| e.to_string())?;
     let output_schema = match &args.output_schema {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            Some(serde_json::from_str(&text).map_err(|e| format!("{}: invalid JSON schema: {e}", path.display()))?)
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            Some(
+                serde_json::from_str(&text)
+                    .map_err(|e| format!("{}: invalid JSON schema: {e}", path.display()))?,
+            )
         }
         None => None,
     };
@@ -106,11 +114,16 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
     let mut session_cfg = parts.session;
     let mut rollout_file: Option<PathBuf> = None;
     if let Some(id) = resume {
-        let path = find_rollout(&codex_home, id.as_deref())
-            .ok_or_else(|| match &id {
-                Some(id) => format!("no rollout found for thread {id} under {}", codex_home.join("sessions").display()),
-                None => format!("no rollout found under {}", codex_home.join("sessions").display()),
-            })?;
+        let path = find_rollout(&codex_home, id.as_deref()).ok_or_else(|| match &id {
+            Some(id) => format!(
+                "no rollout found for thread {id} under {}",
+                codex_home.join("sessions").display()
+            ),
+            None => format!(
+                "no rollout found under {}",
+                codex_home.join("sessions").display()
+            ),
+        })?;
         let history = read_rollout(&path).map_err(|e| e.to_string())?;
         for w in &history.warnings {
             eprintln!("warning: {w}");
@@ -127,10 +140,16 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
     }
     let mut session = Session::new(session_cfg, Box::new(LiveIds));
     if rollout_file.is_none() && !args.ephemeral {
-        rollout_file = Some(rollout_path(&codex_home, session.thread_id(), chrono::Local::now()));
+        rollout_file = Some(rollout_path(
+            &codex_home,
+            session.thread_id(),
+            chrono::Local::now(),
+        ));
     }
     let mut writer = match (&rollout_file, args.ephemeral) {
-        (Some(path), false) => Some(RolloutWriter::open(path.clone()).map_err(|e| format!("{}: {e}", path.display()))?),
+        (Some(path), false) => Some(
+            RolloutWriter::open(path.clone()).map_err(|e| format!("{}: {e}", path.display()))?,
+        ),
         _ => None,
     };
     if !args.json {
@@ -177,7 +196,8 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
     }
     let last = report.outcome.last_agent_message.clone();
     if let Some(path) = &args.output_last_message {
-        std::fs::write(path, last.clone().unwrap_or_default()).map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::write(path, last.clone().unwrap_or_default())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     match &report.outcome.status {
         TurnStatus::Completed => {

@@ -123,7 +123,12 @@ fn default_output() -> u64 {
 
 impl Default for UsageSpec {
     fn default() -> Self {
-        UsageSpec { input_tokens: 100, cached_tokens: 0, output_tokens: 10, reasoning_tokens: 0 }
+        UsageSpec {
+            input_tokens: 100,
+            cached_tokens: 0,
+            output_tokens: 10,
+            reasoning_tokens: 0,
+        }
     }
 }
 
@@ -132,16 +137,31 @@ impl Reply {
     pub fn all_items(&self) -> Vec<ReplyItem> {
         let mut out = self.items.clone();
         if let Some(r) = &self.reasoning {
-            out.insert(0, ReplyItem { reasoning: Some(r.clone()), ..Default::default() });
+            out.insert(
+                0,
+                ReplyItem {
+                    reasoning: Some(r.clone()),
+                    ..Default::default()
+                },
+            );
         }
         if let Some(m) = &self.message {
-            out.push(ReplyItem { message: Some(m.clone()), ..Default::default() });
+            out.push(ReplyItem {
+                message: Some(m.clone()),
+                ..Default::default()
+            });
         }
         for f in self.function_call.iter().chain(&self.function_calls) {
-            out.push(ReplyItem { function_call: Some(f.clone()), ..Default::default() });
+            out.push(ReplyItem {
+                function_call: Some(f.clone()),
+                ..Default::default()
+            });
         }
         if let Some(c) = &self.custom_tool_call {
-            out.push(ReplyItem { custom_tool_call: Some(c.clone()), ..Default::default() });
+            out.push(ReplyItem {
+                custom_tool_call: Some(c.clone()),
+                ..Default::default()
+            });
         }
         out
     }
@@ -159,13 +179,23 @@ pub struct ScriptError {
 /// Loads a script from TOML (`[[reply]]` tables) or JSON (`{"replies": [...]}`), by extension.
 pub fn load_script(path: &Path) -> Result<Script, ScriptError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScriptError { path: shown.clone(), line: 0, message: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|e| ScriptError {
+        path: shown.clone(),
+        line: 0,
+        message: e.to_string(),
+    })?;
     if path.extension().is_some_and(|e| e == "json") {
-        serde_json::from_str(&text).map_err(|e| ScriptError { path: shown, line: e.line(), message: e.to_string() })
+        serde_json::from_str(&text).map_err(|e| ScriptError {
+            path: shown,
+            line: e.line(),
+            message: e.to_string(),
+        })
     } else {
         toml::from_str(&text).map_err(|e| ScriptError {
             path: shown,
-            line: e.span().map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1),
+            line: e.span().map_or(1, |s| {
+                text[..s.start.min(text.len())].matches('\n').count() + 1
+            }),
             message: e.message().trim().to_string(),
         })
     }

@@ -53,9 +53,16 @@ impl MockServer {
     }
 
     /// Starts on `addr` (loopback only), optionally logging requests to `log_dir`.
-    pub async fn start_on(addr: SocketAddr, script: Script, log_dir: Option<PathBuf>) -> std::io::Result<MockServer> {
+    pub async fn start_on(
+        addr: SocketAddr,
+        script: Script,
+        log_dir: Option<PathBuf>,
+    ) -> std::io::Result<MockServer> {
         if !addr.ip().is_loopback() {
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "the mock serves loopback only"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the mock serves loopback only",
+            ));
         }
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
@@ -64,11 +71,18 @@ impl MockServer {
             .into_iter()
             .flat_map(|r| std::iter::repeat_n(r.clone(), r.repeat.unwrap_or(1).max(1)))
             .collect();
-        let state = Arc::new(Mutex::new(State { replies, next: 0, requests: Vec::new(), log_dir }));
+        let state = Arc::new(Mutex::new(State {
+            replies,
+            next: 0,
+            requests: Vec::new(),
+            log_dir,
+        }));
         let shared = state.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let _ = stream.set_nodelay(true);
                 let state = shared.clone();
                 tokio::spawn(async move {
@@ -116,25 +130,50 @@ fn respond(status: u16, headers: &[(&str, String)], body: String) -> Response<Bo
     for (k, v) in headers {
         b = b.header(*k, v.as_str());
     }
-    b.body(Full::new(Bytes::from(body))).expect("valid response")
+    b.body(Full::new(Bytes::from(body)))
+        .expect("valid response")
 }
 
-async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+async fn handle(
+    state: Arc<Mutex<State>>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let headers: Vec<(String, String)> = req
         .headers()
         .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
-    let raw = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-    let body = serde_json::from_slice(&raw).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw).into_owned()));
+    let raw = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let body = serde_json::from_slice(&raw)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw).into_owned()));
     if method != "POST" || !path.ends_with("/responses") {
-        return Ok(respond(404, &[], format!("rcodex mock: no route for {method} {path}")));
+        return Ok(respond(
+            404,
+            &[],
+            format!("rcodex mock: no route for {method} {path}"),
+        ));
     }
     let (n, reply, log_dir) = {
         let mut s = state.lock().expect("mock state");
-        let record = RecordedRequest { method, path, headers, body, received_at: Instant::now() };
+        let record = RecordedRequest {
+            method,
+            path,
+            headers,
+            body,
+            received_at: Instant::now(),
+        };
         s.requests.push(record);
         let n = s.requests.len();
         let reply = s.replies.get(s.next).cloned();
@@ -144,11 +183,18 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
     if let Some(dir) = log_dir {
         let r = state.lock().expect("mock state").requests[n - 1].clone();
         let json = serde_json::json!({"method": r.method, "path": r.path, "headers": r.headers, "body": r.body});
-        let _ = std::fs::write(dir.join(format!("request-{n:03}.json")), serde_json::to_string_pretty(&json).unwrap_or_default());
+        let _ = std::fs::write(
+            dir.join(format!("request-{n:03}.json")),
+            serde_json::to_string_pretty(&json).unwrap_or_default(),
+        );
     }
     let request_id = ("x-request-id", format!("mockreq-{n}"));
     let Some(reply) = reply else {
-        return Ok(respond(400, &[request_id], format!("rcodex mock: no scripted reply for request {n}")));
+        return Ok(respond(
+            400,
+            &[request_id],
+            format!("rcodex mock: no scripted reply for request {n}"),
+        ));
     };
     if reply.delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(reply.delay_ms)).await;
@@ -158,7 +204,11 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
         hs.extend(err.headers.iter().map(|(k, v)| (k.as_str(), v.clone())));
         return Ok(respond(err.status, &hs, err.body.clone()));
     }
-    Ok(respond(200, &[("content-type", "text/event-stream".into()), request_id], render(&reply, n)))
+    Ok(respond(
+        200,
+        &[("content-type", "text/event-stream".into()), request_id],
+        render(&reply, n),
+    ))
 }
 
 /// `rcodex mock --script FILE [--port N] [--log-dir D]`: serves until Ctrl-C.

@@ -17,7 +17,11 @@ fn frame(out: &mut String, event: &str, data: &Value) {
 pub fn render(reply: &Reply, n: usize) -> String {
     let resp_id = format!("resp_mock_{n}");
     let mut out = String::new();
-    frame(&mut out, "response.created", &json!({"type": "response.created", "response": {"id": resp_id}}));
+    frame(
+        &mut out,
+        "response.created",
+        &json!({"type": "response.created", "response": {"id": resp_id}}),
+    );
     for (i, item) in reply.all_items().iter().enumerate() {
         render_item(&mut out, item, n, i);
     }
@@ -39,7 +43,11 @@ pub fn render(reply: &Reply, n: usize) -> String {
     if let Some(end_turn) = reply.end_turn {
         response["end_turn"] = json!(end_turn);
     }
-    frame(&mut out, "response.completed", &json!({"type": "response.completed", "response": response}));
+    frame(
+        &mut out,
+        "response.completed",
+        &json!({"type": "response.completed", "response": response}),
+    );
     out
 }
 
@@ -57,23 +65,48 @@ fn render_item(out: &mut String, item: &ReplyItem, n: usize, i: usize) {
     let item_id = |given: &Option<String>| given.clone().unwrap_or_else(|| format!("item_{n}_{i}"));
     let call_id = |given: &Option<String>| given.clone().unwrap_or_else(|| format!("call_{n}_{i}"));
     let added = |out: &mut String, item: Value| {
-        frame(out, "response.output_item.added", &json!({"type": "response.output_item.added", "output_index": i, "item": item}));
+        frame(
+            out,
+            "response.output_item.added",
+            &json!({"type": "response.output_item.added", "output_index": i, "item": item}),
+        );
     };
     let done = |out: &mut String, item: Value| {
-        frame(out, "response.output_item.done", &json!({"type": "response.output_item.done", "output_index": i, "item": item}));
+        frame(
+            out,
+            "response.output_item.done",
+            &json!({"type": "response.output_item.done", "output_index": i, "item": item}),
+        );
     };
     if let Some(text) = &item.message {
         let id = format!("item_{n}_{i}");
-        added(out, json!({"type": "message", "role": "assistant", "id": id, "status": "in_progress", "content": []}));
+        added(
+            out,
+            json!({"type": "message", "role": "assistant", "id": id, "status": "in_progress", "content": []}),
+        );
         for part in chunks(text) {
-            frame(out, "response.output_text.delta", &json!({"type": "response.output_text.delta", "item_id": id, "output_index": i, "content_index": 0, "delta": part}));
+            frame(
+                out,
+                "response.output_text.delta",
+                &json!({"type": "response.output_text.delta", "item_id": id, "output_index": i, "content_index": 0, "delta": part}),
+            );
         }
-        done(out, json!({"type": "message", "role": "assistant", "id": id, "status": "completed", "content": [{"type": "output_text", "text": text, "annotations": []}]}));
+        done(
+            out,
+            json!({"type": "message", "role": "assistant", "id": id, "status": "completed", "content": [{"type": "output_text", "text": text, "annotations": []}]}),
+        );
     } else if let Some(summary) = &item.reasoning {
         let id = format!("rs_{n}_{i}");
         added(out, json!({"type": "reasoning", "id": id, "summary": []}));
-        frame(out, "response.reasoning_summary_text.delta", &json!({"type": "response.reasoning_summary_text.delta", "item_id": id, "output_index": i, "summary_index": 0, "delta": summary}));
-        done(out, json!({"type": "reasoning", "id": id, "summary": [{"type": "summary_text", "text": summary}], "encrypted_content": format!("enc_{n}_{i}")}));
+        frame(
+            out,
+            "response.reasoning_summary_text.delta",
+            &json!({"type": "response.reasoning_summary_text.delta", "item_id": id, "output_index": i, "summary_index": 0, "delta": summary}),
+        );
+        done(
+            out,
+            json!({"type": "reasoning", "id": id, "summary": [{"type": "summary_text", "text": summary}], "encrypted_content": format!("enc_{n}_{i}")}),
+        );
     } else if let Some(f) = &item.function_call {
         let arguments = match &f.arguments {
             None => "{}".to_string(),
@@ -81,12 +114,24 @@ fn render_item(out: &mut String, item: &ReplyItem, n: usize, i: usize) {
             Some(v) => v.to_string(),
         };
         let (id, cid) = (item_id(&f.id), call_id(&f.call_id));
-        added(out, json!({"type": "function_call", "id": id, "call_id": cid, "name": f.name, "arguments": "", "status": "in_progress"}));
-        done(out, json!({"type": "function_call", "id": id, "call_id": cid, "name": f.name, "arguments": arguments, "status": "completed"}));
+        added(
+            out,
+            json!({"type": "function_call", "id": id, "call_id": cid, "name": f.name, "arguments": "", "status": "in_progress"}),
+        );
+        done(
+            out,
+            json!({"type": "function_call", "id": id, "call_id": cid, "name": f.name, "arguments": arguments, "status": "completed"}),
+        );
     } else if let Some(c) = &item.custom_tool_call {
         let (id, cid) = (item_id(&c.id), call_id(&c.call_id));
-        added(out, json!({"type": "custom_tool_call", "id": id, "call_id": cid, "name": c.name, "input": "", "status": "in_progress"}));
-        done(out, json!({"type": "custom_tool_call", "id": id, "call_id": cid, "name": c.name, "input": c.input, "status": "completed"}));
+        added(
+            out,
+            json!({"type": "custom_tool_call", "id": id, "call_id": cid, "name": c.name, "input": "", "status": "in_progress"}),
+        );
+        done(
+            out,
+            json!({"type": "custom_tool_call", "id": id, "call_id": cid, "name": c.name, "input": c.input, "status": "completed"}),
+        );
     } else if let Some(raw) = &item.raw {
         done(out, raw.clone());
     }

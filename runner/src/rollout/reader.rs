@@ -55,10 +55,8 @@ pub fn read_rollout(path: &Path) -> Result<RolloutHistory, RolloutReadError> {
         let line: RolloutLine = match serde_json::from_str(raw) {
             Ok(l) => l,
             Err(e) if Some(i) == last_index => {
-                out.warnings.push(format!(
-                    "{shown}:{}: skipped a torn last line ({e})",
-                    i + 1
-                ));
+                out.warnings
+                    .push(format!("{shown}:{}: skipped a torn last line ({e})", i + 1));
                 continue;
             }
             Err(e) => {
@@ -70,12 +68,10 @@ pub fn read_rollout(path: &Path) -> Result<RolloutHistory, RolloutReadError> {
             }
         };
         match line.item {
-            RolloutItem::SessionMeta(meta) => {
-                if !have_meta {
-                    out.thread_id = meta.id;
-                    out.base_instructions = meta.base_instructions.map(|b| b.text);
-                    have_meta = true;
-                }
+            RolloutItem::SessionMeta(meta) if !have_meta => {
+                out.thread_id = meta.id;
+                out.base_instructions = meta.base_instructions.map(|b| b.text);
+                have_meta = true;
             }
             RolloutItem::ResponseItem(item) => out.history.push(item.without_passthrough()),
             RolloutItem::Compacted(c) => {

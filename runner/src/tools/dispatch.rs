@@ -30,7 +30,9 @@ impl ToolDispatch {
     pub async fn run(&self, call: ToolCall) -> ToolOutput {
         let input = call.input.as_str();
         match call.name.as_str() {
-            "exec_command" => command_output(self.exec.exec_command_json(input, random_chunk_id()).await),
+            "exec_command" => {
+                command_output(self.exec.exec_command_json(input, random_chunk_id()).await)
+            }
             "write_stdin" => {
                 let r = self.exec.write_stdin_json(input, random_chunk_id()).await;
                 ToolOutput::text(r.text, !r.is_error)
@@ -45,9 +47,10 @@ impl ToolDispatch {
                 };
                 let cwd = self.cwd.clone();
                 let scope = self.scope.clone();
-                let run = tokio::task::spawn_blocking(move || run_apply_patch(&patch, &cwd, &scope))
-                    .await
-                    .expect("apply_patch task does not panic");
+                let run =
+                    tokio::task::spawn_blocking(move || run_apply_patch(&patch, &cwd, &scope))
+                        .await
+                        .expect("apply_patch task does not panic");
                 let changes = run
                     .changes
                     .iter()
