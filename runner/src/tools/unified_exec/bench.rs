@@ -2,6 +2,8 @@
 //! directly, and peak memory while a command prints 1 GB. Run with
 //! `cargo test -p rcodex-runner --release unified_exec::bench -- --ignored --nocapture --test-threads=1`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -73,13 +75,13 @@ async fn bench_exec_overhead_and_memory() {
     );
 
     let rss_before = status_kib("VmRSS:");
-    let sampler = tokio::spawn(async {
-        let mut peak = 0;
-        loop {
-            peak = peak.max(status_kib("VmRSS:"));
-            tokio::time::sleep(Duration::from_millis(5)).await;
-            if peak == u64::MAX {
-                return peak;
+    let peak = Arc::new(AtomicU64::new(rss_before));
+    let sampler = tokio::spawn({
+        let peak = Arc::clone(&peak);
+        async move {
+            loop {
+                peak.fetch_max(status_kib("VmRSS:"), Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(5)).await;
             }
         }
     });
@@ -94,12 +96,8 @@ async fn bench_exec_overhead_and_memory() {
         )
         .await;
     let elapsed = t.elapsed();
-    let peak_sampled = {
-        // One last sample, then stop the sampler.
-        let last = status_kib("VmRSS:");
-        sampler.abort();
-        last
-    };
+    sampler.abort();
+    let peak_sampled = peak.load(Ordering::Relaxed);
     assert_eq!(r.exit_code, Some(0), "1 GB finished within 30 s");
     println!(
         "| 1 GB of output: wall time | {:.2} s ({:.0} MB/s) |",
@@ -107,7 +105,7 @@ async fn bench_exec_overhead_and_memory() {
         1000.0 / elapsed.as_secs_f64()
     );
     println!(
-        "| RSS before / after the 1 GB command | {} / {} KiB |",
+        "| RSS before / sampled peak during the 1 GB command | {} / {} KiB |",
         rss_before, peak_sampled
     );
     println!(

@@ -114,6 +114,12 @@ impl OutputBuffer {
         self.head.len() + self.tail.len()
     }
 
+    /// The raw head and tail bytes.
+    #[cfg(test)]
+    pub fn raw(&self) -> (Vec<u8>, Vec<u8>) {
+        (self.head.clone(), self.tail.iter().copied().collect())
+    }
+
     /// Takes the contents out, leaving an empty buffer with the same cap.
     pub fn take(&mut self) -> OutputBuffer {
         let empty = OutputBuffer::new(self.head_cap + self.tail_cap);
@@ -251,6 +257,32 @@ mod tests {
         assert_eq!(b.total_bytes(), 0);
         b.push(b"xy");
         assert_eq!(b.to_text().head, "xy");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn keeps_exact_head_and_tail(
+            chunks in proptest::collection::vec(proptest::collection::vec(0u8..=255, 0..50), 0..20),
+            cap in 0usize..64,
+        ) {
+            let all: Vec<u8> = chunks.concat();
+            let mut b = OutputBuffer::new(cap);
+            for chunk in &chunks {
+                b.push(chunk);
+            }
+            proptest::prop_assert_eq!(b.total_bytes(), all.len());
+            proptest::prop_assert!(b.retained_bytes() <= cap);
+            let (head, tail) = b.raw();
+            if all.len() <= cap {
+                proptest::prop_assert_eq!([head, tail].concat(), all.clone());
+            } else {
+                proptest::prop_assert_eq!(&head[..], &all[..cap / 2]);
+                proptest::prop_assert_eq!(&tail[..], &all[all.len() - (cap - cap / 2)..]);
+            }
+            let text = b.to_text();
+            proptest::prop_assert_eq!(text.total_bytes() >= all.len(), true);
+            proptest::prop_assert_eq!(text.total_lines, String::from_utf8_lossy(&all).lines().count());
+        }
     }
 
     #[test]

@@ -292,11 +292,12 @@ async fn input_to_a_non_tty_session_is_refused() {
     let m = manager(dir.path());
     let r = m
         .exec_command(
-            exec_args(json!({"cmd": "sleep 5", "yield_time_ms": 250})),
+            exec_args(json!({"cmd": "echo $$; sleep 5", "yield_time_ms": 250})),
             "c".into(),
         )
         .await;
     let id = r.session_id.unwrap();
+    let pgid: i32 = output_of(&r.text).trim().parse().unwrap();
     let w = m
         .write_stdin(
             stdin_args(json!({"session_id": id, "chars": "x"})),
@@ -310,6 +311,25 @@ async fn input_to_a_non_tty_session_is_refused() {
     );
     assert!(m.terminate(id));
     assert!(!m.terminate(id));
+    assert!(survivors(&[pgid]).await.is_empty());
+}
+
+#[tokio::test]
+async fn random_session_ids_stay_in_codex_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ExecConfig::new(dir.path());
+    config.login_default = false;
+    config.session_ids = SessionIds::Random;
+    let m = UnifiedExecManager::new(config);
+    let r = m
+        .exec_command(
+            exec_args(json!({"cmd": "sleep 5", "yield_time_ms": 250})),
+            "c".into(),
+        )
+        .await;
+    let id = r.session_id.unwrap();
+    assert!((1000..100_000).contains(&id), "{id}");
+    m.shutdown().await;
 }
 
 #[tokio::test]
