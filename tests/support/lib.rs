@@ -1,1 +1,110 @@
-//! Shared helpers for the integration tests in tests/.
+//! Shared helpers for the integration tests in tests/: the real `rcodex` binary (built once) and
+//! throwaway CODEX_HOME/workspace folders wired to a loopback scripted server.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+/// Path of the `rcodex` binary, built once per test process with the same cargo and profile.
+pub fn rcodex_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "-p", "rcodex-runner", "--bin", "rcodex"])
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building rcodex failed");
+        // Test binaries live in target/<profile>/deps; the binary in target/<profile>.
+        let exe = std::env::current_exe().expect("test exe path");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>");
+        let bin = profile_dir.join("rcodex");
+        assert!(bin.exists(), "{} missing", bin.display());
+        bin
+    })
+    .clone()
+}
+
+/// A CODEX_HOME and a workspace in temp folders.
+pub struct TestHome {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestHome {
+    /// A home whose config points the `mock` provider at `base_url`.
+    pub fn with_mock(base_url: &str) -> TestHome {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        std::fs::create_dir_all(dir.path().join("work")).unwrap();
+        let config = format!(
+            "model = \"gpt-5.5\"\nmodel_provider = \"mock\"\n\n[model_providers.mock]\nname = \"Mock\"\nbase_url = \"{base_url}\"\nenv_key = \"MOCK_API_KEY\"\n"
+        );
+        std::fs::write(dir.path().join("home/config.toml"), config).unwrap();
+        TestHome { dir }
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    pub fn work(&self) -> PathBuf {
+        self.dir.path().join("work")
+    }
+
+    /// Runs `rcodex exec` with `args` (after `exec`), stdin from `stdin`.
+    pub fn exec(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut cmd = Command::new(rcodex_bin());
+        cmd.arg("exec")
+            .args(args)
+            .env("CODEX_HOME", self.home())
+            .env("MOCK_API_KEY", "test-key")
+            .env_remove("OPENAI_API_KEY")
+            .current_dir(self.work())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+        let mut child = cmd.spawn().expect("spawn rcodex");
+        if let Some(text) = stdin {
+            use std::io::Write;
+            let mut pipe = child.stdin.take().unwrap();
+            pipe.write_all(text.as_bytes()).unwrap();
+        }
+        child.wait_with_output().expect("wait rcodex")
+    }
+
+    /// Every rollout file under the home, sorted.
+    pub fn rollouts(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.home().join("sessions")];
+        while let Some(d) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "jsonl") {
+                    out.push(p);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+/// Parses JSON lines.
+pub fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+        .collect()
+}
