@@ -57,6 +57,26 @@ fn permission_profile(mode: SandboxMode) -> &'static str {
     }
 }
 
+/// A UUID-shaped (version 5 layout) id derived from `text`: stable across runs and resumes.
+pub fn content_uuid(text: &str) -> String {
+    let fnv = |seed: u64| {
+        text.bytes().fold(seed, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
+        })
+    };
+    let (a, b) = (fnv(0xcbf2_9ce4_8422_2325), fnv(0x6c62_272e_07bb_0142));
+    let a = (a & !0xF000) | 0x5000;
+    let b = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xFFFF,
+        a & 0xFFFF,
+        b >> 48,
+        b & 0xFFFF_FFFF_FFFF
+    )
+}
+
 fn escape_xml(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -99,9 +119,10 @@ impl InitialContext {
     }
 
     /// The first developer message (base instructions), sent but not recorded as a rollout item.
-    pub fn base_message(&self, id: String) -> ResponseItem {
+    /// Its id is derived from the text, so it is the same in every request and after resume.
+    pub fn base_message(&self) -> ResponseItem {
         ResponseItem::message(
-            Some(id),
+            Some(format!("msg_{}", content_uuid(&self.base_instructions))),
             "developer",
             vec![ContentItem::InputText {
                 text: self.base_instructions.clone(),

@@ -119,9 +119,7 @@ impl Session {
         let prefix = if cfg.model.instructions_field {
             Vec::new()
         } else {
-            vec![cfg
-                .context
-                .base_message(format!("msg_{}", ids.uuid_v7(cfg.start_ms)))]
+            vec![cfg.context.base_message()]
         };
         let advertised = cfg.tools.iter().map(|t| t.name().to_string()).collect();
         Session {

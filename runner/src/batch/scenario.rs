@@ -198,7 +198,7 @@ fn toml_error(path: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
     let line = e.span().map_or(1, |s| {
         text[..s.start.min(text.len())].matches('\n').count() + 1
     });
-    let message = e.message().trim().to_string();
+    let message = crate::config::one_line(e.message());
     let message = match field_at_line(text, line) {
         Some(field) if !message.contains(&format!("`{field}`")) => format!("{field}: {message}"),
         _ => message,

@@ -46,7 +46,17 @@ impl ConfigError {
         ConfigError::Parse {
             path: path.display().to_string(),
             line,
-            message: e.message().trim().to_string(),
+            message: one_line(e.message()),
         }
     }
+}
+
+/// Folds a multi-line parser message into one line (`invalid array; expected `]``).
+pub fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -196,7 +196,7 @@ pub fn load_script(path: &Path) -> Result<Script, ScriptError> {
             line: e.span().map_or(1, |s| {
                 text[..s.start.min(text.len())].matches('\n').count() + 1
             }),
-            message: e.message().trim().to_string(),
+            message: crate::config::one_line(e.message()),
         })
     }
 }
