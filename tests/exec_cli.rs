@@ -200,3 +200,65 @@ async fn git_check_output_schema_and_ephemeral() {
     assert_eq!(format["schema"]["required"][0], "ok");
     assert!(home.rollouts().is_empty(), "--ephemeral writes no rollout");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_interrupts_the_turn_and_kills_the_command() {
+    let marker = format!("rcodex-int-{}", std::process::id());
+    let cmd = format!("sleep 30 # {marker}");
+    let srv = server(json!([{ "function_call": { "name": "exec_command", "arguments": { "cmd": cmd, "yield_time_ms": 30000 } } }, { "message": "never" }])).await;
+    let home = TestHome::with_mock(&srv.base_url());
+    let mut child = std::process::Command::new(rcodex_tests::rcodex_bin())
+        .args([
+            "exec",
+            "--json",
+            "--skip-git-repo-check",
+            "-s",
+            "danger-full-access",
+            "sleep please",
+        ])
+        .env("CODEX_HOME", home.home())
+        .env("MOCK_API_KEY", "k")
+        .current_dir(home.work())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the command runs, then send SIGINT to rcodex only.
+    let pgrep = |m: &str| {
+        std::process::Command::new("pgrep")
+            .args(["-f", m])
+            .output()
+            .map(|o| !o.stdout.is_empty())
+            .unwrap_or(false)
+    };
+    let started = std::time::Instant::now();
+    while !pgrep(&marker) {
+        assert!(started.elapsed().as_secs() < 20, "command never started");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(started.elapsed().as_secs() < 25);
+    let events = json_lines(&text(&out.stdout));
+    assert_eq!(events.last().unwrap()["type"], "turn.failed");
+    assert!(!pgrep(&marker), "the command outlived rcodex");
+    let rollout = std::fs::read_to_string(&home.rollouts()[0]).unwrap();
+    let lines = json_lines(&rollout);
+    assert!(lines.iter().any(|l| l["payload"]["type"] == "turn_aborted"));
+    // The recorded call got exactly one (aborted) output.
+    let outputs = lines
+        .iter()
+        .filter(|l| l["payload"]["type"] == "function_call_output")
+        .count();
+    assert_eq!(outputs, 1);
+    assert_eq!(srv.requests().len(), 1);
+}
