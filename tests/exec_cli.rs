@@ -203,11 +203,11 @@ async fn git_check_output_schema_and_ephemeral() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_interrupts_the_turn_and_kills_the_command() {
-    let marker = format!("rcodex-int-{}", std::process::id());
-    let cmd = format!("sleep 30 # {marker}");
-    let srv = server(json!([{ "function_call": { "name": "exec_command", "arguments": { "cmd": cmd, "yield_time_ms": 30000 } } }, { "message": "never" }])).await;
+    let marker = format!("sleep 31.{:03}", std::process::id() % 1000);
+    let cmd = marker.clone();
+    let srv = server(json!([{ "function_call": { "name": "exec_command", "arguments": { "cmd": cmd, "yield_time_ms": 30000, "login": false } } }, { "message": "never" }])).await;
     let home = TestHome::with_mock(&srv.base_url());
-    let mut child = std::process::Command::new(rcodex_tests::rcodex_bin())
+    let child = std::process::Command::new(rcodex_tests::rcodex_bin())
         .args([
             "exec",
             "--json",
@@ -224,7 +224,8 @@ async fn ctrl_c_interrupts_the_turn_and_kills_the_command() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the command runs, then send SIGINT to rcodex only.
+    // Wait until the command runs, then send SIGINT to rcodex only. (No login shell: killing a
+    // login shell during its profile can leave tool locks such as pyenv's behind.)
     let pgrep = |m: &str| {
         std::process::Command::new("pgrep")
             .args(["-f", m])

@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::client::{user_agent, Endpoint, ModelClient};
 use crate::config::Config;
 use crate::tools::dispatch::ToolDispatch;
+use crate::tools::landlock::Ruleset;
 use crate::tools::unified_exec::{ExecConfig, UnifiedExecManager};
 use crate::tools::write_scope::WriteScope;
 
@@ -99,10 +100,15 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
     })
     .map_err(|e| format!("http client: {e}"))?;
 
+    let roots = vec![inputs.cwd.to_path_buf()];
+    let mut exec_config = ExecConfig::new(inputs.cwd);
+    exec_config.sandbox = Ruleset::for_mode(sandbox, &roots)
+        .map_err(|e| format!("landlock: {e}"))?
+        .map(Arc::new);
     let dispatch = ToolDispatch {
         cwd: inputs.cwd.to_path_buf(),
-        scope: WriteScope::new(sandbox, vec![inputs.cwd.to_path_buf()]),
-        exec: UnifiedExecManager::new(ExecConfig::new(inputs.cwd)),
+        scope: WriteScope::new(sandbox, roots),
+        exec: UnifiedExecManager::new(exec_config),
         image_detail_original: facts.supports_image_detail_original,
     };
     Ok(SessionParts {

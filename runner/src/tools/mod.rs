@@ -3,6 +3,7 @@
 pub mod apply_patch;
 pub mod dispatch;
 pub mod grep_files;
+pub mod landlock;
 pub mod list_dir;
 pub mod read_file;
 pub mod request_user_input;

@@ -48,6 +48,8 @@ pub struct ExecConfig {
     pub hard_timeout: Option<Duration>,
     /// How session ids are chosen.
     pub session_ids: SessionIds,
+    /// Landlock ruleset applied to every command (`None`: unconfined).
+    pub sandbox: Option<std::sync::Arc<crate::tools::landlock::Ruleset>>,
 }
 
 impl ExecConfig {
@@ -61,6 +63,7 @@ impl ExecConfig {
             output_cap_bytes: DEFAULT_OUTPUT_CAP_BYTES,
             hard_timeout: None,
             session_ids: SessionIds::Sequential,
+            sandbox: None,
         }
     }
 }

@@ -127,6 +127,7 @@ impl UnifiedExecManager {
             tty: args.tty,
             output_cap_bytes: self.config.output_cap_bytes,
             hard_timeout: self.config.hard_timeout,
+            sandbox: self.config.sandbox.clone(),
         };
         let process = match Process::spawn(&request) {
             Ok(process) => Arc::new(process),

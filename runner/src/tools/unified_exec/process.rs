@@ -37,6 +37,8 @@ pub struct SpawnRequest<'a> {
     pub output_cap_bytes: usize,
     /// Kill the group after this long.
     pub hard_timeout: Option<Duration>,
+    /// Landlock ruleset the child confines itself with before exec.
+    pub sandbox: Option<Arc<crate::tools::landlock::Ruleset>>,
 }
 
 /// A started command. Dropping it kills its process group.
@@ -88,14 +90,19 @@ impl Process {
             cmd.stdin(Stdio::from(slave.try_clone()?))
                 .stdout(Stdio::from(slave.try_clone()?))
                 .stderr(Stdio::from(slave));
-            // SAFETY: only async-signal-safe calls (setsid, ioctl) run between fork and exec.
+            let sandbox = req.sandbox.clone();
+            // SAFETY: only async-signal-safe calls (setsid, ioctl, prctl, landlock) run between
+            // fork and exec.
             unsafe {
-                cmd.pre_exec(|| {
+                cmd.pre_exec(move || {
                     if libc::setsid() == -1 {
                         return Err(io::Error::last_os_error());
                     }
                     if libc::ioctl(0, libc::TIOCSCTTY as _, 0) == -1 {
                         return Err(io::Error::last_os_error());
+                    }
+                    if let Some(ruleset) = &sandbox {
+                        ruleset.restrict_self()?;
                     }
                     Ok(())
                 });
@@ -107,11 +114,16 @@ impl Process {
             cmd.stdin(Stdio::null())
                 .stdout(Stdio::from(write_end.try_clone()?))
                 .stderr(Stdio::from(write_end));
-            // SAFETY: only setsid, which is async-signal-safe, runs between fork and exec.
+            let sandbox = req.sandbox.clone();
+            // SAFETY: only async-signal-safe calls (setsid, prctl, landlock) run between fork and
+            // exec.
             unsafe {
-                cmd.pre_exec(|| {
+                cmd.pre_exec(move || {
                     if libc::setsid() == -1 {
                         return Err(io::Error::last_os_error());
+                    }
+                    if let Some(ruleset) = &sandbox {
+                        ruleset.restrict_self()?;
                     }
                     Ok(())
                 });

@@ -1,0 +1,254 @@
+//! Linux Landlock for shell commands under `read-only` and `workspace-write`: the ruleset is
+//! built in the parent (allocations, path opens), and the child only makes two async-signal-safe
+//! syscalls between fork and exec (`PR_SET_NO_NEW_PRIVS`, `landlock_restrict_self`).
+//!
+//! What it enforces: writes (create, write, truncate, remove, rename, link) only beneath the
+//! writable paths. Reads and execution stay allowed everywhere; the network is not restricted.
+//! On kernels without Landlock, [`Ruleset::for_mode`] returns `None` and commands run unconfined
+//! (the README says so).
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use rcodex_core::sandbox::SandboxMode;
+
+const SYS_CREATE_RULESET: libc::c_long = 444;
+const SYS_ADD_RULE: libc::c_long = 445;
+const SYS_RESTRICT_SELF: libc::c_long = 446;
+const CREATE_RULESET_VERSION: u32 = 1;
+const RULE_PATH_BENEATH: libc::c_int = 1;
+
+const WRITE_FILE: u64 = 1 << 1;
+const REMOVE_DIR: u64 = 1 << 4;
+const REMOVE_FILE: u64 = 1 << 5;
+const MAKE_CHAR: u64 = 1 << 6;
+const MAKE_DIR: u64 = 1 << 7;
+const MAKE_REG: u64 = 1 << 8;
+const MAKE_SOCK: u64 = 1 << 9;
+const MAKE_FIFO: u64 = 1 << 10;
+const MAKE_BLOCK: u64 = 1 << 11;
+const MAKE_SYM: u64 = 1 << 12;
+const REFER: u64 = 1 << 13;
+const TRUNCATE: u64 = 1 << 14;
+
+#[repr(C)]
+struct RulesetAttr {
+    handled_access_fs: u64,
+}
+
+#[repr(C, packed)]
+struct PathBeneathAttr {
+    allowed_access: u64,
+    parent_fd: i32,
+}
+
+/// A prepared ruleset, applied in each child before exec.
+#[derive(Debug)]
+pub struct Ruleset {
+    fd: OwnedFd,
+}
+
+/// The Landlock ABI version of this kernel, or `None` when unavailable.
+pub fn abi_version() -> Option<u32> {
+    // SAFETY: the VERSION query takes no pointer and returns a number or -1.
+    let v = unsafe {
+        libc::syscall(
+            SYS_CREATE_RULESET,
+            std::ptr::null::<RulesetAttr>(),
+            0usize,
+            CREATE_RULESET_VERSION,
+        )
+    };
+    (v > 0).then_some(v as u32)
+}
+
+fn write_rights(abi: u32) -> u64 {
+    let mut rights = WRITE_FILE
+        | REMOVE_DIR
+        | REMOVE_FILE
+        | MAKE_CHAR
+        | MAKE_DIR
+        | MAKE_REG
+        | MAKE_SOCK
+        | MAKE_FIFO
+        | MAKE_BLOCK
+        | MAKE_SYM;
+    if abi >= 2 {
+        rights |= REFER;
+    }
+    if abi >= 3 {
+        rights |= TRUNCATE;
+    }
+    rights
+}
+
+impl Ruleset {
+    /// The ruleset for a sandbox mode: `None` for danger-full-access or without kernel support.
+    pub fn for_mode(mode: SandboxMode, roots: &[PathBuf]) -> io::Result<Option<Ruleset>> {
+        let Some(abi) = abi_version() else {
+            return Ok(None);
+        };
+        let writable: Vec<PathBuf> = match mode {
+            SandboxMode::DangerFullAccess => return Ok(None),
+            SandboxMode::ReadOnly => Vec::new(),
+            SandboxMode::WorkspaceWrite => {
+                let mut w = roots.to_vec();
+                w.push(PathBuf::from("/tmp"));
+                if let Some(t) = std::env::var_os("TMPDIR") {
+                    w.push(PathBuf::from(t));
+                }
+                w
+            }
+        };
+        let rights = write_rights(abi);
+        let attr = RulesetAttr {
+            handled_access_fs: rights,
+        };
+        // SAFETY: attr is a valid, initialised struct of the size passed.
+        let fd = unsafe {
+            libc::syscall(
+                SYS_CREATE_RULESET,
+                &attr as *const RulesetAttr,
+                std::mem::size_of::<RulesetAttr>(),
+                0u32,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: the kernel just returned this descriptor to us.
+        let ruleset = Ruleset {
+            fd: unsafe { OwnedFd::from_raw_fd(fd as i32) },
+        };
+        for path in &writable {
+            ruleset.allow(path, rights)?;
+        }
+        // Terminals and the null device stay writable in every mode.
+        for dev in [
+            "/dev/null",
+            "/dev/zero",
+            "/dev/tty",
+            "/dev/pts",
+            "/dev/ptmx",
+            "/dev/full",
+        ] {
+            ruleset.allow(
+                Path::new(dev),
+                WRITE_FILE | if abi >= 3 { TRUNCATE } else { 0 },
+            )?;
+        }
+        Ok(Some(ruleset))
+    }
+
+    fn allow(&self, path: &Path, rights: u64) -> io::Result<()> {
+        let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+            return Ok(());
+        };
+        // SAFETY: c is a valid NUL-terminated path.
+        let raw = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+        if raw < 0 {
+            // A writable root that does not exist grants nothing; skip it.
+            return Ok(());
+        }
+        // SAFETY: open just returned this descriptor.
+        let dir = unsafe { OwnedFd::from_raw_fd(raw) };
+        let is_dir = path.is_dir();
+        let allowed = if is_dir {
+            rights
+        } else {
+            rights & (WRITE_FILE | TRUNCATE)
+        };
+        let attr = PathBeneathAttr {
+            allowed_access: allowed,
+            parent_fd: dir.as_raw_fd(),
+        };
+        // SAFETY: attr is valid for the duration of the call.
+        let r = unsafe {
+            libc::syscall(
+                SYS_ADD_RULE,
+                self.fd.as_raw_fd(),
+                RULE_PATH_BENEATH,
+                &attr as *const PathBeneathAttr,
+                0u32,
+            )
+        };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Confines the calling process. Async-signal-safe: meant for `pre_exec`.
+    pub fn restrict_self(&self) -> io::Result<()> {
+        // SAFETY: plain syscalls with integer arguments.
+        unsafe {
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            if libc::syscall(SYS_RESTRICT_SELF, self.fd.as_raw_fd(), 0u32) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::CommandExt;
+    use std::process::Command;
+
+    fn run_confined(ruleset: &Ruleset, script: &str) -> std::process::ExitStatus {
+        let fd = ruleset.fd.as_raw_fd();
+        let mut cmd = Command::new("/bin/sh");
+        cmd.args(["-c", script]);
+        // SAFETY: the closure only makes the two syscalls of restrict_self.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                if libc::syscall(SYS_RESTRICT_SELF, fd, 0u32) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        cmd.status().unwrap()
+    }
+
+    #[test]
+    fn workspace_write_allows_the_root_only_and_read_only_allows_nothing() {
+        if abi_version().is_none() {
+            eprintln!("landlock unavailable on this kernel; skipping");
+            return;
+        }
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir_in(std::env::current_dir().unwrap()).unwrap();
+        let rs = Ruleset::for_mode(SandboxMode::WorkspaceWrite, &[root.path().to_path_buf()])
+            .unwrap()
+            .unwrap();
+        let inside = format!("echo hi > {}/a.txt", root.path().display());
+        assert!(run_confined(&rs, &inside).success());
+        let escape = format!("echo hi > {}/b.txt", outside.path().display());
+        assert!(!run_confined(&rs, &escape).success());
+        assert!(!outside.path().join("b.txt").exists());
+        assert!(
+            run_confined(&rs, "cat /etc/hostname > /dev/null").success(),
+            "reads stay allowed"
+        );
+
+        let ro = Ruleset::for_mode(SandboxMode::ReadOnly, &[root.path().to_path_buf()])
+            .unwrap()
+            .unwrap();
+        let again = format!("echo hi > {}/c.txt", root.path().display());
+        assert!(!run_confined(&ro, &again).success());
+        assert!(run_confined(&ro, "echo ok > /dev/null").success());
+        assert!(Ruleset::for_mode(SandboxMode::DangerFullAccess, &[])
+            .unwrap()
+            .is_none());
+    }
+}
