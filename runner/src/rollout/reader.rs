@@ -120,3 +120,67 @@ pub fn find_rollout(codex_home: &Path, thread_id: Option<&str>) -> Option<PathBu
     }
     best.map(|(_, p)| p)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> String {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../core/tests/fixtures/upstream/exec-shell-rollout.jsonl");
+        std::fs::read_to_string(p).unwrap()
+    }
+
+    #[test]
+    fn reads_a_codex_rollout() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rollout.jsonl");
+        std::fs::write(&path, fixture()).unwrap();
+        let h = read_rollout(&path).unwrap();
+        assert_eq!(h.thread_id, "01a220ce-2b2d-74c2-8422-3d6170ae8633");
+        // developer + environment + prompt + function_call + output + assistant message
+        assert_eq!(h.history.len(), 6);
+        assert_eq!(h.thread_usage.input_tokens, 200);
+        assert!(h.warnings.is_empty());
+        // Rollout-only keys are not sent back to the model.
+        let text = serde_json::to_string(&h.history).unwrap();
+        assert!(!text.contains("internal_chat_message_metadata_passthrough"));
+        assert!(h.base_instructions.unwrap().starts_with("<upstream text"));
+    }
+
+    #[test]
+    fn a_torn_last_line_is_skipped_with_a_warning_but_a_torn_middle_line_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rollout.jsonl");
+        let mut text = fixture();
+        text.push_str("{\"timestamp\":\"2026-11-28T06:18:33.000Z\",\"type\":\"response_it");
+        std::fs::write(&path, &text).unwrap();
+        let h = read_rollout(&path).unwrap();
+        assert_eq!(h.history.len(), 6);
+        assert_eq!(h.warnings.len(), 1);
+        assert!(
+            h.warnings[0].contains(":20: skipped a torn last line"),
+            "{:?}",
+            h.warnings
+        );
+
+        let original = fixture();
+        let mut lines: Vec<&str> = original.lines().collect();
+        lines[3] = "{broken";
+        std::fs::write(&path, lines.join("\n")).unwrap();
+        let e = read_rollout(&path).unwrap_err().to_string();
+        assert!(e.contains("rollout.jsonl:4:"), "{e}");
+    }
+
+    #[test]
+    fn compacted_replaces_earlier_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rollout.jsonl");
+        let mut text = fixture();
+        text.push_str("{\"timestamp\":\"t\",\"type\":\"compacted\",\"payload\":{\"message\":\"summary\",\"replacement_history\":[{\"type\":\"message\",\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":\"summary\"}]}]}}\n");
+        text.push_str("{\"timestamp\":\"t\",\"type\":\"response_item\",\"payload\":{\"type\":\"message\",\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":\"after\"}]}}\n");
+        std::fs::write(&path, &text).unwrap();
+        let h = read_rollout(&path).unwrap();
+        assert_eq!(h.history.len(), 2);
+    }
+}
