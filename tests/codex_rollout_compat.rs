@@ -1,0 +1,158 @@
+//! Rollout compatibility both ways with the real Codex CLI 0.169.0: `codex exec resume` continues
+//! a thread rcodex recorded, and `rcodex exec resume` continues a thread Codex recorded.
+//! Needs `RCODEX_CODEX_BIN` (set by `.ci/run`); without it the test says so and passes vacuously.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use rcodex_runner::mock::{MockServer, Script};
+use serde_json::{json, Value};
+
+fn codex_bin() -> Option<PathBuf> {
+    let p = PathBuf::from(std::env::var_os("RCODEX_CODEX_BIN")?);
+    p.exists().then_some(p)
+}
+
+fn client(codex: Option<&Path>) -> Command {
+    match codex {
+        Some(bin) => {
+            let mut c = Command::new(bin);
+            c.args([
+                "exec",
+                "--skip-git-repo-check",
+                "--json",
+                "--dangerously-bypass-approvals-and-sandbox",
+                "--disable",
+                "plugins",
+                "--disable",
+                "shell_snapshot",
+            ]);
+            c
+        }
+        None => {
+            let mut c = Command::new(rcodex_tests::rcodex_bin());
+            c.args(["exec", "--skip-git-repo-check", "--json"]);
+            c
+        }
+    }
+}
+
+async fn run(mut cmd: Command, home: &Path, work: &Path, tail: &[&str]) -> Output {
+    cmd.arg("-C")
+        .arg(work)
+        .args(tail)
+        .env("CODEX_HOME", home)
+        .env("MOCK_API_KEY", "dummy");
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+fn texts(input: &Value) -> Vec<String> {
+    input
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["content"][0]["text"].as_str().map(str::to_string))
+        .collect()
+}
+
+async fn round_trip(first: Option<&Path>, second: Option<&Path>) {
+    let script: Script = serde_json::from_value(
+        json!({ "replies": [{ "message": "first answer" }, { "message": "second answer" }] }),
+    )
+    .unwrap();
+    let server = MockServer::start(script).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (home, work) = (dir.path().join("home"), dir.path().join("work"));
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(
+        home.join("config.toml"),
+        format!("model = \"gpt-5.5\"\nmodel_provider = \"mock\"\n[model_providers.mock]\nname = \"Mock Responses\"\nbase_url = \"{}\"\nwire_api = \"responses\"\nenv_key = \"MOCK_API_KEY\"\n", server.base_url()),
+    )
+    .unwrap();
+    let out = run(client(first), &home, &work, &["first question"]).await;
+    assert!(
+        out.status.success(),
+        "first run: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let started: Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
+    let thread = started["thread_id"].as_str().unwrap().to_string();
+    let out = run(
+        client(second),
+        &home,
+        &work,
+        &["resume", &thread, "second question"],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "resume: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(events[0]["thread_id"], thread.as_str(), "same thread");
+    assert_eq!(
+        events.last().unwrap()["usage"]["input_tokens"],
+        200,
+        "thread-cumulative usage"
+    );
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    let resumed = texts(&reqs[1].body["input"]);
+    let pos = |t: &str| {
+        resumed
+            .iter()
+            .position(|x| x == t)
+            .unwrap_or_else(|| panic!("{t:?} not in {resumed:?}"))
+    };
+    assert!(pos("first question") < pos("first answer"));
+    assert!(pos("first answer") < pos("second question"));
+    // Still one rollout file for the thread.
+    let files: Vec<_> = walk(&home.join("sessions"));
+    assert_eq!(
+        files
+            .iter()
+            .filter(|f| f.to_string_lossy().contains(&thread))
+            .count(),
+        1,
+        "{files:?}"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn codex_resumes_an_rcodex_rollout_and_rcodex_resumes_a_codex_rollout() {
+    let Some(codex) = codex_bin() else {
+        eprintln!(
+            "RCODEX_CODEX_BIN not set: skipping the rollout round trip with the real Codex CLI"
+        );
+        return;
+    };
+    round_trip(None, Some(&codex)).await;
+    round_trip(Some(&codex), None).await;
+}
