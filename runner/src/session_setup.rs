@@ -36,6 +36,21 @@ pub struct SessionInputs<'a> {
     pub timezone: String,
 }
 
+/// `$CODEX_HOME/installation_id`, created on first use like Codex does (a random UUID).
+pub fn installation_id(codex_home: &Path) -> String {
+    let path = codex_home.join("installation_id");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let id = text.trim();
+        if uuid::Uuid::parse_str(id).is_ok() {
+            return id.to_string();
+        }
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let _ = std::fs::create_dir_all(codex_home);
+    let _ = std::fs::write(&path, &id);
+    id
+}
+
 /// Resolves config + inputs into session parts.
 pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<SessionParts, String> {
     let facts = model_facts(&config.model);
@@ -79,6 +94,7 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
     };
     session.tools = tools;
     session.identity.provider_id = config.model_provider_id.clone();
+    session.identity.installation_id = installation_id(&config.codex_home);
     session.retry = RetryPolicy {
         request_max_retries: config.provider.request_max_retries as u32,
         stream_max_retries: config.provider.stream_max_retries as u32,
