@@ -25,6 +25,16 @@ pub enum ChangeKind {
     Update,
 }
 
+impl From<ChangeKind> for crate::protocol::exec_event::PatchChangeKind {
+    fn from(kind: ChangeKind) -> Self {
+        match kind {
+            ChangeKind::Add => Self::Add,
+            ChangeKind::Delete => Self::Delete,
+            ChangeKind::Update => Self::Update,
+        }
+    }
+}
+
 /// The computed effect of one file operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileChange {

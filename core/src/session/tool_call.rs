@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::config::ShellSettings;
 use super::effect::{ToolCall, ToolInput};
 use super::input::ToolOutput;
-use crate::protocol::exec_event::{FileUpdateChange, PatchChangeKind, TodoItem};
+use crate::protocol::exec_event::{FileUpdateChange, TodoItem};
 use crate::protocol::ResponseItem;
 
 /// Tools that must run alone: they mutate shared state (files, the plan, a live process).
@@ -182,29 +182,19 @@ fn view_of(
     }
 }
 
-/// The files a patch names, absolute, with their change kind, in patch order.
+/// The files a patch names, absolute, with their change kind, in patch order (none if the patch
+/// does not parse; the tool will say why).
 fn patch_paths(patch: &str, cwd: &str) -> Vec<FileUpdateChange> {
-    let mut out = Vec::new();
-    for line in patch.lines() {
-        let line = line.trim_end();
-        let (kind, path) = if let Some(p) = line.strip_prefix("*** Add File: ") {
-            (PatchChangeKind::Add, p)
-        } else if let Some(p) = line.strip_prefix("*** Delete File: ") {
-            (PatchChangeKind::Delete, p)
-        } else if let Some(p) = line.strip_prefix("*** Update File: ") {
-            (PatchChangeKind::Update, p)
-        } else {
-            continue;
-        };
-        let path = path.trim();
-        let abs = if path.starts_with('/') {
-            path.to_string()
-        } else {
-            format!("{}/{}", cwd.trim_end_matches('/'), path)
-        };
-        out.push(FileUpdateChange { path: abs, kind });
-    }
-    out
+    let Ok(parsed) = crate::apply_patch::parse_patch(patch) else {
+        return Vec::new();
+    };
+    crate::apply_patch::affected_paths(&parsed, std::path::Path::new(cwd))
+        .into_iter()
+        .map(|(path, kind)| FileUpdateChange {
+            path: path.display().to_string(),
+            kind: kind.into(),
+        })
+        .collect()
 }
 
 /// Joins argv the way a POSIX shell would read it back (single quotes where needed).
@@ -298,7 +288,10 @@ mod tests {
         let p = "*** Begin Patch\n*** Add File: a.txt\n+x\n*** Update File: /abs/b.txt\n@@\n-a\n+b\n*** End Patch";
         let got = patch_paths(p, "/w");
         assert_eq!(got[0].path, "/w/a.txt");
-        assert_eq!(got[0].kind, PatchChangeKind::Add);
+        assert_eq!(
+            got[0].kind,
+            crate::protocol::exec_event::PatchChangeKind::Add
+        );
         assert_eq!(got[1].path, "/abs/b.txt");
     }
 }

@@ -5,8 +5,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use rcodex_core::apply_patch::ChangeKind;
-use rcodex_core::protocol::exec_event::PatchChangeKind;
 use rcodex_core::protocol::{ContentItem, FunctionCallOutputPayload};
 use rcodex_core::session::{PatchFileChange, ToolCall, ToolDetails, ToolInput, ToolOutput};
 
@@ -56,11 +54,7 @@ impl ToolDispatch {
                     .iter()
                     .map(|c| PatchFileChange {
                         path: c.path.display().to_string(),
-                        kind: match c.change_kind() {
-                            ChangeKind::Add => PatchChangeKind::Add,
-                            ChangeKind::Delete => PatchChangeKind::Delete,
-                            ChangeKind::Update => PatchChangeKind::Update,
-                        },
+                        kind: c.change_kind().into(),
                         unified_diff: c.unified_diff.clone(),
                     })
                     .collect();
