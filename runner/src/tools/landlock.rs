@@ -87,9 +87,9 @@ fn write_rights(abi: u32) -> u64 {
 impl Ruleset {
     /// The ruleset for a sandbox mode: `None` for danger-full-access or without kernel support.
     pub fn for_mode(mode: SandboxMode, roots: &[PathBuf]) -> io::Result<Option<Ruleset>> {
-        let Some(abi) = abi_version() else {
+        if abi_version().is_none() {
             return Ok(None);
-        };
+        }
         let writable: Vec<PathBuf> = match mode {
             SandboxMode::DangerFullAccess => return Ok(None),
             SandboxMode::ReadOnly => Vec::new(),
@@ -102,6 +102,12 @@ impl Ruleset {
                 w
             }
         };
+        Self::with_writable(&writable).map(Some)
+    }
+
+    /// A ruleset allowing writes beneath `writable` only (plus the null device and terminals).
+    pub fn with_writable(writable: &[PathBuf]) -> io::Result<Ruleset> {
+        let abi = abi_version().ok_or_else(|| io::Error::other("landlock unavailable"))?;
         let rights = write_rights(abi);
         let attr = RulesetAttr {
             handled_access_fs: rights,
@@ -122,7 +128,7 @@ impl Ruleset {
         let ruleset = Ruleset {
             fd: unsafe { OwnedFd::from_raw_fd(fd as i32) },
         };
-        for path in &writable {
+        for path in writable {
             ruleset.allow(path, rights)?;
         }
         // Terminals and the null device stay writable in every mode.
@@ -139,7 +145,7 @@ impl Ruleset {
                 WRITE_FILE | if abi >= 3 { TRUNCATE } else { 0 },
             )?;
         }
-        Ok(Some(ruleset))
+        Ok(ruleset)
     }
 
     fn allow(&self, path: &Path, rights: u64) -> io::Result<()> {
@@ -227,10 +233,9 @@ mod tests {
             return;
         }
         let root = tempfile::tempdir().unwrap();
-        let outside = tempfile::tempdir_in(std::env::current_dir().unwrap()).unwrap();
-        let rs = Ruleset::for_mode(SandboxMode::WorkspaceWrite, &[root.path().to_path_buf()])
-            .unwrap()
-            .unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        // The root alone: for_mode would add /tmp, where both temp dirs live.
+        let rs = Ruleset::with_writable(&[root.path().to_path_buf()]).unwrap();
         let inside = format!("echo hi > {}/a.txt", root.path().display());
         assert!(run_confined(&rs, &inside).success());
         let escape = format!("echo hi > {}/b.txt", outside.path().display());
