@@ -40,6 +40,22 @@ async fn call_under(
     (home, last)
 }
 
+/// A folder that is neither under /tmp nor under $TMPDIR (cargo's target dir, else $HOME).
+fn outside_of_temp() -> std::path::PathBuf {
+    let temp_roots: Vec<std::path::PathBuf> = ["/tmp".into(), std::env::temp_dir()]
+        .into_iter()
+        .filter_map(|p: std::path::PathBuf| p.canonicalize().ok())
+        .collect();
+    [
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")),
+        std::env::var_os("HOME").unwrap_or_default().into(),
+    ]
+    .into_iter()
+    .filter_map(|p| p.canonicalize().ok())
+    .find(|p| !temp_roots.iter().any(|t| p.starts_with(t)))
+    .expect("a folder outside /tmp")
+}
+
 fn shell(cmd: &str) -> Value {
     json!({ "function_call": { "name": "exec_command", "arguments": { "cmd": cmd, "login": false } } })
 }
@@ -60,8 +76,8 @@ async fn commands_are_confined_by_mode() {
     assert!(out.contains("Process exited with code 0"), "{out}");
     assert!(home.work().join("inside.txt").exists());
 
-    // /tmp is writable under workspace-write, so the outside target lives in cargo's target dir.
-    let outside = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    // /tmp and $TMPDIR are writable under workspace-write: the outside target must live elsewhere.
+    let outside = tempfile::tempdir_in(outside_of_temp()).unwrap();
     let target = outside.path().join("outside.txt");
     let cmd = format!("echo x > {}; echo rc=$?", target.display());
     let (_home, out) = call_under("workspace-write", shell(&cmd), |_| {}).await;
