@@ -41,7 +41,13 @@ fn event_types(out: &std::process::Output) -> Vec<String> {
         .collect()
 }
 
-const BASE: &[&str] = &["--json", "--skip-git-repo-check"];
+// danger-full-access: under Landlock a login shell's profile may print noise (e.g. pyenv rehash).
+const BASE: &[&str] = &[
+    "--json",
+    "--skip-git-repo-check",
+    "-s",
+    "danger-full-access",
+];
 
 fn args(extra: &[&'static str]) -> Vec<&'static str> {
     BASE.iter().chain(extra).copied().collect()

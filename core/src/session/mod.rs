@@ -485,8 +485,11 @@ impl Session {
         }
     }
 
-    /// Starts what may start, then appends finished outputs in call order.
+    /// Appends finished outputs in call order, then starts what may start now.
     fn run_tools(&mut self, now: u64) {
+        if self.flush_outputs(now) {
+            return;
+        }
         let turn = self.turn.as_mut().expect("turn");
         let released = turn.step.batch.release();
         for i in released {
@@ -541,7 +544,6 @@ impl Session {
             }
             self.out.push_back(Effect::RunTool { call, exclusive });
         }
-        self.flush_outputs(now);
     }
 
     fn on_tool_done(&mut self, now: u64, call_id: &str, output: ToolOutput) {
@@ -563,7 +565,9 @@ impl Session {
         self.run_tools(now);
     }
 
-    fn flush_outputs(&mut self, now: u64) {
+    /// Appends every output that is next in call order; once all are in, samples again (and
+    /// returns true).
+    fn flush_outputs(&mut self, now: u64) -> bool {
         loop {
             let turn = self.turn.as_mut().expect("turn");
             let Some((i, output)) = turn.step.batch.take_flushable() else {
@@ -580,10 +584,12 @@ impl Session {
             self.push_history(now, item, false);
         }
         let turn = self.turn.as_ref().expect("turn");
-        if turn.step.batch.all_flushed() {
-            self.turn.as_mut().expect("turn").step.batch = ToolBatch::default();
-            self.follow_up(now);
+        if !turn.step.batch.all_flushed() {
+            return false;
         }
+        self.turn.as_mut().expect("turn").step.batch = ToolBatch::default();
+        self.follow_up(now);
+        true
     }
 
     /// After tool outputs or with pending input: report usage, append input, sample again.
