@@ -47,7 +47,7 @@ enum Op {
 #[derive(Clone, Debug)]
 enum End {
     Completed,
-    EndTurnFalse,
+    FollowUp,
     Failed,
     Incomplete,
     Cut,
@@ -78,7 +78,7 @@ fn call_strategy() -> impl Strategy<Value = Call> {
 fn op_strategy() -> impl Strategy<Value = Op> {
     let end = prop_oneof![
         6 => Just(End::Completed),
-        1 => Just(End::EndTurnFalse),
+        1 => Just(End::FollowUp),
         1 => Just(End::Failed),
         1 => Just(End::Incomplete),
         1 => Just(End::Cut),
@@ -256,14 +256,14 @@ impl Harness {
                     self.feed(Input::Model(id, event));
                 }
                 let terminal = match end {
-                    End::Completed | End::EndTurnFalse => {
+                    End::Completed | End::FollowUp => {
                         self.attempts_in_step = 0;
                         Input::Model(
                             id,
                             ResponseEvent::Completed {
                                 response_id: "r".into(),
                                 usage: None,
-                                end_turn: matches!(end, End::EndTurnFalse).then_some(false),
+                                end_turn: matches!(end, End::FollowUp).then_some(false),
                             },
                         )
                     }
