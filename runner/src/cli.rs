@@ -20,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Run one non-interactive turn, like `codex exec`.
     Exec(ExecArgs),
+    /// Run a folder of prompt scenarios (default scenarios/) against the scripted model, or --live.
+    Batch(crate::batch::BatchArgs),
     /// Serve a scripted model on loopback (for tests and for pointing real `codex exec` at it).
     Mock(MockArgs),
 }

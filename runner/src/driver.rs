@@ -34,16 +34,29 @@ pub struct DriveReport {
     pub record_error: Option<String>,
 }
 
+/// What a turn talks to: the model, the tools, the rollout file, and the caller's observers.
+pub struct TurnIo<'a> {
+    pub client: &'a ModelClient,
+    pub tools: &'a ToolRunner,
+    pub rollout: Option<&'a mut RolloutWriter>,
+    /// Each `exec --json` event, as it happens.
+    pub on_event: &'a mut (dyn FnMut(&ThreadEvent) + Send),
+    /// Each request body, as it is sent.
+    pub on_request: Option<&'a mut (dyn FnMut(&str) + Send)>,
+    /// Resolves when the user interrupts (Ctrl-C).
+    pub interrupt: &'a mut (dyn Future<Output = ()> + Send + Unpin),
+}
+
 /// Drives `session` through one turn.
-pub async fn drive_turn(
-    session: &mut Session,
-    turn: UserTurn,
-    client: &ModelClient,
-    tools: &ToolRunner,
-    mut rollout: Option<&mut RolloutWriter>,
-    on_event: &mut (dyn FnMut(&ThreadEvent) + Send),
-    interrupt: &mut (dyn Future<Output = ()> + Send + Unpin),
-) -> DriveReport {
+pub async fn drive_turn(session: &mut Session, turn: UserTurn, io: TurnIo<'_>) -> DriveReport {
+    let TurnIo {
+        client,
+        tools,
+        mut rollout,
+        on_event,
+        mut on_request,
+        interrupt,
+    } = io;
     let (tx, mut rx) = mpsc::unbounded_channel::<Input>();
     let mut tasks: HashMap<String, AbortHandle> = HashMap::new();
     let mut record_error = None;
@@ -74,6 +87,9 @@ pub async fn drive_turn(
                     body,
                     headers,
                 } => {
+                    if let Some(observe) = on_request.as_deref_mut() {
+                        observe(&body);
+                    }
                     let (client, tx) = (client.clone(), tx.clone());
                     let task = tokio::spawn(async move {
                         stream_response(&client, request_id, body, headers, &tx).await;

@@ -15,6 +15,7 @@ fn main() {
     }
     let code = match cli.command {
         Command::Exec(args) => current_thread().block_on(rcodex_runner::exec::run_exec(args)),
+        Command::Batch(args) => multi_thread().block_on(rcodex_runner::batch::run_batch(args)),
         Command::Mock(args) => {
             current_thread().block_on(rcodex_runner::mock::run_cli_command(args))
         }
@@ -25,6 +26,14 @@ fn main() {
 /// One thread is plenty for one session; it keeps start-up and memory small.
 fn current_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// Many sessions at once: one worker per core.
+fn multi_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime")

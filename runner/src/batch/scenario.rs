@@ -44,6 +44,9 @@ pub struct Workspace {
     /// Relative path → content.
     #[serde(default)]
     pub files: BTreeMap<String, String>,
+    /// Relative path → base64 content, for binary files (images).
+    #[serde(default)]
+    pub files_base64: BTreeMap<String, String>,
 }
 
 /// `[model]`: `name` (default from config) and `[[model.reply]]` entries, each answering one

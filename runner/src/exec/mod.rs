@@ -11,7 +11,7 @@ use rcodex_core::session::{ResumedThread, Session, TurnStatus, UserTurn};
 
 use crate::cli::{ExecArgs, ResumeCommand};
 use crate::config::{load_config, Config, ConfigOverrides};
-use crate::driver::{drive_turn, now_ms};
+use crate::driver::{drive_turn, now_ms, TurnIo};
 use crate::live_ids::LiveIds;
 use crate::rollout::{find_rollout, read_rollout, rollout_path, RolloutWriter};
 use crate::session_setup::{build_session_parts, SessionInputs};
@@ -180,16 +180,15 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
         let _ = tokio::signal::ctrl_c().await;
     });
     let runner = parts.tools.clone().into_runner();
-    let report = drive_turn(
-        &mut session,
-        UserTurn::text(prompt),
-        &parts.client,
-        &runner,
-        writer.as_mut(),
-        &mut on_event,
-        &mut interrupt,
-    )
-    .await;
+    let io = TurnIo {
+        client: &parts.client,
+        tools: &runner,
+        rollout: writer.as_mut(),
+        on_event: &mut on_event,
+        on_request: None,
+        interrupt: &mut interrupt,
+    };
+    let report = drive_turn(&mut session, UserTurn::text(prompt), io).await;
     parts.tools.exec.shutdown().await;
     if let Some(err) = &report.record_error {
         eprintln!("warning: rollout not fully written: {err}");

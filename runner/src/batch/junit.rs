@@ -1,0 +1,76 @@
+//! JUnit XML for CI systems: a failed expectation is a `<failure>`, a scenario that could not
+//! run is an `<error>`, one not run is `<skipped/>`.
+
+use std::fmt::Write;
+
+use super::results::{ResultLine, Status};
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // XML 1.0 forbids most control characters even when escaped.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Renders every result as one test suite.
+pub fn render(results: &[ResultLine]) -> String {
+    let count = |s: Status| results.iter().filter(|r| r.status == s).count();
+    let total_secs: f64 = results.iter().map(|r| r.duration_ms as f64 / 1000.0).sum();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"rcodex batch\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{total_secs:.3}\">",
+        results.len(),
+        count(Status::Fail),
+        count(Status::Error),
+        count(Status::Skipped)
+    );
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"scenarios\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{total_secs:.3}\">",
+        results.len(),
+        count(Status::Fail),
+        count(Status::Error),
+        count(Status::Skipped)
+    );
+    for r in results {
+        let _ = write!(
+            out,
+            "    <testcase classname=\"{}\" name=\"{}#{}\" file=\"{}\" time=\"{:.3}\"",
+            escape(&r.id),
+            escape(&r.name),
+            r.repeat,
+            escape(&r.file),
+            r.duration_ms as f64 / 1000.0
+        );
+        match r.status {
+            Status::Pass => out.push_str("/>\n"),
+            Status::Skipped => out.push_str(">\n      <skipped message=\"no scripted replies (run with --live)\"/>\n    </testcase>\n"),
+            Status::Fail => {
+                let failed: Vec<String> = r.checks.iter().filter(|c| !c.passed).map(|c| format!("{}: {}", c.check, c.detail)).collect();
+                let _ = write!(
+                    out,
+                    ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                    escape(failed.first().map_or("failed", String::as_str)),
+                    escape(&failed.join("\n"))
+                );
+            }
+            Status::Error => {
+                let msg = r.error.as_deref().unwrap_or("error");
+                let _ = write!(out, ">\n      <error message=\"{}\">{}</error>\n    </testcase>\n", escape(msg), escape(msg));
+            }
+        }
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}

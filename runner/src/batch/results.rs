@@ -1,0 +1,198 @@
+//! `results.jsonl`: one line per scenario × repeat, appended with a single write each, so a
+//! crash or `kill -9` never loses a finished result; a torn last line (from a crash mid-write
+//! on a full disk, say) is dropped on the next open rather than breaking the run.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::expect::CheckOutcome;
+
+/// Verdict of one run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every expectation held.
+    Pass,
+    /// The run finished but an expectation failed.
+    Fail,
+    /// The scenario could not run (bad file, setup failure).
+    Error,
+    /// Not run: no scripted replies and not `--live`.
+    Skipped,
+}
+
+/// Token usage of a run (all turns).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageSummary {
+    pub input_tokens: u64,
+    pub cached_input_tokens: u64,
+    pub output_tokens: u64,
+    pub reasoning_output_tokens: u64,
+}
+
+/// One line of results.jsonl.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResultLine {
+    pub id: String,
+    pub repeat: u32,
+    pub name: String,
+    pub file: String,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub checks: Vec<CheckOutcome>,
+    #[serde(default)]
+    pub usage: UsageSummary,
+    #[serde(default)]
+    pub requests: usize,
+    #[serde(default)]
+    pub tool_calls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_message: Option<String>,
+    pub duration_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<String>,
+}
+
+impl ResultLine {
+    /// The key a re-run uses to skip finished work.
+    pub fn key(&self) -> (String, u32) {
+        (self.id.clone(), self.repeat)
+    }
+}
+
+/// The results file of an `--out` folder.
+pub struct ResultsFile {
+    file: File,
+    path: PathBuf,
+}
+
+impl ResultsFile {
+    /// Opens (creating) `dir/results.jsonl`, drops a torn last line, and returns what is done.
+    pub fn open(dir: &Path) -> io::Result<(ResultsFile, Vec<ResultLine>)> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join("results.jsonl");
+        let (done, keep_bytes) = read_results(&path)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .write(true)
+            .truncate(false)
+            .open(&path)?;
+        if file.metadata()?.len() != keep_bytes {
+            file.set_len(keep_bytes)?;
+        }
+        let file = OpenOptions::new().append(true).open(&path)?;
+        Ok((ResultsFile { file, path }, done))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one line with a single write.
+    pub fn append(&mut self, line: &ResultLine) -> io::Result<()> {
+        let mut buf = serde_json::to_vec(line)?;
+        buf.push(b'\n');
+        self.file.write_all(&buf)
+    }
+}
+
+/// Reads results, keeping the last line per key; returns them and the length of the valid prefix.
+pub fn read_results(path: &Path) -> io::Result<(Vec<ResultLine>, u64)> {
+    let text = match std::fs::read(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
+        Err(e) => return Err(e),
+    };
+    let mut by_key: BTreeMap<(String, u32), ResultLine> = BTreeMap::new();
+    let mut valid = 0u64;
+    let mut offset = 0usize;
+    for raw in text.split_inclusive(|&b| b == b'\n') {
+        offset += raw.len();
+        let complete = raw.ends_with(b"\n");
+        match serde_json::from_slice::<ResultLine>(raw) {
+            Ok(line) if complete => {
+                by_key.insert(line.key(), line);
+                valid = offset as u64;
+            }
+            _ if raw.iter().all(u8::is_ascii_whitespace) && complete => valid = offset as u64,
+            // A line that does not parse: only tolerated at the end (a torn write).
+            _ if offset == text.len() => break,
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "{}: a results line before the last one is not valid JSON",
+                        path.display()
+                    ),
+                ))
+            }
+        }
+    }
+    Ok((by_key.into_values().collect(), valid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(id: &str, status: Status) -> ResultLine {
+        ResultLine {
+            id: id.into(),
+            repeat: 0,
+            name: id.into(),
+            file: format!("{id}.toml"),
+            status,
+            error: None,
+            checks: Vec::new(),
+            usage: UsageSummary::default(),
+            requests: 1,
+            tool_calls: Vec::new(),
+            final_message: None,
+            duration_ms: 3,
+            rollout: None,
+        }
+    }
+
+    #[test]
+    fn torn_last_line_is_dropped_and_appends_continue() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut f, done) = ResultsFile::open(dir.path()).unwrap();
+        assert!(done.is_empty());
+        f.append(&line("a", Status::Pass)).unwrap();
+        f.append(&line("b", Status::Fail)).unwrap();
+        drop(f);
+        let path = dir.path().join("results.jsonl");
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("{\"id\":\"c\",\"rep");
+        std::fs::write(&path, &text).unwrap();
+        let (mut f, done) = ResultsFile::open(dir.path()).unwrap();
+        assert_eq!(
+            done.iter().map(|l| l.id.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        f.append(&line("c", Status::Pass)).unwrap();
+        drop(f);
+        let (done, _) = read_results(&path).unwrap();
+        assert_eq!(done.len(), 3);
+        assert!(std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .all(|l| serde_json::from_str::<ResultLine>(l).is_ok()));
+    }
+
+    #[test]
+    fn a_bad_line_in_the_middle_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.jsonl");
+        let good = serde_json::to_string(&line("a", Status::Pass)).unwrap();
+        std::fs::write(&path, format!("{good}\nnot json\n{good}\n")).unwrap();
+        assert!(read_results(&path).is_err());
+    }
+}

@@ -1,0 +1,287 @@
+//! Runs one scenario once: a temp workspace and CODEX_HOME, the scripted server (or the live
+//! provider), every turn through the same driver `rcodex exec` uses, then the expectations.
+
+use std::future::Future;
+use std::path::{Component, Path, PathBuf};
+use std::time::Instant;
+
+use rcodex_core::ids::SeededIds;
+use rcodex_core::protocol::{ResponseItem, ThreadEvent};
+use rcodex_core::session::{Session, TurnStatus, UserTurn};
+use serde_json::Value;
+
+use super::discover::stable_hash;
+use super::expect::{evaluate, RunRecord};
+use super::results::{ResultLine, Status, UsageSummary};
+use super::scenario::{script_of, Scenario};
+use crate::config::{load_config, ConfigOverrides};
+use crate::driver::{drive_turn, now_ms, TurnIo};
+use crate::mock::MockServer;
+use crate::rollout::RolloutWriter;
+use crate::session_setup::{build_session_parts, SessionInputs};
+
+/// How scenarios reach a model.
+#[derive(Clone, Debug)]
+pub enum ModelMode {
+    /// The built-in scripted server with each scenario's replies.
+    Scripted,
+    /// The provider configured in this CODEX_HOME.
+    Live { codex_home: PathBuf },
+}
+
+/// What one run needs besides the scenario.
+pub struct RunContext<'a> {
+    pub mode: &'a ModelMode,
+    pub rollout_dir: &'a Path,
+    /// Resolves when the batch is being stopped (Ctrl-C).
+    pub stop: &'a mut (dyn Future<Output = ()> + Send + Unpin),
+}
+
+/// A run that was stopped before it finished: not recorded, so a resume runs it again.
+pub struct Stopped;
+
+fn base_line(s: &Scenario, id: &str, repeat: u32) -> ResultLine {
+    ResultLine {
+        id: id.to_string(),
+        repeat,
+        name: s.name.clone(),
+        file: s.path.display().to_string(),
+        status: Status::Error,
+        error: None,
+        checks: Vec::new(),
+        usage: UsageSummary::default(),
+        requests: 0,
+        tool_calls: Vec::new(),
+        final_message: None,
+        duration_ms: 0,
+        rollout: None,
+    }
+}
+
+/// Runs `scenario` once.
+pub async fn run_scenario(
+    scenario: &Scenario,
+    id: &str,
+    repeat: u32,
+    ctx: RunContext<'_>,
+) -> Result<ResultLine, Stopped> {
+    let started = Instant::now();
+    let mut line = base_line(scenario, id, repeat);
+    let result = run_inner(scenario, id, repeat, ctx, &mut line).await;
+    line.duration_ms = started.elapsed().as_millis() as u64;
+    match result {
+        Ok(()) => Ok(line),
+        Err(RunError::Stopped) => Err(Stopped),
+        Err(RunError::Setup(message)) => {
+            line.status = Status::Error;
+            line.error = Some(message);
+            Ok(line)
+        }
+    }
+}
+
+enum RunError {
+    Setup(String),
+    Stopped,
+}
+
+impl From<String> for RunError {
+    fn from(s: String) -> Self {
+        RunError::Setup(s)
+    }
+}
+
+fn safe_relative(path: &str) -> Option<PathBuf> {
+    let p = Path::new(path);
+    let ok = !path.is_empty() && p.components().all(|c| matches!(c, Component::Normal(_)));
+    ok.then(|| p.to_path_buf())
+}
+
+async fn run_inner(
+    s: &Scenario,
+    id: &str,
+    repeat: u32,
+    ctx: RunContext<'_>,
+    line: &mut ResultLine,
+) -> Result<(), RunError> {
+    let script = script_of(s);
+    if script.replies.is_empty() && matches!(ctx.mode, ModelMode::Scripted) {
+        line.status = Status::Skipped;
+        return Ok(());
+    }
+    let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+    let (home, work) = (dir.path().join("home"), dir.path().join("work"));
+    std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    let work = work.canonicalize().map_err(|e| e.to_string())?;
+    use base64::Engine as _;
+    let mut files: Vec<(&String, Vec<u8>)> = s
+        .workspace
+        .files
+        .iter()
+        .map(|(k, v)| (k, v.clone().into_bytes()))
+        .collect();
+    for (name, b64) in &s.workspace.files_base64 {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .map_err(|e| format!("{}: workspace.files_base64.{name}: {e}", s.path.display()))?;
+        files.push((name, bytes));
+    }
+    for (name, content) in &files {
+        let rel = safe_relative(name).ok_or_else(|| {
+            format!(
+                "{}: workspace.files: {name:?} must be a relative path inside the workspace",
+                s.path.display()
+            )
+        })?;
+        let target = work.join(rel);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(&target, content).map_err(|e| format!("{}: {e}", target.display()))?;
+    }
+
+    let mut overrides = ConfigOverrides {
+        model: s.model.name.clone(),
+        sandbox_mode: Some(
+            s.sandbox
+                .as_deref()
+                .and_then(crate::config::parse_sandbox)
+                .unwrap_or(rcodex_core::sandbox::SandboxMode::WorkspaceWrite),
+        ),
+        cwd: Some(work.clone()),
+        ..ConfigOverrides::default()
+    };
+    overrides.config_overrides = s.config.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let (server, config_home) = match ctx.mode {
+        ModelMode::Scripted => {
+            let server = MockServer::start(script)
+                .await
+                .map_err(|e| format!("scripted server: {e}"))?;
+            let config = format!(
+                "model = \"gpt-5.5\"\nmodel_provider = \"rcodex-scripted\"\n\n[model_providers.rcodex-scripted]\nname = \"rcodex scripted model\"\nbase_url = \"{}\"\nwire_api = \"responses\"\n",
+                server.base_url()
+            );
+            std::fs::write(home.join("config.toml"), config).map_err(|e| e.to_string())?;
+            (Some(server), home.clone())
+        }
+        ModelMode::Live { codex_home } => (None, codex_home.clone()),
+    };
+    let env = |k: &str| std::env::var(k).ok();
+    let config = load_config(Some(config_home), &overrides, &env).map_err(|e| e.to_string())?;
+    let api_key = config.provider.api_key(&env).map_err(|e| e.to_string())?;
+    let output_schema: Option<Value> = match &s.output_schema {
+        Some(v) => Some(serde_json::to_value(v).map_err(|e| format!("output_schema: {e}"))?),
+        None => None,
+    };
+    let start = now_ms();
+    let parts = build_session_parts(
+        &config,
+        SessionInputs {
+            cwd: &work,
+            api_key,
+            output_schema,
+            start_ms: start,
+            current_date: rcodex_core::time::utc_date(start),
+            timezone: "Etc/UTC".into(),
+        },
+    )?;
+    let mut session = Session::new(
+        parts.session,
+        Box::new(SeededIds::new(stable_hash(id) ^ u64::from(repeat))),
+    );
+    std::fs::create_dir_all(ctx.rollout_dir).map_err(|e| e.to_string())?;
+    let rollout_path = ctx
+        .rollout_dir
+        .join(format!("{}-r{repeat}.jsonl", id.replace('/', "__")));
+    let _ = std::fs::remove_file(&rollout_path);
+    let mut writer = RolloutWriter::open(rollout_path.clone())
+        .map_err(|e| format!("{}: {e}", rollout_path.display()))?;
+    line.rollout = Some(rollout_path.display().to_string());
+
+    let runner = parts.tools.clone().into_runner();
+    let mut events: Vec<String> = Vec::new();
+    let mut bodies: Vec<String> = Vec::new();
+    let mut record = RunRecord {
+        workspace: work.clone(),
+        status: "completed".into(),
+        ..RunRecord::default()
+    };
+    let mut stopped = false;
+    for prompt in s.prompts() {
+        let mut on_event = |e: &ThreadEvent| events.push(event_name(e));
+        let mut on_request = |b: &str| bodies.push(b.to_string());
+        let io = TurnIo {
+            client: &parts.client,
+            tools: &runner,
+            rollout: Some(&mut writer),
+            on_event: &mut on_event,
+            on_request: Some(&mut on_request),
+            interrupt: &mut *ctx.stop,
+        };
+        let report = drive_turn(&mut session, UserTurn::text(prompt), io).await;
+        record.final_message = report.outcome.last_agent_message.clone();
+        let u = report.outcome.thread_usage;
+        line.usage = UsageSummary {
+            input_tokens: u.input_tokens,
+            cached_input_tokens: u.cached_input_tokens,
+            output_tokens: u.output_tokens,
+            reasoning_output_tokens: u.reasoning_output_tokens,
+        };
+        match report.outcome.status {
+            TurnStatus::Completed => {}
+            TurnStatus::Failed { message } => {
+                record.status = "failed".into();
+                record.error = Some(message);
+                break;
+            }
+            TurnStatus::Interrupted => {
+                stopped = true;
+                break;
+            }
+        }
+    }
+    parts.tools.exec.shutdown().await;
+    if let Some(server) = server {
+        server.shutdown().await;
+    }
+    if stopped {
+        return Err(RunError::Stopped);
+    }
+    record.requests = bodies
+        .iter()
+        .map(|b| serde_json::from_str(b).unwrap_or(Value::Null))
+        .collect();
+    record.tool_calls = session
+        .history()
+        .iter()
+        .filter_map(|i| match i {
+            ResponseItem::FunctionCall(c) => Some(c.name.clone()),
+            ResponseItem::CustomToolCall(c) => Some(c.name.clone()),
+            _ => None,
+        })
+        .collect();
+    record.events = events;
+    let checks = evaluate(&s.expect, &record);
+    line.status = if checks.iter().all(|c| c.passed) {
+        Status::Pass
+    } else {
+        Status::Fail
+    };
+    line.checks = checks;
+    line.requests = record.requests.len();
+    line.tool_calls = record.tool_calls;
+    line.final_message = record.final_message;
+    line.error = record.error;
+    Ok(())
+}
+
+/// `type`, or `type:item_type` for item events.
+fn event_name(e: &ThreadEvent) -> String {
+    let v = serde_json::to_value(e).unwrap_or(Value::Null);
+    let kind = v["type"].as_str().unwrap_or("").to_string();
+    match v["item"]["type"].as_str() {
+        Some(item) => format!("{kind}:{item}"),
+        None => kind,
+    }
+}

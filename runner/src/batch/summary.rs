@@ -1,0 +1,74 @@
+//! The table printed at the end of a batch, and pass@k when scenarios were repeated.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use super::results::{ResultLine, Status};
+
+/// A plain-text table of every result plus totals.
+pub fn render(results: &[ResultLine]) -> String {
+    let width = results
+        .iter()
+        .map(|r| r.id.len())
+        .max()
+        .unwrap_or(8)
+        .clamp(8, 60);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:>3}  {:<7}  {:>4}  {:>8}  detail",
+        "scenario", "rep", "status", "reqs", "ms"
+    );
+    for r in results {
+        let detail = match r.status {
+            Status::Fail => r
+                .checks
+                .iter()
+                .filter(|c| !c.passed)
+                .map(|c| format!("{}: {}", c.check, c.detail))
+                .collect::<Vec<_>>()
+                .join("; "),
+            Status::Error => r.error.clone().unwrap_or_default(),
+            _ => String::new(),
+        };
+        let detail: String = detail.chars().take(160).collect();
+        let status = match r.status {
+            Status::Pass => "pass",
+            Status::Fail => "FAIL",
+            Status::Error => "ERROR",
+            Status::Skipped => "skipped",
+        };
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>3}  {:<7}  {:>4}  {:>8}  {detail}",
+            r.id, r.repeat, status, r.requests, r.duration_ms
+        );
+    }
+    let count = |s: Status| results.iter().filter(|r| r.status == s).count();
+    let _ = writeln!(
+        out,
+        "\n{} passed, {} failed, {} errors, {} skipped ({} runs)",
+        count(Status::Pass),
+        count(Status::Fail),
+        count(Status::Error),
+        count(Status::Skipped),
+        results.len()
+    );
+    let mut per: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
+    for r in results {
+        let e = per.entry(&r.id).or_default();
+        e.1 += 1;
+        if r.status == Status::Pass {
+            e.0 += 1;
+        }
+    }
+    if per.values().any(|(_, n)| *n > 1) {
+        let solved = per.values().filter(|(p, _)| *p > 0).count();
+        let _ = writeln!(
+            out,
+            "pass@k: {solved}/{} scenarios passed at least once",
+            per.len()
+        );
+    }
+    out
+}
