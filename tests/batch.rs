@@ -160,7 +160,7 @@ fn a_killed_batch_resumes_without_losing_or_repeating_results() {
         .success());
     let _ = child.wait();
     let before = results(&out).len();
-    assert!(before >= 2 && before < 8, "{before}");
+    assert!((2..8).contains(&before), "{before}");
     let mut text = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
     text.push_str("{\"id\":\"s7\",\"repe");
     std::fs::write(out.join("results.jsonl"), text).unwrap();
