@@ -51,6 +51,9 @@ fn main() {
     println!("|---|---:|---:|---:|---:|");
     for (name, parse) in [("decode", false), ("decode + parse", true)] {
         let (secs, frames) = run(&bytes, parse);
-        println!("| {name} | {mb:.1} | {frames} | {secs:.4} | {:.0} |", mb / secs);
+        println!(
+            "| {name} | {mb:.1} | {frames} | {secs:.4} | {:.0} |",
+            mb / secs
+        );
     }
 }

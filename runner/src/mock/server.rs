@@ -138,6 +138,10 @@ async fn handle(
     state: Arc<Mutex<State>>,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
+    // Arrival time on the wall clock, for benchmarks that time spawn → first request.
+    let received_unix_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let headers: Vec<(String, String)> = req
@@ -182,7 +186,7 @@ async fn handle(
     };
     if let Some(dir) = log_dir {
         let r = state.lock().expect("mock state").requests[n - 1].clone();
-        let json = serde_json::json!({"method": r.method, "path": r.path, "headers": r.headers, "body": r.body});
+        let json = serde_json::json!({"method": r.method, "path": r.path, "received_unix_ns": received_unix_ns, "headers": r.headers, "body": r.body});
         let _ = std::fs::write(
             dir.join(format!("request-{n:03}.json")),
             serde_json::to_string_pretty(&json).unwrap_or_default(),
