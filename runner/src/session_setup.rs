@@ -34,6 +34,8 @@ pub struct SessionInputs<'a> {
     pub start_ms: u64,
     pub current_date: String,
     pub timezone: String,
+    /// `None`: read (or create) `$CODEX_HOME/installation_id`, as Codex does.
+    pub installation_id: Option<String>,
 }
 
 /// `$CODEX_HOME/installation_id`, created on first use like Codex does (a random UUID).
@@ -94,7 +96,10 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
     };
     session.tools = tools;
     session.identity.provider_id = config.model_provider_id.clone();
-    session.identity.installation_id = installation_id(&config.codex_home);
+    session.identity.installation_id = match inputs.installation_id {
+        Some(id) => id,
+        None => installation_id(&config.codex_home),
+    };
     session.retry = RetryPolicy {
         request_max_retries: config.provider.request_max_retries as u32,
         stream_max_retries: config.provider.stream_max_retries as u32,

@@ -109,11 +109,10 @@ async fn run_inner(
         line.status = Status::Skipped;
         return Ok(());
     }
+    // The temp dir is the workspace; scripted runs need no CODEX_HOME on disk (config comes as
+    // overrides, rollouts go to the results folder), which keeps per-scenario cost down.
     let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
-    let (home, work) = (dir.path().join("home"), dir.path().join("work"));
-    std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
-    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
-    let work = work.canonicalize().map_err(|e| e.to_string())?;
+    let work = dir.path().canonicalize().map_err(|e| e.to_string())?;
     use base64::Engine as _;
     let mut files: Vec<(&String, Vec<u8>)> = s
         .workspace
@@ -158,12 +157,18 @@ async fn run_inner(
             let server = MockServer::start(script)
                 .await
                 .map_err(|e| format!("scripted server: {e}"))?;
-            let config = format!(
-                "model = \"gpt-5.5\"\nmodel_provider = \"rcodex-scripted\"\n\n[model_providers.rcodex-scripted]\nname = \"rcodex scripted model\"\nbase_url = \"{}\"\nwire_api = \"responses\"\n",
-                server.base_url()
-            );
-            std::fs::write(home.join("config.toml"), config).map_err(|e| e.to_string())?;
-            (Some(server), home.clone())
+            let provider = "model_providers.rcodex-scripted";
+            let mut base = vec![
+                "model=\"gpt-5.5\"".to_string(),
+                "model_provider=\"rcodex-scripted\"".to_string(),
+                format!("{provider}.name=\"rcodex scripted model\""),
+                format!("{provider}.base_url=\"{}\"", server.base_url()),
+                format!("{provider}.wire_api=\"responses\""),
+            ];
+            // The scenario's own overrides come after, so they win.
+            base.append(&mut overrides.config_overrides);
+            overrides.config_overrides = base;
+            (Some(server), dir.path().join("no-codex-home"))
         }
         ModelMode::Live { codex_home } => (None, codex_home.clone()),
     };
@@ -184,6 +189,7 @@ async fn run_inner(
             start_ms: start,
             current_date: rcodex_core::time::utc_date(start),
             timezone: "Etc/UTC".into(),
+            installation_id: Some(rcodex_core::context::content_uuid(id)),
         },
     )?;
     let mut session = Session::new(

@@ -109,6 +109,7 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
             start_ms: start,
             current_date: chrono::Local::now().format("%Y-%m-%d").to_string(),
             timezone: local_timezone(),
+            installation_id: None,
         },
     )?;
     let mut session_cfg = parts.session;
