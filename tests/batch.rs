@@ -120,6 +120,15 @@ fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
 
+/// Waits until `out/results.jsonl` holds at least `n` lines (a running batch made progress).
+fn wait_for_results(out: &Path, n: usize) {
+    let start = Instant::now();
+    while std::fs::read_to_string(out.join("results.jsonl")).map_or(0, |t| t.lines().count()) < n {
+        assert!(start.elapsed() < Duration::from_secs(30), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn slow_scenario(i: usize) -> String {
     format!("name = \"slow {i}\"\nprompt = \"p\"\n[[model.reply]]\nmessage = \"m{i}\"\ndelay_ms = 250\n[expect]\nfinal_message = \"m{i}\"\n")
 }
@@ -147,11 +156,7 @@ fn a_killed_batch_resumes_without_losing_or_repeating_results() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while std::fs::read_to_string(out.join("results.jsonl")).map_or(0, |t| t.lines().count()) < 2 {
-        assert!(start.elapsed() < Duration::from_secs(30), "no progress");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_results(&out, 2);
     // kill -9 by pid, then simulate a write torn by the crash.
     assert!(Command::new("kill")
         .args(["-9", &child.id().to_string()])
@@ -288,11 +293,7 @@ fn ctrl_c_stops_cleanly_and_prints_the_resume_command() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while std::fs::read_to_string(out.join("results.jsonl")).map_or(0, |t| t.lines().count()) < 1 {
-        assert!(start.elapsed() < Duration::from_secs(30), "no progress");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_results(&out, 1);
     assert!(Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

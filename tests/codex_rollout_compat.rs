@@ -8,35 +8,6 @@ use std::process::{Command, Output, Stdio};
 use rcodex_runner::mock::{MockServer, Script};
 use serde_json::{json, Value};
 
-fn codex_bin() -> Option<PathBuf> {
-    let p = PathBuf::from(std::env::var_os("RCODEX_CODEX_BIN")?);
-    p.exists().then_some(p)
-}
-
-fn client(codex: Option<&Path>) -> Command {
-    match codex {
-        Some(bin) => {
-            let mut c = Command::new(bin);
-            c.args([
-                "exec",
-                "--skip-git-repo-check",
-                "--json",
-                "--dangerously-bypass-approvals-and-sandbox",
-                "--disable",
-                "plugins",
-                "--disable",
-                "shell_snapshot",
-            ]);
-            c
-        }
-        None => {
-            let mut c = Command::new(rcodex_tests::rcodex_bin());
-            c.args(["exec", "--skip-git-repo-check", "--json"]);
-            c
-        }
-    }
-}
-
 async fn run(mut cmd: Command, home: &Path, work: &Path, tail: &[&str]) -> Output {
     cmd.arg("-C")
         .arg(work)
@@ -69,14 +40,15 @@ async fn round_trip(first: Option<&Path>, second: Option<&Path>) {
     let server = MockServer::start(script).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (home, work) = (dir.path().join("home"), dir.path().join("work"));
-    std::fs::create_dir_all(&home).unwrap();
     std::fs::create_dir_all(&work).unwrap();
-    std::fs::write(
-        home.join("config.toml"),
-        format!("model = \"gpt-5.5\"\nmodel_provider = \"mock\"\n[model_providers.mock]\nname = \"Mock Responses\"\nbase_url = \"{}\"\nwire_api = \"responses\"\nenv_key = \"MOCK_API_KEY\"\n", server.base_url()),
+    rcodex_tests::write_mock_config(&home, &server.base_url());
+    let out = run(
+        rcodex_tests::exec_command(first),
+        &home,
+        &work,
+        &["first question"],
     )
-    .unwrap();
-    let out = run(client(first), &home, &work, &["first question"]).await;
+    .await;
     assert!(
         out.status.success(),
         "first run: {}",
@@ -86,7 +58,7 @@ async fn round_trip(first: Option<&Path>, second: Option<&Path>) {
         serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
     let thread = started["thread_id"].as_str().unwrap().to_string();
     let out = run(
-        client(second),
+        rcodex_tests::exec_command(second),
         &home,
         &work,
         &["resume", &thread, "second question"],
@@ -147,7 +119,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn codex_resumes_an_rcodex_rollout_and_rcodex_resumes_a_codex_rollout() {
-    let Some(codex) = codex_bin() else {
+    let Some(codex) = rcodex_tests::codex_bin() else {
         eprintln!(
             "RCODEX_CODEX_BIN not set: skipping the rollout round trip with the real Codex CLI"
         );

@@ -5,16 +5,11 @@
 //! Needs the pinned CLI: `.ci/run` installs `@openai/codex@0.169.0` and sets `RCODEX_CODEX_BIN`.
 //! Without it the test says so and passes vacuously (CI always has it).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 
 use rcodex_runner::mock::{MockServer, Script};
 use serde_json::{json, Value};
-
-fn codex_bin() -> Option<PathBuf> {
-    let p = PathBuf::from(std::env::var_os("RCODEX_CODEX_BIN")?);
-    p.exists().then_some(p)
-}
 
 struct Case {
     name: &'static str,
@@ -39,44 +34,13 @@ async fn run_client(case: &Case, codex: Option<&Path>) -> (String, Vec<(String, 
     let server = MockServer::start(script).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (home, work) = (dir.path().join("home"), dir.path().join("work"));
-    std::fs::create_dir_all(&home).unwrap();
     std::fs::create_dir_all(&work).unwrap();
     let work = work.canonicalize().unwrap();
     for (name, content) in case.files {
         std::fs::write(work.join(name), content).unwrap();
     }
-    std::fs::write(
-        home.join("config.toml"),
-        format!("model = \"gpt-5.5\"\nmodel_provider = \"mock\"\n[model_providers.mock]\nname = \"Mock Responses\"\nbase_url = \"{}\"\nwire_api = \"responses\"\nenv_key = \"MOCK_API_KEY\"\n", server.base_url()),
-    )
-    .unwrap();
-    let mut cmd = match codex {
-        Some(bin) => {
-            let mut c = Command::new(bin);
-            c.args([
-                "exec",
-                "--skip-git-repo-check",
-                "--json",
-                "--dangerously-bypass-approvals-and-sandbox",
-                "--disable",
-                "plugins",
-                "--disable",
-                "shell_snapshot",
-            ]);
-            c
-        }
-        None => {
-            let mut c = Command::new(rcodex_tests::rcodex_bin());
-            c.args([
-                "exec",
-                "--skip-git-repo-check",
-                "--json",
-                "-s",
-                "danger-full-access",
-            ]);
-            c
-        }
-    };
+    rcodex_tests::write_mock_config(&home, &server.base_url());
+    let mut cmd = rcodex_tests::exec_command(codex);
     cmd.args(case.extra_args)
         .arg("-C")
         .arg(&work)
@@ -219,7 +183,7 @@ fn cases() -> Vec<Case> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tool_outputs_equal_codex_0_169() {
-    let Some(codex) = codex_bin() else {
+    let Some(codex) = rcodex_tests::codex_bin() else {
         eprintln!("RCODEX_CODEX_BIN not set: skipping the comparison with the real Codex CLI");
         return;
     };

@@ -37,12 +37,8 @@ impl TestHome {
     /// A home whose config points the `mock` provider at `base_url`.
     pub fn with_mock(base_url: &str) -> TestHome {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir_all(dir.path().join("home")).unwrap();
         std::fs::create_dir_all(dir.path().join("work")).unwrap();
-        let config = format!(
-            "model = \"gpt-5.5\"\nmodel_provider = \"mock\"\n\n[model_providers.mock]\nname = \"Mock\"\nbase_url = \"{base_url}\"\nenv_key = \"MOCK_API_KEY\"\n"
-        );
-        std::fs::write(dir.path().join("home/config.toml"), config).unwrap();
+        write_mock_config(&dir.path().join("home"), base_url);
         TestHome { dir }
     }
 
@@ -107,4 +103,50 @@ pub fn json_lines(text: &str) -> Vec<serde_json::Value> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
         .collect()
+}
+
+/// The pinned Codex CLI for comparison tests (`RCODEX_CODEX_BIN`, set by `.ci/run`), if present.
+pub fn codex_bin() -> Option<PathBuf> {
+    let p = PathBuf::from(std::env::var_os("RCODEX_CODEX_BIN")?);
+    p.exists().then_some(p)
+}
+
+/// `exec` of either client with the flags both need headless: the real Codex CLI when `codex` is
+/// given (no sandbox, no plugin sync, no shell snapshot), else rcodex (full access).
+pub fn exec_command(codex: Option<&Path>) -> Command {
+    let mut c = match codex {
+        Some(bin) => {
+            let mut c = Command::new(bin);
+            c.args([
+                "exec",
+                "--skip-git-repo-check",
+                "--json",
+                "--dangerously-bypass-approvals-and-sandbox",
+            ]);
+            c.args(["--disable", "plugins", "--disable", "shell_snapshot"]);
+            c
+        }
+        None => {
+            let mut c = Command::new(rcodex_bin());
+            c.args([
+                "exec",
+                "--skip-git-repo-check",
+                "--json",
+                "-s",
+                "danger-full-access",
+            ]);
+            c
+        }
+    };
+    c.env("MOCK_API_KEY", "dummy");
+    c
+}
+
+/// Writes `home/config.toml` with a `mock` provider at `base_url` (the upstream notes' snippet).
+pub fn write_mock_config(home: &Path, base_url: &str) {
+    std::fs::create_dir_all(home).expect("create home");
+    let config = format!(
+        "model = \"gpt-5.5\"\nmodel_provider = \"mock\"\n\n[model_providers.mock]\nname = \"Mock Responses\"\nbase_url = \"{base_url}\"\nwire_api = \"responses\"\nenv_key = \"MOCK_API_KEY\"\n"
+    );
+    std::fs::write(home.join("config.toml"), config).expect("write config.toml");
 }
