@@ -312,3 +312,71 @@ fn ctrl_c_stops_cleanly_and_prints_the_resume_command() {
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(results(&out).len(), 6);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn live_mode_uses_the_configured_provider() {
+    let script: rcodex_runner::mock::Script =
+        serde_json::from_value(serde_json::json!({ "replies": [{ "message": "live answer" }] }))
+            .unwrap();
+    let server = rcodex_runner::mock::MockServer::start(script)
+        .await
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    rcodex_tests::write_mock_config(&home, &server.base_url());
+    let dir = tmp.path().join("sc");
+    std::fs::create_dir_all(&dir).unwrap();
+    // No scripted replies: skipped unless --live.
+    write(
+        &dir,
+        "ask.toml",
+        "name = \"ask\"\nprompt = \"hi\"\n[expect]\nfinal_message = \"live answer\"\n",
+    );
+    let out = tmp.path().join("out");
+    let cmd = |live: bool, out: &Path| {
+        let mut c = Command::new(rcodex_tests::rcodex_bin());
+        c.args([
+            "batch",
+            dir.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        if live {
+            c.arg("--live");
+        }
+        c.env("CODEX_HOME", &home)
+            .env("MOCK_API_KEY", "k")
+            .stdin(Stdio::null());
+        c
+    };
+    let o = tokio::task::spawn_blocking({
+        let mut c = cmd(false, &tmp.path().join("scripted"));
+        move || c.output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        results(&tmp.path().join("scripted"))[0]["status"],
+        "skipped"
+    );
+    let o = tokio::task::spawn_blocking({
+        let mut c = cmd(true, &out);
+        move || c.output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(results(&out)[0]["status"], "pass");
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 1);
+    assert!(reqs[0]
+        .headers
+        .iter()
+        .any(|(k, v)| k == "authorization" && v == "Bearer k"));
+}
