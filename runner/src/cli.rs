@@ -28,6 +28,11 @@ pub enum Command {
 
 /// Options shared by `exec` and `exec resume`.
 #[derive(Debug, Args, Clone, Default)]
+#[command(
+    after_help = "Config: $CODEX_HOME/config.toml (default ~/.codex), like Codex.\n\
+Exit status: 0 the turn completed, 1 it failed or was interrupted, or the setup failed \
+(bad config, missing key, outside a git repo)."
+)]
 pub struct ExecArgs {
     /// The prompt; `-` or none reads it from stdin. Piped stdin with a prompt is appended as a
     /// `<stdin>` block.
