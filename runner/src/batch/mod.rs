@@ -23,12 +23,7 @@ use run_one::{run_scenario, ModelMode, RunContext};
 use scenario::load_scenario;
 
 #[derive(Debug, Args)]
-#[command(
-    args_conflicts_with_subcommands = true,
-    after_help = "Writes results.jsonl, junit.xml and summary.txt to --out, and prints the summary.\n\
-Exit status: 0 every run passed (or was skipped), 1 any run failed or errored, 2 usage or config \
-error, 130 interrupted (re-run with the same --out to resume)."
-)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BatchArgs {
     #[command(subcommand)]
     pub command: Option<BatchCommand>,
