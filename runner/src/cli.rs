@@ -16,22 +16,19 @@ pub struct Cli {
     pub command: Command,
 }
 
-const EXEC_AFTER_HELP: &str = "Config: $CODEX_HOME/config.toml (default ~/.codex), read like Codex.
-Exit status: 0 the turn completed; 1 it failed or was interrupted, or setup failed (bad config,
-missing key, outside a git repository without --skip-git-repo-check).";
-
-const BATCH_AFTER_HELP: &str =
-    "Writes results.jsonl, junit.xml and summary.txt to --out and prints the summary.
-Exit status: 0 every run passed (or was skipped); 1 a run failed or errored; 2 usage or config
-error; 130 interrupted (re-run with the same --out to resume).";
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run one non-interactive turn, like `codex exec`.
-    #[command(after_help = EXEC_AFTER_HELP)]
+    ///
+    /// Config: $CODEX_HOME/config.toml (default ~/.codex), read like Codex. Exit status: 0 the
+    /// turn completed; 1 it failed or was interrupted, or setup failed (bad config, missing key,
+    /// outside a git repository without --skip-git-repo-check).
     Exec(ExecArgs),
     /// Run a folder of prompt scenarios (default scenarios/) against the scripted model, or --live.
-    #[command(after_help = BATCH_AFTER_HELP)]
+    ///
+    /// Writes results.jsonl, junit.xml and summary.txt to --out and prints the summary. Exit
+    /// status: 0 every run passed (or was skipped); 1 a run failed or errored; 2 usage or config
+    /// error; 130 interrupted (re-run with the same --out to resume).
     Batch(crate::batch::BatchArgs),
     /// Serve a scripted model on loopback (for tests and for pointing real `codex exec` at it).
     Mock(MockArgs),
