@@ -399,3 +399,67 @@ async fn fault_incomplete_is_final() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idle_timeout_is_a_stream_retry() {
+    // The server takes 1.5 s to answer; the provider allows 200 ms of silence and 1 stream retry.
+    let replies = json!([{ "message": "late", "delay_ms": 1500, "repeat": 3 }]);
+    let server = MockServer::start(script(replies)).await.unwrap();
+    let home = TestHome::with_mock(&server.base_url());
+    let (_home, out) = tokio::task::spawn_blocking(move || {
+        let mut argv = args(&["go"]);
+        argv.splice(
+            0..0,
+            [
+                "-c",
+                "model_providers.mock.stream_idle_timeout_ms=200",
+                "-c",
+                "model_providers.mock.stream_max_retries=1",
+            ],
+        );
+        let out = home.exec(&argv, None);
+        (home, out)
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let events = json_lines(&stdout(&out));
+    let failed = events
+        .iter()
+        .find(|e| e["type"] == "turn.failed")
+        .expect("turn.failed");
+    assert!(
+        failed["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("idle timeout"),
+        "{failed}"
+    );
+    assert!(events.iter().any(|e| e["type"] == "error"
+        && e["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Reconnecting... 1/1")));
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chat_wire_api_is_refused_clearly() {
+    let server = MockServer::start(script(json!([]))).await.unwrap();
+    let home = TestHome::with_mock(&server.base_url());
+    let (_home, out) = tokio::task::spawn_blocking(move || {
+        let mut argv = args(&["go"]);
+        argv.splice(0..0, ["-c", "model_providers.mock.wire_api=chat"]);
+        let out = home.exec(&argv, None);
+        (home, out)
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("wire_api = \"chat\" is not supported yet"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(server.requests().len(), 0);
+}

@@ -55,6 +55,12 @@ pub fn installation_id(codex_home: &Path) -> String {
 
 /// Resolves config + inputs into session parts.
 pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<SessionParts, String> {
+    if config.provider.wire_api == crate::config::WireApi::Chat {
+        return Err(format!(
+            "model provider `{}`: wire_api = \"chat\" is not supported yet; use a Responses endpoint (wire_api = \"responses\")",
+            config.provider.id
+        ));
+    }
     let facts = model_facts(&config.model);
     let sandbox = config.sandbox_mode.unwrap_or(SandboxMode::ReadOnly);
     let tools_cfg = ToolsConfig {

@@ -35,9 +35,14 @@ pub async fn stream_response(
         .header("accept", "text/event-stream")
         .header("content-type", "application/json")
         .body(body);
-    let resp = match req.send().await {
-        Ok(r) => r,
-        Err(e) => {
+    // The idle timeout also bounds the wait for the response headers.
+    let resp = match tokio::time::timeout(endpoint.idle_timeout, req.send()).await {
+        Err(_) => {
+            sink.send(Input::ModelFailed(request_id, ModelError::IdleTimeout));
+            return;
+        }
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
             sink.send(Input::ModelFailed(
                 request_id,
                 ModelError::Transport(e.to_string()),
