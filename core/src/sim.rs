@@ -194,10 +194,9 @@ impl Sim {
     pub fn run_turn(&mut self, turn: UserTurn) -> TurnOutcome {
         self.schedule(self.now, Input::Submit(turn));
         loop {
-            let Some(((at, seq), input)) = self.queue.pop_first() else {
+            let Some(((at, _seq), input)) = self.queue.pop_first() else {
                 panic!("simulation stalled: no pending input and no TurnDone");
             };
-            let _ = seq;
             self.now = self.now.max(at);
             if self.session.handle(self.now, input).is_err() {
                 panic!("session refused an input");

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use rcodex_core::context::{EnvironmentContext, InitialContext};
 use rcodex_core::ids::SeededIds;
-use rcodex_core::protocol::{ResponseEvent, ResponseEventError, ResponseItem, ToolSpec};
+use rcodex_core::protocol::{ResponseEvent, ResponseEventError, ToolSpec};
 use rcodex_core::sandbox::SandboxMode;
 use rcodex_core::session::{
     Effect, Input, ModelError, Session, SessionConfig, ToolOutput, UserTurn,
@@ -376,10 +376,6 @@ impl Harness {
             order.windows(2).all(|w| w[0] < w[1]),
             "outputs out of call order: {order:?}"
         );
-        let _ = history
-            .iter()
-            .filter(|i| matches!(i, ResponseItem::Other(_)))
-            .count();
     }
 }
 

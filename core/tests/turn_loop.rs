@@ -404,20 +404,15 @@ fn failed_event(code: &str, message: &str) -> ScriptedReply {
     }])
 }
 
+/// When each retry timer was set to fire.
 fn timers(s: &Sim) -> Vec<u64> {
-    // Delay of each SetTimer relative to the failure it answers (the input just before it).
-    let mut out = Vec::new();
-    let mut now = START;
-    for e in &s.log {
-        if let Effect::SendRequest { .. } = e {
-            now = 0;
-        }
-        if let Effect::SetTimer { at_ms, .. } = e {
-            out.push(*at_ms);
-        }
-    }
-    let _ = now;
-    out
+    s.log
+        .iter()
+        .filter_map(|e| match e {
+            Effect::SetTimer { at_ms, .. } => Some(*at_ms),
+            _ => None,
+        })
+        .collect()
 }
 
 #[test]

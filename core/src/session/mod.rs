@@ -161,10 +161,7 @@ impl Session {
             return Err(SessionError::Fatal(msg.clone()));
         }
         match input {
-            Input::Submit(turn) if self.turn.is_some() => {
-                let _ = turn;
-                return Err(SessionError::Busy);
-            }
+            Input::Submit(_) if self.turn.is_some() => return Err(SessionError::Busy),
             Input::Submit(turn) => self.start_turn(now, turn),
             Input::Steer(text) => match &mut self.turn {
                 Some(t) => t.pending_input.push(ResponseItem::user_text(None, text)),
@@ -178,7 +175,7 @@ impl Session {
                 self.on_failure(now, disposition, Some(err))
             }
             Input::ToolDone(call_id, output) => self.on_tool_done(now, &call_id, output),
-            Input::Timer(id) if self.phase() == Some(Phase::Backoff(id)) => self.sample(now),
+            Input::Timer(id) if self.phase() == Some(Phase::Backoff(id)) => self.sample(),
             Input::Interrupt if self.turn.is_some() => self.interrupt(now),
             // Stale request ids, stale timers, interrupts between turns: nothing to do.
             Input::Model(..) | Input::ModelFailed(..) | Input::Timer(_) | Input::Interrupt => {}
@@ -296,11 +293,11 @@ impl Session {
             });
         }
         self.emit(ThreadEvent::TurnStarted {});
-        self.sample(now);
+        self.sample();
     }
 
     /// Sends the next request: the whole history, every time.
-    fn sample(&mut self, now: u64) {
+    fn sample(&mut self) {
         let request_id = self.fresh_id();
         let turn = self.turn.as_mut().expect("sampling needs a turn");
         turn.phase = Phase::Sampling(request_id);
@@ -316,7 +313,6 @@ impl Session {
         };
         let (body, headers) = request::build_request(&self.cfg, &self.prefix, &self.history, &ids);
         self.rollout.mark_sampled();
-        let _ = now;
         self.out.push_back(Effect::SendRequest {
             request_id,
             body,
@@ -605,7 +601,7 @@ impl Session {
         for item in pending {
             self.push_history(now, item, true);
         }
-        self.sample(now);
+        self.sample();
     }
 
     fn on_failure(&mut self, now: u64, disposition: Disposition, err: Option<ModelError>) {
