@@ -655,3 +655,54 @@ fn same_inputs_and_seed_give_identical_effects() {
         "the seed matters"
     );
 }
+
+#[test]
+fn items_after_a_call_keep_the_model_output_order() {
+    let mut s = sim(vec![
+        ReplyBuilder::new(1)
+            .function_call("c1", "exec_command", r#"{"cmd":"ls"}"#)
+            .message("running it now")
+            .completed(100, 10),
+        message_reply(2, "done"),
+    ]);
+    s.run_turn(UserTurn::text("go"));
+    let kinds: Vec<String> = s
+        .session
+        .history()
+        .iter()
+        .skip(3)
+        .map(|i| {
+            serde_json::to_value(i).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "function_call",
+            "message",
+            "function_call_output",
+            "message"
+        ]
+    );
+}
+
+#[test]
+fn command_items_in_the_rollout_carry_the_cwd() {
+    let mut s = sim(vec![
+        ReplyBuilder::new(1)
+            .function_call("c1", "exec_command", r#"{"cmd":"ls"}"#)
+            .completed(100, 10),
+        message_reply(2, "done"),
+    ]);
+    s.run_turn(UserTurn::text("go"));
+    let cmd = s
+        .records()
+        .iter()
+        .map(|l| serde_json::to_value(l).unwrap())
+        .find(|v| v["payload"]["item"]["type"] == "CommandExecution")
+        .unwrap();
+    assert_eq!(cmd["payload"]["item"]["cwd"], "file:///w");
+}

@@ -97,7 +97,9 @@ enum Phase {
 struct Step {
     /// Assistant messages streaming (item id, text so far), kept if the stream breaks.
     partial: Vec<(String, String)>,
-    /// Tool-call items, recorded when the response completes.
+    /// Output items from the first tool call on, recorded when the response completes: a broken
+    /// stream drops them, so no recorded call is left without an output, and holding what
+    /// follows a call keeps history in the model's output order.
     calls: Vec<ResponseItem>,
     batch: ToolBatch,
 }
@@ -361,10 +363,16 @@ impl Session {
 
     fn on_output_item(&mut self, now: u64, item: ResponseItem) {
         let turn = self.turn.as_mut().expect("phase implies a turn");
-        if item.call_id().is_some() {
+        if is_tool_call(&item) || !turn.step.calls.is_empty() {
             turn.step.calls.push(item);
             return;
         }
+        self.record_output_item(now, item);
+    }
+
+    /// Records a finished output item that is not a tool call, with its events.
+    fn record_output_item(&mut self, now: u64, item: ResponseItem) {
+        let turn = self.turn.as_mut().expect("phase implies a turn");
         let turn_id = turn.id.clone();
         match &item {
             ResponseItem::Message(m) if m.role == "assistant" => {
@@ -441,8 +449,12 @@ impl Session {
         turn.phase = Phase::Tools;
         turn.request_retries = 0;
         turn.stream_retries = 0;
-        let calls = std::mem::take(&mut turn.step.calls);
-        for item in calls {
+        let held = std::mem::take(&mut turn.step.calls);
+        for item in held {
+            if !is_tool_call(&item) {
+                self.record_output_item(now, item);
+                continue;
+            }
             let c = tool_call::classify(
                 &item,
                 &self.advertised,
@@ -571,7 +583,8 @@ impl Session {
             };
             let call = turn.step.batch.slots[i].call.clone();
             let turn_id = turn.id.clone();
-            if let Some(payload) = completed_payload(&call, &output) {
+            let cwd = &self.cfg.context.environment.cwd;
+            if let Some(payload) = completed_payload(&call, &output, cwd) {
                 let done = ev::item_completed(&self.thread_id, &turn_id, payload, now, now);
                 self.record(now, done);
             }
@@ -770,6 +783,17 @@ impl Session {
     }
 }
 
+/// Whether an output item is a call that needs an output (a `local_shell_call` may lack a
+/// `call_id`; its `id` answers for it).
+fn is_tool_call(item: &ResponseItem) -> bool {
+    matches!(
+        item,
+        ResponseItem::FunctionCall(_)
+            | ResponseItem::CustomToolCall(_)
+            | ResponseItem::LocalShellCall(_)
+    )
+}
+
 /// The `--json` item a finished call completes, if it has one.
 fn finished_view(call: &ClassifiedCall, output: &ToolOutput) -> Option<D> {
     let status = if output.success {
@@ -808,7 +832,11 @@ fn finished_view(call: &ClassifiedCall, output: &ToolOutput) -> Option<D> {
 }
 
 /// The rollout `item_completed` payload for a finished call (commands and patches).
-fn completed_payload(call: &ClassifiedCall, output: &ToolOutput) -> Option<serde_json::Value> {
+fn completed_payload(
+    call: &ClassifiedCall,
+    output: &ToolOutput,
+    cwd: &str,
+) -> Option<serde_json::Value> {
     let status = if output.success {
         "completed"
     } else {
@@ -825,7 +853,7 @@ fn completed_payload(call: &ClassifiedCall, output: &ToolOutput) -> Option<serde
             },
         ) => Some(json!({
             "type": "CommandExecution", "id": call.call.call_id, "process_id": process_id,
-            "command": argv, "parsed_cmd": [], "source": "unified_exec_startup",
+            "command": argv, "cwd": format!("file://{cwd}"), "parsed_cmd": [], "source": "unified_exec_startup",
             "status": if *exit_code == Some(0) { "completed" } else { "failed" },
             "aggregated_output": aggregated_output, "exit_code": exit_code,
             "duration": {"secs": duration_ms / 1000, "nanos": (duration_ms % 1000) * 1_000_000},
