@@ -157,6 +157,10 @@ pub struct Sim {
     pub tool: FakeTool,
     /// Every effect, in order.
     pub log: Vec<Effect>,
+    /// The virtual time each entry of `log` was produced at (same length as `log`).
+    pub stamps: Vec<u64>,
+    /// Every input handed to the session: (virtual time, `log.len()` before it, input).
+    pub inputs: Vec<(u64, usize, Input)>,
     /// Inputs waiting for their virtual time: (at, seq) → input.
     queue: BTreeMap<(u64, u64), Input>,
     seq: u64,
@@ -175,6 +179,8 @@ impl Sim {
             replies: replies.into(),
             tool,
             log: Vec::new(),
+            stamps: Vec::new(),
+            inputs: Vec::new(),
             queue: BTreeMap::new(),
             seq: 0,
         }
@@ -198,11 +204,13 @@ impl Sim {
                 panic!("simulation stalled: no pending input and no TurnDone");
             };
             self.now = self.now.max(at);
-            if self.session.handle(self.now, input).is_err() {
-                panic!("session refused an input");
+            self.inputs.push((self.now, self.log.len(), input.clone()));
+            if let Err(e) = self.session.handle(self.now, input) {
+                panic!("session refused an input: {e}");
             }
             while let Some(effect) = self.session.poll() {
                 self.log.push(effect.clone());
+                self.stamps.push(self.now);
                 match effect {
                     Effect::SendRequest { request_id, .. } => self.answer(request_id),
                     Effect::RunTool { call, .. } => {
@@ -213,6 +221,7 @@ impl Sim {
                     Effect::TurnDone(outcome) => {
                         while let Some(e) = self.session.poll() {
                             self.log.push(e);
+                            self.stamps.push(self.now);
                         }
                         self.queue.retain(|_, i| matches!(i, Input::Interrupt));
                         return outcome;
