@@ -30,14 +30,7 @@ fn history(n: usize) -> Vec<ResponseItem> {
 }
 
 fn session(n: usize) -> Session {
-    let env = EnvironmentContext {
-        cwd: "/w".into(),
-        shell: "bash".into(),
-        current_date: "2026-11-28".into(),
-        timezone: "Etc/UTC".into(),
-        workspace_roots: vec!["/w".into()],
-        sandbox: SandboxMode::WorkspaceWrite,
-    };
+    let env = EnvironmentContext::new("/w", SandboxMode::WorkspaceWrite, "2026-11-28", "Etc/UTC");
     let mut cfg = SessionConfig::new(InitialContext::defaults(env));
     cfg.tools = vec![ToolSpec::Function {
         name: "exec_command".into(),

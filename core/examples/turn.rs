@@ -13,14 +13,12 @@ use rcodex_core::sim::{ReplyBuilder, Sim};
 use serde_json::json;
 
 fn main() {
-    let env = EnvironmentContext {
-        cwd: "/work/demo".into(),
-        shell: "bash".into(),
-        current_date: "2026-11-28".into(),
-        timezone: "Etc/UTC".into(),
-        workspace_roots: vec!["/work/demo".into()],
-        sandbox: SandboxMode::WorkspaceWrite,
-    };
+    let env = EnvironmentContext::new(
+        "/work/demo",
+        SandboxMode::WorkspaceWrite,
+        "2026-11-28",
+        "Etc/UTC",
+    );
     let start = 1_795_846_712_000;
     let mut cfg = SessionConfig::new(InitialContext::defaults(env));
     cfg.start_ms = start;

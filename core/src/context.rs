@@ -24,6 +24,18 @@ pub struct EnvironmentContext {
 }
 
 impl EnvironmentContext {
+    /// A bash environment whose only workspace root is `cwd`.
+    pub fn new(cwd: &str, sandbox: SandboxMode, current_date: &str, timezone: &str) -> Self {
+        EnvironmentContext {
+            cwd: cwd.to_string(),
+            shell: "bash".into(),
+            current_date: current_date.to_string(),
+            timezone: timezone.to_string(),
+            workspace_roots: vec![cwd.to_string()],
+            sandbox,
+        }
+    }
+
     /// The `<environment_context>` block, laid out as Codex 0.169 lays it out.
     pub fn render(&self) -> String {
         let mut roots = String::new();

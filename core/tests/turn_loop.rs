@@ -28,14 +28,7 @@ fn function(name: &str) -> ToolSpec {
 }
 
 fn config() -> SessionConfig {
-    let env = EnvironmentContext {
-        cwd: "/w".into(),
-        shell: "bash".into(),
-        current_date: "2026-11-28".into(),
-        timezone: "Etc/UTC".into(),
-        workspace_roots: vec!["/w".into()],
-        sandbox: SandboxMode::WorkspaceWrite,
-    };
+    let env = EnvironmentContext::new("/w", SandboxMode::WorkspaceWrite, "2026-11-28", "Etc/UTC");
     let mut cfg = SessionConfig::new(InitialContext::defaults(env));
     cfg.start_ms = START;
     cfg.tools = vec![

@@ -75,14 +75,8 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
         .map(|v| serde_json::from_value(v).map_err(|e| format!("tool spec: {e}")))
         .collect::<Result<_, _>>()?;
     let cwd = inputs.cwd.display().to_string();
-    let environment = EnvironmentContext {
-        cwd: cwd.clone(),
-        shell: "bash".into(),
-        current_date: inputs.current_date,
-        timezone: inputs.timezone,
-        workspace_roots: vec![cwd],
-        sandbox,
-    };
+    let environment =
+        EnvironmentContext::new(&cwd, sandbox, &inputs.current_date, &inputs.timezone);
     let mut session = SessionConfig::new(InitialContext::defaults(environment));
     session.start_ms = inputs.start_ms;
     session.model = ModelSettings {

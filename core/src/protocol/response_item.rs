@@ -252,9 +252,9 @@ impl ResponseItem {
         }
     }
 
-    /// The same item without keys Codex records on disk but never sends (the passthrough).
-    pub fn without_passthrough(mut self) -> Self {
-        let extra = match &mut self {
+    /// The keys this item keeps beyond the modelled fields (the whole object for unknown items).
+    pub fn extra_mut(&mut self) -> Option<&mut Extra> {
+        match self {
             ResponseItem::Message(m) => Some(&mut m.extra),
             ResponseItem::Reasoning(r) => Some(&mut r.extra),
             ResponseItem::FunctionCall(c) => Some(&mut c.extra),
@@ -265,8 +265,12 @@ impl ResponseItem {
             ResponseItem::WebSearchCall(c) => Some(&mut c.extra),
             ResponseItem::Other(Value::Object(map)) => Some(map),
             ResponseItem::Other(_) => None,
-        };
-        if let Some(extra) = extra {
+        }
+    }
+
+    /// The same item without keys Codex records on disk but never sends (the passthrough).
+    pub fn without_passthrough(mut self) -> Self {
+        if let Some(extra) = self.extra_mut() {
             extra.shift_remove(PASSTHROUGH_KEY);
         }
         self

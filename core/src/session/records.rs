@@ -61,18 +61,13 @@ impl RolloutCounters {
     }
 }
 
+/// Adds the passthrough key Codex writes on disk (never to unknown item types).
 fn add_passthrough(item: &mut ResponseItem, value: Value) {
     use crate::protocol::response_item::PASSTHROUGH_KEY;
-    let extra = match item {
-        ResponseItem::Message(m) => &mut m.extra,
-        ResponseItem::Reasoning(r) => &mut r.extra,
-        ResponseItem::FunctionCall(c) => &mut c.extra,
-        ResponseItem::FunctionCallOutput(o) => &mut o.extra,
-        ResponseItem::CustomToolCall(c) => &mut c.extra,
-        ResponseItem::CustomToolCallOutput(o) => &mut o.extra,
-        ResponseItem::LocalShellCall(c) => &mut c.extra,
-        ResponseItem::WebSearchCall(c) => &mut c.extra,
-        ResponseItem::Other(_) => return,
-    };
-    extra.insert(PASSTHROUGH_KEY.to_string(), value);
+    if matches!(item, ResponseItem::Other(_)) {
+        return;
+    }
+    if let Some(extra) = item.extra_mut() {
+        extra.insert(PASSTHROUGH_KEY.to_string(), value);
+    }
 }

@@ -30,14 +30,7 @@ fn function_tool(name: &str) -> ToolSpec {
 }
 
 pub fn config() -> SessionConfig {
-    let env = EnvironmentContext {
-        cwd: "/w".into(),
-        shell: "bash".into(),
-        current_date: "2026-11-28".into(),
-        timezone: "Etc/UTC".into(),
-        workspace_roots: vec!["/w".into()],
-        sandbox: SandboxMode::DangerFullAccess,
-    };
+    let env = EnvironmentContext::new("/w", SandboxMode::DangerFullAccess, "2026-11-28", "Etc/UTC");
     let mut cfg = SessionConfig::new(InitialContext::defaults(env));
     cfg.start_ms = START;
     cfg.tools = vec![

@@ -198,9 +198,7 @@ pub fn script_of(scenario: &Scenario) -> crate::mock::Script {
 }
 
 fn toml_error(path: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
-    let line = e.span().map_or(1, |s| {
-        text[..s.start.min(text.len())].matches('\n').count() + 1
-    });
+    let line = crate::config::toml_error_line(text, e);
     let message = crate::config::one_line(e.message());
     let message = match field_at_line(text, line) {
         Some(field) if !message.contains(&format!("`{field}`")) => format!("{field}: {message}"),

@@ -40,9 +40,7 @@ pub enum ConfigError {
 
 impl ConfigError {
     pub(crate) fn parse(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
-        let line = e.span().map_or(1, |s| {
-            text[..s.start.min(text.len())].matches('\n').count() + 1
-        });
+        let line = toml_error_line(text, e);
         ConfigError::Parse {
             path: path.display().to_string(),
             line,
@@ -59,4 +57,11 @@ pub fn one_line(message: &str) -> String {
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// The 1-based line a TOML parse error points at (1 when it has no position).
+pub fn toml_error_line(text: &str, e: &toml::de::Error) -> usize {
+    e.span().map_or(1, |s| {
+        text[..s.start.min(text.len())].matches('\n').count() + 1
+    })
 }

@@ -10,7 +10,7 @@ mod overrides;
 mod provider;
 
 pub use dotenv::load_dotenv;
-pub use error::{one_line, ConfigError};
+pub use error::{one_line, toml_error_line, ConfigError};
 pub use overrides::apply_override;
 pub use provider::{ProviderInfo, WireApi};
 

@@ -193,9 +193,7 @@ pub fn load_script(path: &Path) -> Result<Script, ScriptError> {
     } else {
         toml::from_str(&text).map_err(|e| ScriptError {
             path: shown,
-            line: e.span().map_or(1, |s| {
-                text[..s.start.min(text.len())].matches('\n').count() + 1
-            }),
+            line: crate::config::toml_error_line(&text, &e),
             message: crate::config::one_line(e.message()),
         })
     }
