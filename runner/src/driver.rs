@@ -117,12 +117,7 @@ pub async fn drive_turn(session: &mut Session, turn: UserTurn, io: TurnIo<'_>) -
                     }
                 }
                 Effect::Record(line) => {
-                    if let Some(w) = rollout.as_deref_mut() {
-                        if let Err(e) = w.write(&line) {
-                            record_error
-                                .get_or_insert_with(|| format!("{}: {e}", w.path().display()));
-                        }
-                    }
+                    write_line(rollout.as_deref_mut(), &line, &mut record_error)
                 }
                 Effect::Emit(event) => on_event(&event),
                 Effect::SetTimer { id, at_ms } => {
@@ -135,11 +130,8 @@ pub async fn drive_turn(session: &mut Session, turn: UserTurn, io: TurnIo<'_>) -
                 }
                 Effect::TurnDone(outcome) => {
                     while let Some(effect) = session.poll() {
-                        if let (Effect::Record(line), Some(w)) = (effect, rollout.as_deref_mut()) {
-                            if let Err(e) = w.write(&line) {
-                                record_error
-                                    .get_or_insert_with(|| format!("{}: {e}", w.path().display()));
-                            }
+                        if let Effect::Record(line) = effect {
+                            write_line(rollout.as_deref_mut(), &line, &mut record_error);
                         }
                     }
                     for (_, h) in tasks.drain() {
@@ -158,6 +150,19 @@ pub async fn drive_turn(session: &mut Session, turn: UserTurn, io: TurnIo<'_>) -
                 interrupted = true;
                 pending = Some(Input::Interrupt);
             }
+        }
+    }
+}
+
+/// Appends one rollout line; the first failure is kept for the report, the turn goes on.
+fn write_line(
+    rollout: Option<&mut RolloutWriter>,
+    line: &rcodex_core::protocol::RolloutLine,
+    error: &mut Option<String>,
+) {
+    if let Some(w) = rollout {
+        if let Err(e) = w.write(line) {
+            error.get_or_insert_with(|| format!("{}: {e}", w.path().display()));
         }
     }
 }
