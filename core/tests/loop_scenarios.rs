@@ -7,7 +7,7 @@ use common::*;
 use rcodex_core::protocol::{ResponseEvent, ResponseEventError, ThreadEvent, TokenUsage};
 use rcodex_core::session::retry::{CONTEXT_WINDOW_MESSAGE, QUOTA_MESSAGE};
 use rcodex_core::session::{
-    Effect, Input, ModelError, SessionError, ToolCall, TurnStatus, UserTurn,
+    Effect, ErrorInfo, Input, ModelError, SessionError, ToolCall, TurnError, TurnStatus, UserTurn,
 };
 use rcodex_core::sim::{ReplyBuilder, ScriptedReply, Sim};
 use serde_json::{json, Value};
@@ -766,10 +766,14 @@ fn a_fatal_error_is_sticky_but_its_records_drain() {
     let err = session
         .handle(START + 6, Input::Submit(UserTurn::text("again")))
         .unwrap_err();
-    assert_eq!(err, SessionError::Fatal("nope".into()));
+    let fatal = SessionError::Fatal(TurnError {
+        message: "nope".into(),
+        info: ErrorInfo::Other,
+    });
+    assert_eq!(err, fatal);
     assert_eq!(
         session.handle(START + 6, Input::Interrupt).unwrap_err(),
-        SessionError::Fatal("nope".into())
+        fatal
     );
     // ... yet everything the failure produced is still there, TurnDone last.
     let mut tail = Vec::new();

@@ -10,6 +10,7 @@ pub mod response_event;
 pub mod response_item;
 pub mod rollout;
 pub mod tool_spec;
+pub mod turn_item;
 pub mod usage;
 
 pub use event_msg::EventMsg;
@@ -19,4 +20,5 @@ pub use response_event::{ResponseEvent, ResponseEventError};
 pub use response_item::{ContentItem, FunctionCallOutputPayload, ResponseItem};
 pub use rollout::{RolloutItem, RolloutLine};
 pub use tool_spec::ToolSpec;
+pub use turn_item::TurnItem;
 pub use usage::TokenUsage;

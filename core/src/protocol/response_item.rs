@@ -71,6 +71,19 @@ pub struct ReasoningItem {
     pub extra: Extra,
 }
 
+impl ReasoningItem {
+    /// The texts of the summary parts, in order.
+    pub fn summary_texts(&self) -> Vec<String> {
+        self.summary
+            .iter()
+            .filter_map(|s| match s {
+                ReasoningSummary::SummaryText { text } => Some(text.clone()),
+                ReasoningSummary::Other(_) => None,
+            })
+            .collect()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ReasoningSummary {
@@ -234,6 +247,17 @@ impl ResponseItem {
     }
 
     /// The call id if this item is a tool call of any kind.
+    /// Whether the item is a call that needs an output (a `local_shell_call` may lack a
+    /// `call_id`; its `id` answers for it).
+    pub fn is_tool_call(&self) -> bool {
+        matches!(
+            self,
+            ResponseItem::FunctionCall(_)
+                | ResponseItem::CustomToolCall(_)
+                | ResponseItem::LocalShellCall(_)
+        )
+    }
+
     pub fn call_id(&self) -> Option<&str> {
         match self {
             ResponseItem::FunctionCall(c) => Some(&c.call_id),

@@ -25,6 +25,47 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// Spends one retry of the kind `disposition` calls for, or gives up when that kind is
+    /// spent. `jitter` (a number in `[0, 1)`) is drawn only when the server named no delay, so
+    /// the id source is consumed exactly as often as backoff is computed.
+    pub fn decide(
+        &self,
+        count: &mut RetryCount,
+        disposition: Disposition,
+        failure: Option<&ModelError>,
+        jitter: impl FnOnce() -> f64,
+    ) -> RetryDecision {
+        match disposition {
+            Disposition::Fatal(error) => RetryDecision::GiveUp(error),
+            Disposition::RetryRequest { delay_ms } => {
+                if count.request >= self.request_max_retries {
+                    let last = failure.unwrap_or(&ModelError::StreamClosed);
+                    return RetryDecision::GiveUp(request_retries_exhausted(last));
+                }
+                count.request += 1;
+                RetryDecision::Retry {
+                    delay_ms: delay_ms.unwrap_or_else(|| self.backoff_ms(count.request, jitter())),
+                    notice: None,
+                }
+            }
+            Disposition::RetryStream { delay_ms, reason } => {
+                if count.stream >= self.stream_max_retries {
+                    return RetryDecision::GiveUp(TurnError {
+                        message: reason,
+                        info: ErrorInfo::Other,
+                    });
+                }
+                count.stream += 1;
+                let n = count.stream;
+                let notice = format!("Reconnecting... {n}/{} ({reason})", self.stream_max_retries);
+                RetryDecision::Retry {
+                    delay_ms: delay_ms.unwrap_or_else(|| self.backoff_ms(n, jitter())),
+                    notice: Some(notice),
+                }
+            }
+        }
+    }
+
     /// `base × 2^(attempt−1)`, scaled by a jitter in `[0.9, 1.1)` from `unit ∈ [0, 1)`.
     pub fn backoff_ms(&self, attempt: u32, unit: f64) -> u64 {
         let exp = 1u64 << attempt.saturating_sub(1).min(20);
@@ -43,8 +84,35 @@ pub enum Disposition {
         delay_ms: Option<u64>,
         reason: String,
     },
-    /// End the turn with this message.
-    Fatal { message: String, info: ErrorInfo },
+    /// End the turn with this error.
+    Fatal(TurnError),
+}
+
+/// Why a turn failed: the message users see and Codex's `codex_error_info`. Sticky: once a turn
+/// fails with it, the session answers every later input with the same error.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct TurnError {
+    pub message: String,
+    pub info: ErrorInfo,
+}
+
+/// Retries spent on the current sampling request; a completed response resets them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RetryCount {
+    pub request: u32,
+    pub stream: u32,
+}
+
+/// What one failure leads to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RetryDecision {
+    /// Sample again after `delay_ms`, telling the user `notice` first if there is one.
+    Retry {
+        delay_ms: u64,
+        notice: Option<String>,
+    },
+    GiveUp(TurnError),
 }
 
 /// Codex's `codex_error_info` for a failed `task_complete`.
@@ -72,10 +140,10 @@ Start a new thread or clear earlier history before retrying.";
 pub const QUOTA_MESSAGE: &str = "Quota exceeded. Check your plan and billing details.";
 
 fn fatal(message: impl Into<String>, info: ErrorInfo) -> Disposition {
-    Disposition::Fatal {
+    Disposition::Fatal(TurnError {
         message: message.into(),
         info,
-    }
+    })
 }
 
 /// Classifies a failed request.
@@ -149,8 +217,8 @@ fn classify_http(
     }
 }
 
-/// The message when HTTP-level retries ran out.
-pub fn request_retries_exhausted(err: &ModelError) -> (String, ErrorInfo) {
+/// The error when HTTP-level retries ran out.
+fn request_retries_exhausted(err: &ModelError) -> TurnError {
     match err {
         ModelError::Http {
             status, request_id, ..
@@ -167,10 +235,16 @@ pub fn request_retries_exhausted(err: &ModelError) -> (String, ErrorInfo) {
             } else {
                 ErrorInfo::Other
             };
-            (m, info)
+            TurnError { message: m, info }
         }
-        ModelError::Transport(msg) => (format!("error sending request: {msg}"), ErrorInfo::Other),
-        other => (format!("{other:?}"), ErrorInfo::Other),
+        ModelError::Transport(msg) => TurnError {
+            message: format!("error sending request: {msg}"),
+            info: ErrorInfo::Other,
+        },
+        other => TurnError {
+            message: format!("{other:?}"),
+            info: ErrorInfo::Other,
+        },
     }
 }
 
@@ -248,6 +322,96 @@ mod tests {
         assert_eq!(p.backoff_ms(3, 0.5), 800);
         assert!((180..=220).contains(&p.backoff_ms(1, 0.0)));
         assert!((180..=220).contains(&p.backoff_ms(1, 0.999)));
+    }
+
+    #[test]
+    fn decide_counts_each_kind_of_retry_to_its_limit() {
+        let p = RetryPolicy {
+            request_max_retries: 2,
+            stream_max_retries: 1,
+            base_delay_ms: 100,
+        };
+        let mut count = RetryCount::default();
+        let http = ModelError::Http {
+            status: 502,
+            body: String::new(),
+            retry_after_ms: None,
+            request_id: None,
+        };
+        let request = || Disposition::RetryRequest { delay_ms: None };
+        let stream = || Disposition::RetryStream {
+            delay_ms: None,
+            reason: "cut".into(),
+        };
+        let retry = |delay_ms, notice: Option<&str>| RetryDecision::Retry {
+            delay_ms,
+            notice: notice.map(String::from),
+        };
+        assert_eq!(
+            p.decide(&mut count, request(), Some(&http), || 0.5),
+            retry(100, None)
+        );
+        assert_eq!(
+            p.decide(&mut count, request(), Some(&http), || 0.5),
+            retry(200, None)
+        );
+        assert_eq!(
+            p.decide(&mut count, request(), Some(&http), || 0.5),
+            RetryDecision::GiveUp(TurnError {
+                message: "exceeded retry limit, last status: 502 Bad Gateway".into(),
+                info: ErrorInfo::InternalServerError,
+            })
+        );
+        // Stream retries have their own budget and say so.
+        assert_eq!(
+            p.decide(&mut count, stream(), None, || 0.5),
+            retry(100, Some("Reconnecting... 1/1 (cut)"))
+        );
+        assert_eq!(
+            p.decide(&mut count, stream(), None, || 0.5),
+            RetryDecision::GiveUp(TurnError {
+                message: "cut".into(),
+                info: ErrorInfo::Other,
+            })
+        );
+        assert_eq!(
+            count,
+            RetryCount {
+                request: 2,
+                stream: 1
+            }
+        );
+    }
+
+    #[test]
+    fn decide_takes_the_server_delay_without_drawing_jitter() {
+        let p = RetryPolicy::default();
+        let mut count = RetryCount::default();
+        let said = Disposition::RetryStream {
+            delay_ms: Some(1_000),
+            reason: "429 Too Many Requests".into(),
+        };
+        let no_draw = || -> f64 { panic!("jitter drawn although the server named a delay") };
+        assert_eq!(
+            p.decide(&mut count, said, None, no_draw),
+            RetryDecision::Retry {
+                delay_ms: 1_000,
+                notice: Some("Reconnecting... 1/5 (429 Too Many Requests)".into()),
+            }
+        );
+        let fatal_error = TurnError {
+            message: "no".into(),
+            info: ErrorInfo::Other,
+        };
+        assert_eq!(
+            p.decide(
+                &mut count,
+                Disposition::Fatal(fatal_error.clone()),
+                None,
+                no_draw
+            ),
+            RetryDecision::GiveUp(fatal_error)
+        );
     }
 
     #[test]

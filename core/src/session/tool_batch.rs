@@ -106,6 +106,15 @@ impl ToolBatch {
         self.slots.iter().all(|s| s.state == SlotState::Flushed)
     }
 
+    /// Answers every call not yet finished with "aborted" (on interrupt).
+    pub fn abort_unfinished(&mut self) {
+        for slot in &mut self.slots {
+            if matches!(slot.state, SlotState::Queued | SlotState::Running) {
+                slot.state = SlotState::Done(ToolOutput::text("aborted", false));
+            }
+        }
+    }
+
     /// Ids of calls still running.
     pub fn running_ids(&self) -> Vec<String> {
         self.running()

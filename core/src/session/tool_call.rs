@@ -7,6 +7,7 @@ use super::config::ShellSettings;
 use super::effect::{ToolCall, ToolInput};
 use super::input::ToolOutput;
 use crate::protocol::exec_event::{FileUpdateChange, TodoItem};
+use crate::protocol::response_item::{CustomToolCallOutputItem, Extra, FunctionCallOutputItem};
 use crate::protocol::ResponseItem;
 
 /// Tools that must run alone: they mutate shared state (files, the plan, a live process).
@@ -31,6 +32,29 @@ pub struct ClassifiedCall {
     pub immediate: Option<ToolOutput>,
     /// Whether the answer is a `custom_tool_call_output` (freeform tools).
     pub freeform: bool,
+}
+
+impl ClassifiedCall {
+    /// The history item that answers this call: a `custom_tool_call_output` for freeform tools,
+    /// a `function_call_output` otherwise, with an id made from `uuid`.
+    pub fn output_item(&self, output: ToolOutput, uuid: String) -> ResponseItem {
+        let call_id = self.call.call_id.clone();
+        if self.freeform {
+            ResponseItem::CustomToolCallOutput(CustomToolCallOutputItem {
+                id: Some(format!("ctco_{uuid}")),
+                call_id,
+                output: output.payload,
+                extra: Extra::new(),
+            })
+        } else {
+            ResponseItem::FunctionCallOutput(FunctionCallOutputItem {
+                id: Some(format!("fco_{uuid}")),
+                call_id,
+                output: output.payload,
+                extra: Extra::new(),
+            })
+        }
+    }
 }
 
 /// Classifies a tool-call item; `None` if the item is not a tool call.

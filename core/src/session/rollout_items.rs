@@ -1,15 +1,25 @@
-//! The payloads of the non-item rollout lines a turn writes (session_meta, task_started,
-//! turn_context, item_completed, token_count, task_complete), shaped as Codex 0.169 writes them.
+//! The rollout lines a turn writes besides its history items (session_meta, task_started,
+//! turn_context, item_completed, token_count, task_complete, turn_aborted), shaped as Codex 0.169
+//! writes them. Formatting only: the loop decides when each is written.
 
 use serde_json::{json, Value};
 
 use super::config::SessionConfig;
+use super::exec_items::command_status;
+use super::input::{ToolDetails, ToolOutput};
+use super::retry::TurnError;
+use super::tool_call::{CallView, ClassifiedCall};
 use crate::protocol::event_msg::{
     ItemCompleted, TaskComplete, TaskError, TaskStarted, ThreadSettingsApplied, TokenCount,
     TokenCountInfo, TurnAborted,
 };
+use crate::protocol::exec_event::ItemStatus;
 use crate::protocol::response_item::Extra;
-use crate::protocol::rollout::{BaseInstructions, SessionMeta, TurnContext};
+use crate::protocol::rollout::{BaseInstructions, SessionMeta, TokenUsageRecord, TurnContext};
+use crate::protocol::turn_item::{
+    AgentMessageContent, AgentMessageItem, CommandExecutionItem, Duration, FileChangeEntry,
+    FileChangeItem, ReasoningTurnItem, TurnItem, UserInput, UserMessageItem,
+};
 use crate::protocol::{EventMsg, RolloutItem, TokenUsage};
 use crate::sandbox::SandboxMode;
 use crate::time::rfc3339_millis;
@@ -111,21 +121,87 @@ pub fn thread_settings_applied(cfg: &SessionConfig, thread_id: &str) -> RolloutI
     }))
 }
 
-pub fn item_completed(
-    thread_id: &str,
-    turn_id: &str,
-    item: Value,
-    started: u64,
-    done: u64,
-) -> RolloutItem {
+/// A finished turn item; rcodex's items finish as they are recorded.
+pub fn item_completed(thread_id: &str, turn_id: &str, item: TurnItem, now: u64) -> RolloutItem {
     RolloutItem::EventMsg(EventMsg::ItemCompleted(ItemCompleted {
         thread_id: thread_id.into(),
         turn_id: turn_id.into(),
-        item,
-        started_at_ms: started,
-        completed_at_ms: done,
+        item: item.to_value(),
+        started_at_ms: now,
+        completed_at_ms: now,
         extra: Extra::new(),
     }))
+}
+
+pub fn user_message(id: String, text: String) -> TurnItem {
+    TurnItem::UserMessage(UserMessageItem {
+        id,
+        content: vec![UserInput::Text {
+            text,
+            text_elements: Vec::new(),
+        }],
+    })
+}
+
+pub fn agent_message(id: String, text: String) -> TurnItem {
+    TurnItem::AgentMessage(AgentMessageItem {
+        id,
+        content: vec![AgentMessageContent::Text { text }],
+    })
+}
+
+pub fn reasoning(id: Option<String>, summary_text: Vec<String>) -> TurnItem {
+    TurnItem::Reasoning(ReasoningTurnItem {
+        id,
+        summary_text,
+        raw_content: Vec::new(),
+    })
+}
+
+/// The item a finished command or patch completes, if the call is one.
+pub fn call_completed(call: &ClassifiedCall, output: &ToolOutput, cwd: &str) -> Option<TurnItem> {
+    let id = call.call.call_id.clone();
+    match (&call.view, &output.details) {
+        (
+            CallView::Command { argv, .. },
+            ToolDetails::Command {
+                aggregated_output,
+                exit_code,
+                duration_ms,
+                process_id,
+            },
+        ) => Some(TurnItem::CommandExecution(CommandExecutionItem {
+            id,
+            process_id: process_id.clone(),
+            command: argv.clone(),
+            cwd: format!("file://{cwd}"),
+            parsed_cmd: Vec::new(),
+            source: "unified_exec_startup".into(),
+            status: command_status(*exit_code),
+            aggregated_output: aggregated_output.clone(),
+            exit_code: *exit_code,
+            duration: Duration::from_millis(*duration_ms),
+        })),
+        (CallView::FileChange { .. }, ToolDetails::Patch { changes }) => {
+            Some(TurnItem::FileChange(FileChangeItem {
+                id,
+                changes: changes
+                    .iter()
+                    .map(|c| FileChangeEntry {
+                        path: c.path.clone(),
+                        kind: c.kind,
+                        unified_diff: c.unified_diff.clone(),
+                    })
+                    .collect(),
+                status: if output.success {
+                    ItemStatus::Completed
+                } else {
+                    ItemStatus::Failed
+                },
+            }))
+        }
+        _ => None,
+    }
 }
 
 pub fn token_count(thread: TokenUsage, last: TokenUsage, window: Option<u64>) -> RolloutItem {
@@ -145,6 +221,28 @@ pub fn token_count(thread: TokenUsage, last: TokenUsage, window: Option<u64>) ->
     }))
 }
 
+/// The usage of one response, with the turn's and the thread's totals after it.
+pub fn token_usage_record(
+    thread_id: &str,
+    turn_id: &str,
+    response_id: String,
+    usage: TokenUsage,
+    turn_usage: TokenUsage,
+    thread_usage: TokenUsage,
+) -> RolloutItem {
+    RolloutItem::TokenUsageRecord(TokenUsageRecord {
+        thread_id: thread_id.into(),
+        turn_id: turn_id.into(),
+        session_id: thread_id.into(),
+        root_turn_id: turn_id.into(),
+        response_id,
+        usage,
+        turn_token_usage: turn_usage,
+        thread_token_usage: thread_usage,
+        extra: Extra::new(),
+    })
+}
+
 /// Timing facts of a finished turn.
 pub struct TurnTiming {
     pub started_ms: u64,
@@ -155,16 +253,16 @@ pub struct TurnTiming {
 pub fn task_complete(
     turn_id: &str,
     last_agent_message: Option<String>,
-    error: Option<(String, &str)>,
+    error: Option<&TurnError>,
     t: TurnTiming,
 ) -> RolloutItem {
     RolloutItem::EventMsg(EventMsg::TaskComplete(TaskComplete {
         root_turn_id: Some(turn_id.into()),
         turn_id: turn_id.into(),
         last_agent_message,
-        error: error.map(|(message, info)| TaskError {
-            message,
-            codex_error_info: info.into(),
+        error: error.map(|e| TaskError {
+            message: e.message.clone(),
+            codex_error_info: e.info.as_str().into(),
         }),
         started_at: Some(t.started_ms / 1000),
         completed_at: Some(t.now_ms / 1000),

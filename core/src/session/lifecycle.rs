@@ -1,0 +1,121 @@
+//! What a turn writes when it starts (session header, context, the user's message) and when it
+//! ends (usage, completion, abort or failure, and the outcome), in Codex 0.169's order.
+
+use super::effect::{Effect, TurnOutcome, TurnStatus};
+use super::exec_items::todo_completed;
+use super::input::UserTurn;
+use super::rollout_items as items;
+use super::thread::Thread;
+use super::turn::{Turn, TurnEnd};
+use crate::protocol::exec_event::{ExecUsage, ThreadError};
+use crate::protocol::{ContentItem, ResponseItem, ThreadEvent};
+
+impl Thread {
+    /// Everything before the first request of turn `turn_id`.
+    pub fn record_turn_start(&mut self, now: u64, turn_id: &str, user: &UserTurn) {
+        let first = self.turns == 0;
+        self.turns += 1;
+        let new_thread = first && !self.resumed;
+        if new_thread {
+            let meta = items::session_meta(&self.cfg, &self.id, self.window_id(), now);
+            self.record(now, meta);
+        } else if first {
+            let settings = items::thread_settings_applied(&self.cfg, &self.id);
+            self.record(now, settings);
+        }
+        let started = items::task_started(&self.cfg, turn_id, now);
+        self.record(now, started);
+        if new_thread {
+            let (dev, env) = (self.ids.uuid_v7(now), self.ids.uuid_v7(now));
+            let context = self
+                .cfg
+                .context
+                .recorded_items(format!("msg_{dev}"), format!("msg_{env}"));
+            for item in context {
+                self.push_history(now, turn_id, item, false);
+            }
+        }
+        let context = items::turn_context(&self.cfg, turn_id);
+        self.record(now, context);
+        if new_thread {
+            let settings = items::thread_settings_applied(&self.cfg, &self.id);
+            self.record(now, settings);
+        }
+        let mut content = vec![ContentItem::InputText {
+            text: user.text.clone(),
+        }];
+        content.extend(user.images.iter().map(|url| ContentItem::InputImage {
+            image_url: url.clone(),
+            detail: None,
+        }));
+        let msg_id = format!("msg_{}", self.ids.uuid_v7(now));
+        let message = ResponseItem::message(Some(msg_id), "user", content);
+        self.push_history(now, turn_id, message, true);
+        let item_id = self.ids.uuid_v7(now);
+        self.record_item_completed(
+            now,
+            turn_id,
+            items::user_message(item_id, user.text.clone()),
+        );
+        if first {
+            self.emit(ThreadEvent::ThreadStarted {
+                thread_id: self.id.clone(),
+            });
+        }
+        self.emit(ThreadEvent::TurnStarted {});
+    }
+
+    /// Everything after the turn's last request or tool call, ending with `TurnDone`.
+    pub fn record_turn_end(&mut self, now: u64, turn: Turn, end: TurnEnd) {
+        let timing = items::TurnTiming {
+            started_ms: turn.started_ms,
+            now_ms: now,
+            first_token_ms: turn.first_token_ms,
+        };
+        let status = match end {
+            TurnEnd::Completed => {
+                if let Some(todo) = turn.todo {
+                    self.emit(todo_completed(todo));
+                }
+                let window = self.cfg.model.context_window;
+                self.record(now, items::token_count(self.usage, turn.last_usage, window));
+                let last = turn.last_agent_message.clone();
+                self.record(now, items::task_complete(&turn.id, last, None, timing));
+                self.emit(ThreadEvent::TurnCompleted {
+                    usage: ExecUsage::from(&self.usage),
+                });
+                TurnStatus::Completed
+            }
+            TurnEnd::Interrupted => {
+                self.record(now, items::turn_aborted(&turn.id));
+                self.emit(ThreadEvent::TurnFailed {
+                    error: ThreadError {
+                        message: "turn interrupted".into(),
+                    },
+                });
+                TurnStatus::Interrupted
+            }
+            TurnEnd::Failed(error) => {
+                let message = error.message.clone();
+                self.emit(ThreadEvent::Error {
+                    message: message.clone(),
+                });
+                self.emit(ThreadEvent::TurnFailed {
+                    error: ThreadError {
+                        message: message.clone(),
+                    },
+                });
+                let complete = items::task_complete(&turn.id, None, Some(&error), timing);
+                self.record(now, complete);
+                TurnStatus::Failed { message }
+            }
+        };
+        self.push(Effect::TurnDone(TurnOutcome {
+            status,
+            last_agent_message: turn.last_agent_message,
+            turn_usage: turn.usage,
+            thread_usage: self.usage,
+            requests: turn.requests,
+        }));
+    }
+}

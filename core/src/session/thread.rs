@@ -1,0 +1,143 @@
+//! What a session keeps across turns: its config and id source, the model-visible history, the
+//! rollout counters, the thread's usage, the `--json` item counter, and the outbox of effects.
+//! The turn loop writes everything through here.
+
+use std::collections::VecDeque;
+
+use super::config::SessionConfig;
+use super::effect::Effect;
+use super::exec_items::ExecItems;
+use super::input::RequestId;
+use super::records::RolloutCounters;
+use super::request::{self, TurnIds};
+use super::rollout_items::item_completed;
+use crate::ids::IdSource;
+use crate::protocol::{ResponseItem, RolloutItem, ThreadEvent, TokenUsage, TurnItem};
+
+pub struct Thread {
+    pub cfg: SessionConfig,
+    pub ids: Box<dyn IdSource>,
+    pub id: String,
+    window_id: String,
+    /// Sent before the history on every request (the base instructions as a message).
+    prefix: Vec<ResponseItem>,
+    pub history: Vec<ResponseItem>,
+    /// Names of the tools the requests advertise.
+    pub advertised: Vec<String>,
+    out: VecDeque<Effect>,
+    rollout: RolloutCounters,
+    pub usage: TokenUsage,
+    pub exec_items: ExecItems,
+    /// Turns started so far.
+    pub turns: u64,
+    pub resumed: bool,
+    /// Request and timer ids.
+    next_id: u64,
+}
+
+impl Thread {
+    pub fn new(cfg: SessionConfig, mut ids: Box<dyn IdSource>) -> Thread {
+        let (id, history, usage, resumed) = match &cfg.resume {
+            Some(r) => (r.thread_id.clone(), r.history.clone(), r.thread_usage, true),
+            None => (
+                cfg.thread_id
+                    .clone()
+                    .unwrap_or_else(|| ids.uuid_v7(cfg.start_ms)),
+                Vec::new(),
+                TokenUsage::default(),
+                false,
+            ),
+        };
+        let window_id = ids.uuid_v7(cfg.start_ms);
+        let prefix = if cfg.model.instructions_field {
+            Vec::new()
+        } else {
+            vec![cfg.context.base_message()]
+        };
+        let advertised = cfg.tools.iter().map(|t| t.name().to_string()).collect();
+        Thread {
+            cfg,
+            ids,
+            id,
+            window_id,
+            prefix,
+            history,
+            advertised,
+            out: VecDeque::new(),
+            rollout: RolloutCounters::default(),
+            usage,
+            exec_items: ExecItems::default(),
+            turns: 0,
+            resumed,
+            next_id: 1,
+        }
+    }
+
+    pub fn window_id(&self) -> &str {
+        &self.window_id
+    }
+
+    pub fn push(&mut self, effect: Effect) {
+        self.out.push_back(effect);
+    }
+
+    pub fn pop(&mut self) -> Option<Effect> {
+        self.out.pop_front()
+    }
+
+    /// A fresh request or timer id.
+    pub fn fresh_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    pub fn record(&mut self, now: u64, item: RolloutItem) {
+        let line = self.rollout.line(now, item);
+        self.push(Effect::Record(Box::new(line)));
+    }
+
+    pub fn record_item_completed(&mut self, now: u64, turn_id: &str, item: TurnItem) {
+        let line = item_completed(&self.id, turn_id, item, now);
+        self.record(now, line);
+    }
+
+    pub fn emit(&mut self, event: ThreadEvent) {
+        self.push(Effect::Emit(event));
+    }
+
+    /// Appends an item to history and records it.
+    pub fn push_history(
+        &mut self,
+        now: u64,
+        turn_id: &str,
+        item: ResponseItem,
+        counts_as_input: bool,
+    ) {
+        let line = self
+            .rollout
+            .response_item(now, &item, turn_id, counts_as_input);
+        self.push(Effect::Record(Box::new(line)));
+        self.history.push(item);
+    }
+
+    /// Sends the whole history as the next request of turn `turn_id`.
+    pub fn send_request(&mut self, turn_id: &str, turn_started_ms: u64) -> RequestId {
+        let request_id = self.fresh_id();
+        let ids = TurnIds {
+            thread_id: &self.id,
+            turn_id,
+            context_window_id: &self.window_id,
+            turn_started_at_ms: turn_started_ms,
+            resumed: self.resumed,
+        };
+        let (body, headers) = request::build_request(&self.cfg, &self.prefix, &self.history, &ids);
+        self.rollout.mark_sampled();
+        self.push(Effect::SendRequest {
+            request_id,
+            body,
+            headers,
+        });
+        request_id
+    }
+}
