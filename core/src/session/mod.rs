@@ -171,18 +171,15 @@ struct TurnLoop<'a> {
 }
 
 impl TurnLoop<'_> {
-    /// The turn loop, after a response completes: record its items, then run its tool calls,
-    /// or follow up on pending input, or end the turn.
+    /// The turn loop, after a response completes: record the items held since its first tool
+    /// call, then run its tool calls, or follow up on pending input, or end the turn.
     fn on_completed(
         &mut self,
+        held: Vec<ResponseItem>,
         response_id: String,
         usage: TokenUsage,
         end_turn: Option<bool>,
     ) -> Option<TurnEnd> {
-        let held = match &mut self.turn.phase {
-            Phase::Sampling { response, .. } => std::mem::take(&mut response.held),
-            Phase::Backoff { .. } | Phase::Tools(_) => Vec::new(),
-        };
         self.turn.retries = Default::default();
         let mut batch = ToolBatch::default();
         for item in held {
@@ -302,7 +299,10 @@ impl TurnLoop<'_> {
                 response_id,
                 usage,
                 end_turn,
-            } => return self.on_completed(response_id, usage.unwrap_or_default(), end_turn),
+            } => {
+                let held = std::mem::take(&mut response.held);
+                return self.on_completed(held, response_id, usage.unwrap_or_default(), end_turn);
+            }
             ResponseEvent::Failed { error, .. } => {
                 return self.on_failure(retry::classify_failed(&error), None)
             }
