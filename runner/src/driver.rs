@@ -1,7 +1,12 @@
 //! Performs a session's effects with real I/O until its turn is done: the one `match` over
 //! `Effect` that every job (exec, batch) shares.
 
-use std::collections::HashMap;
+mod fault_hooks;
+mod tool_failure;
+mod turn_tasks;
+
+pub use tool_failure::failed_tool_output;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -10,10 +15,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rcodex_core::protocol::ThreadEvent;
 use rcodex_core::session::{Effect, Input, Session, ToolCall, ToolOutput, TurnOutcome, UserTurn};
 use tokio::sync::mpsc;
-use tokio::task::AbortHandle;
 
 use crate::client::{stream_response, ModelClient};
 use crate::rollout::RolloutWriter;
+use fault_hooks::FaultHooks;
+use turn_tasks::{TaskKey, TurnTasks};
 
 /// Runs one tool call to its output.
 pub type ToolRunner =
@@ -47,7 +53,8 @@ pub struct TurnIo<'a> {
     pub interrupt: &'a mut (dyn Future<Output = ()> + Send + Unpin),
 }
 
-/// Drives `session` through one turn.
+/// Drives `session` through one turn. Requests, tools and timers run as tasks of the turn; each
+/// task's end (even a panic) becomes an input, and whatever still runs at `TurnDone` is aborted.
 pub async fn drive_turn(session: &mut Session, turn: UserTurn, io: TurnIo<'_>) -> DriveReport {
     let TurnIo {
         client,
@@ -57,8 +64,10 @@ pub async fn drive_turn(session: &mut Session, turn: UserTurn, io: TurnIo<'_>) -
         mut on_request,
         interrupt,
     } = io;
+    // Request tasks stream their events here; every other answer comes from `tasks` reaping.
     let (tx, mut rx) = mpsc::unbounded_channel::<Input>();
-    let mut tasks: HashMap<String, AbortHandle> = HashMap::new();
+    let mut tasks = TurnTasks::default();
+    let mut requests_started = 0u32;
     let mut record_error = None;
     let mut interrupted = false;
     let mut pending = Some(Input::Submit(turn));
@@ -91,42 +100,32 @@ pub async fn drive_turn(session: &mut Session, turn: UserTurn, io: TurnIo<'_>) -
                         observe(&body);
                     }
                     let (client, tx) = (client.clone(), tx.clone());
-                    let task = tokio::spawn(async move {
+                    let first_of_turn = requests_started == 0;
+                    requests_started += 1;
+                    tasks.spawn_request(request_id, async move {
+                        FaultHooks::get().request_task_started(first_of_turn);
                         stream_response(&client, request_id, body, headers, &tx).await;
                     });
-                    tasks.insert(format!("req:{request_id}"), task.abort_handle());
                 }
                 Effect::RunTool { call, .. } => {
-                    let (tools, tx) = (tools.clone(), tx.clone());
-                    let call_id = call.call_id.clone();
-                    let task = tokio::spawn(async move {
-                        let id = call.call_id.clone();
-                        let out = tools(call).await;
-                        let _ = tx.send(Input::ToolDone(id, out));
+                    let tools = tools.clone();
+                    let (call_id, name) = (call.call_id.clone(), call.name.clone());
+                    tasks.spawn_tool(call_id, name, async move {
+                        FaultHooks::get().tool_task_started(&call.name);
+                        tools(call).await
                     });
-                    tasks.insert(format!("tool:{call_id}"), task.abort_handle());
                 }
                 Effect::CancelRequest { request_id } => {
-                    if let Some(h) = tasks.remove(&format!("req:{request_id}")) {
-                        h.abort();
-                    }
+                    tasks.cancel(&TaskKey::Request(request_id));
                 }
-                Effect::CancelTool { call_id } => {
-                    if let Some(h) = tasks.remove(&format!("tool:{call_id}")) {
-                        h.abort();
-                    }
-                }
+                Effect::CancelTool { call_id } => tasks.cancel(&TaskKey::Tool(call_id)),
                 Effect::Record(line) => {
                     write_line(rollout.as_deref_mut(), &line, &mut record_error)
                 }
                 Effect::Emit(event) => on_event(&event),
                 Effect::SetTimer { id, at_ms } => {
-                    let tx = tx.clone();
                     let wait = Duration::from_millis(at_ms.saturating_sub(now_ms()));
-                    tokio::spawn(async move {
-                        tokio::time::sleep(wait).await;
-                        let _ = tx.send(Input::Timer(id));
-                    });
+                    tasks.spawn_timer(id, wait);
                 }
                 Effect::TurnDone(outcome) => {
                     while let Some(effect) = session.poll() {
@@ -134,9 +133,7 @@ pub async fn drive_turn(session: &mut Session, turn: UserTurn, io: TurnIo<'_>) -
                             write_line(rollout.as_deref_mut(), &line, &mut record_error);
                         }
                     }
-                    for (_, h) in tasks.drain() {
-                        h.abort();
-                    }
+                    drop(tasks); // aborts requests, tools and timers still running
                     return DriveReport {
                         outcome,
                         record_error,
@@ -146,6 +143,7 @@ pub async fn drive_turn(session: &mut Session, turn: UserTurn, io: TurnIo<'_>) -
         }
         tokio::select! {
             input = rx.recv() => pending = input,
+            input = tasks.next_input(), if !tasks.is_empty() => pending = input,
             _ = &mut *interrupt, if !interrupted => {
                 interrupted = true;
                 pending = Some(Input::Interrupt);

@@ -10,4 +10,5 @@ pub mod live_ids;
 pub mod mock;
 pub mod rollout;
 pub mod session_setup;
+pub mod session_start;
 pub mod tools;

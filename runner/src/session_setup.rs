@@ -1,5 +1,6 @@
 //! Builds what one session needs from the resolved config: the core's `SessionConfig`, the model
-//! client and the tool dispatch. Shared by `exec` and `batch` so both send the same requests.
+//! client and the tool dispatch. `session_start` is its one caller, for every job, so all jobs
+//! send the same requests.
 
 use std::path::Path;
 use std::sync::Arc;

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use rcodex_core::ids::SeededIds;
 use rcodex_core::protocol::{ResponseItem, ThreadEvent};
-use rcodex_core::session::{Session, TurnStatus, UserTurn};
+use rcodex_core::session::{TurnStatus, UserTurn};
 use serde_json::Value;
 
 use super::discover::stable_hash;
@@ -17,8 +17,9 @@ use super::scenario::{script_of, Scenario};
 use crate::config::{load_config, ConfigOverrides};
 use crate::driver::{drive_turn, now_ms, TurnIo};
 use crate::mock::MockServer;
-use crate::rollout::RolloutWriter;
-use crate::session_setup::{build_session_parts, SessionInputs};
+use crate::session_start::{
+    start_session, OutputSchema, RolloutTarget, SessionStart, StartedSession,
+};
 
 /// How scenarios reach a model.
 #[derive(Clone, Debug)]
@@ -174,38 +175,37 @@ async fn run_inner(
     };
     let env = |k: &str| std::env::var(k).ok();
     let config = load_config(Some(config_home), &overrides, &env).map_err(|e| e.to_string())?;
-    let api_key = config.provider.api_key(&env).map_err(|e| e.to_string())?;
-    let output_schema: Option<Value> = match &s.output_schema {
-        Some(v) => Some(serde_json::to_value(v).map_err(|e| format!("output_schema: {e}"))?),
-        None => None,
+    let output_schema = match &s.output_schema {
+        Some(v) => OutputSchema::Inline(
+            serde_json::to_value(v).map_err(|e| format!("output_schema: {e}"))?,
+        ),
+        None => OutputSchema::None,
     };
-    let start = now_ms();
-    let parts = build_session_parts(
-        &config,
-        SessionInputs {
-            cwd: &work,
-            api_key,
-            output_schema,
-            start_ms: start,
-            current_date: rcodex_core::time::utc_date(start),
-            timezone: "Etc/UTC".into(),
-            installation_id: Some(rcodex_core::context::content_uuid(id)),
-        },
-    )?;
-    let mut session = Session::new(
-        parts.session,
-        Box::new(SeededIds::new(stable_hash(id) ^ u64::from(repeat))),
-    );
-    std::fs::create_dir_all(ctx.rollout_dir).map_err(|e| e.to_string())?;
     let rollout_path = ctx
         .rollout_dir
         .join(format!("{}-r{repeat}.jsonl", id.replace('/', "__")));
-    let _ = std::fs::remove_file(&rollout_path);
-    let mut writer = RolloutWriter::open(rollout_path.clone())
-        .map_err(|e| format!("{}: {e}", rollout_path.display()))?;
+    let start = now_ms();
+    let StartedSession {
+        mut session,
+        client,
+        tools,
+        runner,
+        rollout: mut writer,
+    } = start_session(SessionStart {
+        config: &config,
+        env: &env,
+        cwd: &work,
+        output_schema,
+        start_ms: start,
+        current_date: rcodex_core::time::utc_date(start),
+        timezone: "Etc/UTC".into(),
+        installation_id: Some(rcodex_core::context::content_uuid(id)),
+        ids: Box::new(SeededIds::new(stable_hash(id) ^ u64::from(repeat))),
+        resume: None,
+        rollout: RolloutTarget::Replace(rollout_path.clone()),
+    })?;
     line.rollout = Some(rollout_path.display().to_string());
 
-    let runner = parts.tools.clone().into_runner();
     let mut events: Vec<String> = Vec::new();
     let mut bodies: Vec<String> = Vec::new();
     let mut record = RunRecord {
@@ -218,9 +218,9 @@ async fn run_inner(
         let mut on_event = |e: &ThreadEvent| events.push(event_name(e));
         let mut on_request = |b: &str| bodies.push(b.to_string());
         let io = TurnIo {
-            client: &parts.client,
+            client: &client,
             tools: &runner,
-            rollout: Some(&mut writer),
+            rollout: writer.as_mut(),
             on_event: &mut on_event,
             on_request: Some(&mut on_request),
             interrupt: &mut *ctx.stop,
@@ -247,7 +247,7 @@ async fn run_inner(
             }
         }
     }
-    parts.tools.exec.shutdown().await;
+    tools.exec.shutdown().await;
     if let Some(server) = server {
         server.shutdown().await;
     }

@@ -7,14 +7,16 @@ pub mod prompt;
 use std::path::{Path, PathBuf};
 
 use rcodex_core::sandbox::SandboxMode;
-use rcodex_core::session::{ResumedThread, Session, TurnStatus, UserTurn};
+use rcodex_core::session::{ResumedThread, TurnStatus, UserTurn};
 
 use crate::cli::{ExecArgs, ResumeCommand};
 use crate::config::{load_config, Config, ConfigOverrides};
 use crate::driver::{drive_turn, now_ms, TurnIo};
 use crate::live_ids::LiveIds;
-use crate::rollout::{find_rollout, read_rollout, rollout_path, RolloutWriter};
-use crate::session_setup::{build_session_parts, SessionInputs};
+use crate::rollout::{find_rollout, read_rollout};
+use crate::session_start::{
+    start_session, OutputSchema, Resume, RolloutTarget, SessionStart, StartedSession,
+};
 
 /// Runs `exec` and returns the process exit code.
 pub async fn run_exec(args: ExecArgs) -> i32 {
@@ -43,6 +45,31 @@ pub fn local_timezone() -> String {
 
 fn inside_git_repo(dir: &Path) -> bool {
     dir.ancestors().any(|d| d.join(".git").exists())
+}
+
+/// The rollout of thread `id` (the newest with `None`), read back for resuming, and its path.
+fn find_resumed_thread(codex_home: &Path, id: Option<&str>) -> Result<(Resume, PathBuf), String> {
+    let sessions = codex_home.join("sessions");
+    let path = find_rollout(codex_home, id).ok_or_else(|| match id {
+        Some(id) => format!(
+            "no rollout found for thread {id} under {}",
+            sessions.display()
+        ),
+        None => format!("no rollout found under {}", sessions.display()),
+    })?;
+    let history = read_rollout(&path).map_err(|e| e.to_string())?;
+    for w in &history.warnings {
+        eprintln!("warning: {w}");
+    }
+    let resume = Resume {
+        thread: ResumedThread {
+            thread_id: history.thread_id,
+            history: history.history,
+            thread_usage: history.thread_usage,
+        },
+        base_instructions: history.base_instructions,
+    };
+    Ok((resume, path))
 }
 
 async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
@@ -86,73 +113,44 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
             "Not inside a trusted directory and --skip-git-repo-check was not specified.".into(),
         );
     }
-    let api_key = config.provider.api_key(&env).map_err(|e| e.to_string())?;
-    let output_schema = match &args.output_schema {
-        Some(path) => {
-            let text =
-                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            Some(
-                serde_json::from_str(&text)
-                    .map_err(|e| format!("{}: invalid JSON schema: {e}", path.display()))?,
-            )
-        }
-        None => None,
-    };
     let prompt = prompt::resolve_prompt(prompt_arg.as_deref())?;
-    let start = now_ms();
-    let parts = build_session_parts(
-        &config,
-        SessionInputs {
-            cwd: &cwd,
-            api_key,
-            output_schema,
-            start_ms: start,
-            current_date: chrono::Local::now().format("%Y-%m-%d").to_string(),
-            timezone: local_timezone(),
-            installation_id: None,
-        },
-    )?;
-    let mut session_cfg = parts.session;
-    let mut rollout_file: Option<PathBuf> = None;
-    if let Some(id) = resume {
-        let path = find_rollout(&codex_home, id.as_deref()).ok_or_else(|| match &id {
-            Some(id) => format!(
-                "no rollout found for thread {id} under {}",
-                codex_home.join("sessions").display()
-            ),
-            None => format!(
-                "no rollout found under {}",
-                codex_home.join("sessions").display()
-            ),
-        })?;
-        let history = read_rollout(&path).map_err(|e| e.to_string())?;
-        for w in &history.warnings {
-            eprintln!("warning: {w}");
+    let (resume, rollout) = match resume {
+        Some(id) => {
+            let (resume, path) = find_resumed_thread(&codex_home, id.as_deref())?;
+            let target = if args.ephemeral {
+                RolloutTarget::Discard
+            } else {
+                RolloutTarget::Append(path)
+            };
+            (Some(resume), target)
         }
-        if let Some(base) = history.base_instructions.clone() {
-            session_cfg.context.base_instructions = base;
-        }
-        session_cfg.resume = Some(ResumedThread {
-            thread_id: history.thread_id.clone(),
-            history: history.history,
-            thread_usage: history.thread_usage,
-        });
-        rollout_file = Some(path);
-    }
-    let mut session = Session::new(session_cfg, Box::new(LiveIds));
-    if rollout_file.is_none() && !args.ephemeral {
-        rollout_file = Some(rollout_path(
-            &codex_home,
-            session.thread_id(),
-            chrono::Local::now(),
-        ));
-    }
-    let mut writer = match (&rollout_file, args.ephemeral) {
-        (Some(path), false) => Some(
-            RolloutWriter::open(path.clone()).map_err(|e| format!("{}: {e}", path.display()))?,
-        ),
-        _ => None,
+        None if args.ephemeral => (None, RolloutTarget::Discard),
+        None => (None, RolloutTarget::NewInCodexHome),
     };
+    let output_schema = match &args.output_schema {
+        Some(path) => OutputSchema::File(path.clone()),
+        None => OutputSchema::None,
+    };
+    let started = start_session(SessionStart {
+        config: &config,
+        env: &env,
+        cwd: &cwd,
+        output_schema,
+        start_ms: now_ms(),
+        current_date: chrono::Local::now().format("%Y-%m-%d").to_string(),
+        timezone: local_timezone(),
+        installation_id: None,
+        ids: Box::new(LiveIds),
+        resume,
+        rollout,
+    })?;
+    let StartedSession {
+        mut session,
+        client,
+        tools,
+        runner,
+        rollout: mut writer,
+    } = started;
     if !args.json {
         eprintln!(
             "rcodex exec v{}\n--------\nworkdir: {}\nmodel: {}\nprovider: {}\napproval: never\nsandbox: {}\nsession id: {}\n--------\nuser\n{}",
@@ -180,9 +178,8 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
     let mut interrupt = Box::pin(async {
         let _ = tokio::signal::ctrl_c().await;
     });
-    let runner = parts.tools.clone().into_runner();
     let io = TurnIo {
-        client: &parts.client,
+        client: &client,
         tools: &runner,
         rollout: writer.as_mut(),
         on_event: &mut on_event,
@@ -190,7 +187,7 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
         interrupt: &mut interrupt,
     };
     let report = drive_turn(&mut session, UserTurn::text(prompt), io).await;
-    parts.tools.exec.shutdown().await;
+    tools.exec.shutdown().await;
     if let Some(err) = &report.record_error {
         eprintln!("warning: rollout not fully written: {err}");
     }

@@ -12,7 +12,7 @@ use super::apply_patch::{parse_json_args, run_apply_patch};
 use super::unified_exec::{random_chunk_id, ExecResult, UnifiedExecManager};
 use super::write_scope::WriteScope;
 use super::{grep_files, list_dir, read_file, request_user_input, update_plan, view_image};
-use crate::driver::ToolRunner;
+use crate::driver::{failed_tool_output, ToolRunner};
 
 /// Everything the tools of one session share.
 pub struct ToolDispatch {
@@ -45,10 +45,14 @@ impl ToolDispatch {
                 };
                 let cwd = self.cwd.clone();
                 let scope = self.scope.clone();
-                let run =
-                    tokio::task::spawn_blocking(move || run_apply_patch(&patch, &cwd, &scope))
-                        .await
-                        .expect("apply_patch task does not panic");
+                let run = match run_blocking("apply_patch", move || {
+                    run_apply_patch(&patch, &cwd, &scope)
+                })
+                .await
+                {
+                    Ok(run) => run,
+                    Err(failed) => return failed,
+                };
                 let changes = run
                     .changes
                     .iter()
@@ -84,9 +88,11 @@ impl ToolDispatch {
                     "read_file" => read_file::run(&args, &cwd),
                     "list_dir" => list_dir::run(&args, &cwd),
                     "grep_files" => {
-                        tokio::task::spawn_blocking(move || grep_files::run(&args, &cwd))
-                            .await
-                            .expect("grep task does not panic")
+                        match run_blocking("grep_files", move || grep_files::run(&args, &cwd)).await
+                        {
+                            Ok(run) => run,
+                            Err(failed) => return failed,
+                        }
                     }
                     other => super::tool_run::ToolRun::fail(format!("unsupported call: {other}")),
                 };
@@ -104,6 +110,17 @@ impl ToolDispatch {
     }
 }
 
+/// Runs a tool's blocking work on the blocking pool. A panic there becomes the call's failed
+/// output (naming `tool`) instead of unwinding into the tool's task.
+async fn run_blocking<T: Send + 'static>(
+    tool: &str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ToolOutput> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|err| failed_tool_output(tool, err))
+}
+
 fn command_output(r: ExecResult) -> ToolOutput {
     let details = if r.is_error {
         ToolDetails::None
@@ -119,5 +136,25 @@ fn command_output(r: ExecResult) -> ToolOutput {
         payload: FunctionCallOutputPayload::Text(r.text),
         success: !r.is_error && r.exit_code.is_none_or(|c| c == 0),
         details,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn blocking_work_that_panics_becomes_a_failed_output() {
+        assert_eq!(run_blocking("grep_files", || 5).await, Ok(5));
+        let failed = run_blocking("apply_patch", || -> u8 { panic!("hunk out of range") })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            failed,
+            ToolOutput::text(
+                "apply_patch failed: the tool panicked: hunk out of range",
+                false
+            )
+        );
     }
 }
