@@ -3,12 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use toml::{Table, Value};
+use serde::Deserialize;
 
-use super::{opt_string, opt_u64, ConfigError, Source};
+use super::schema::{ConfigToml, ModelProviderToml};
+use super::{ConfigError, ConfigFile};
 
-/// Which API shape the provider speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which API shape the provider speaks (`wire_api`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum WireApi {
     Responses,
     Chat,
@@ -115,16 +117,7 @@ impl ProviderInfo {
 
     /// `{base_url}/responses` plus query parameters.
     pub fn responses_url(&self) -> String {
-        self.url_for("responses")
-    }
-
-    /// `{base_url}/chat/completions` plus query parameters.
-    pub fn chat_url(&self) -> String {
-        self.url_for("chat/completions")
-    }
-
-    fn url_for(&self, tail: &str) -> String {
-        let mut url = format!("{}/{tail}", self.base_url.trim_end_matches('/'));
+        let mut url = format!("{}/responses", self.base_url.trim_end_matches('/'));
         for (i, (k, v)) in self.query_params.iter().enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
             url.push_str(&format!("{k}={v}"));
@@ -146,103 +139,84 @@ impl ProviderInfo {
     }
 }
 
-/// Resolves `model_provider = id` against `model_providers` and the built-ins.
+const BUILTIN_IDS: [&str; 3] = ["openai", "ollama", "lmstudio"];
+
+/// Resolves `model_provider = id` against the merged settings' `model_providers` and the
+/// built-ins. Types were checked when the settings were read; only a missing `base_url` is left.
 pub(crate) fn resolve(
-    table: &Table,
+    settings: &ConfigToml,
     id: &str,
-    src: &Source,
+    file: &ConfigFile,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ProviderInfo, ConfigError> {
-    let configured = table.get("model_providers").and_then(|p| p.get(id));
-    let home = src
-        .path
-        .parent()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
-    let mut p = match (configured, ProviderInfo::builtin(id, env)) {
+    let builtin = ProviderInfo::builtin(id, env);
+    let mut p = match (settings.model_providers.get(id), builtin) {
         (None, Some(b)) => b,
         (None, None) => {
-            let mut known: Vec<String> =
-                ["openai", "ollama", "lmstudio"].map(String::from).to_vec();
-            if let Some(Value::Table(t)) = table.get("model_providers") {
-                known.extend(t.keys().cloned());
-            }
+            let known: Vec<&str> = BUILTIN_IDS
+                .into_iter()
+                .chain(settings.model_providers.keys().map(String::as_str))
+                .collect();
             return Err(ConfigError::UnknownProvider {
-                path: src.path.display().to_string(),
+                path: file.shown(),
                 id: id.into(),
                 known: known.join(", "),
             });
         }
-        (Some(Value::Table(_)), builtin) => {
-            let key = |k: &str| format!("model_providers.{id}.{k}");
-            let path = |k: &'static str| ["model_providers", id, k];
-            let base = builtin.unwrap_or(ProviderInfo {
-                id: id.into(),
-                name: id.into(),
-                base_url: String::new(),
-                env_key: None,
-                wire_api: WireApi::Responses,
-                query_params: BTreeMap::new(),
-                http_headers: Vec::new(),
-                env_http_headers: Vec::new(),
-                request_max_retries: DEFAULT_REQUEST_MAX_RETRIES,
-                stream_max_retries: DEFAULT_STREAM_MAX_RETRIES,
-                stream_idle_timeout_ms: DEFAULT_STREAM_IDLE_TIMEOUT_MS,
-                source: String::new(),
-            });
-            let base_url = opt_string(table, &path("base_url"), src)?.unwrap_or(base.base_url);
-            if base_url.is_empty() {
-                return Err(src.invalid(&key("base_url"), "missing"));
-            }
-            let wire_api = match opt_string(table, &path("wire_api"), src)?.as_deref() {
-                None | Some("responses") => WireApi::Responses,
-                Some("chat") => WireApi::Chat,
-                Some(other) => {
-                    return Err(src.invalid(
-                        &key("wire_api"),
-                        &format!("{other:?} is not responses or chat"),
-                    ))
-                }
-            };
-            let string_map = |k: &'static str| -> Result<Vec<(String, String)>, ConfigError> {
-                match table
-                    .get("model_providers")
-                    .and_then(|p| p.get(id))
-                    .and_then(|p| p.get(k))
-                {
-                    None => Ok(Vec::new()),
-                    Some(Value::Table(t)) => t
-                        .iter()
-                        .map(|(hk, hv)| match hv {
-                            Value::String(s) => Ok((hk.clone(), s.clone())),
-                            _ => Err(src.wrong_type(&format!("{}.{hk}", key(k)), "a string")),
-                        })
-                        .collect(),
-                    Some(_) => Err(src.wrong_type(&key(k), "a table of strings")),
-                }
-            };
-            ProviderInfo {
-                id: id.into(),
-                name: opt_string(table, &path("name"), src)?.unwrap_or(base.name),
-                base_url,
-                env_key: opt_string(table, &path("env_key"), src)?.or(base.env_key),
-                wire_api,
-                query_params: string_map("query_params")?.into_iter().collect(),
-                http_headers: string_map("http_headers")?,
-                env_http_headers: string_map("env_http_headers")?,
-                request_max_retries: opt_u64(table, &path("request_max_retries"), src)?
-                    .unwrap_or(base.request_max_retries)
-                    .min(MAX_RETRIES_CAP),
-                stream_max_retries: opt_u64(table, &path("stream_max_retries"), src)?
-                    .unwrap_or(base.stream_max_retries)
-                    .min(MAX_RETRIES_CAP),
-                stream_idle_timeout_ms: opt_u64(table, &path("stream_idle_timeout_ms"), src)?
-                    .unwrap_or(base.stream_idle_timeout_ms),
-                source: String::new(),
-            }
-        }
-        (Some(_), _) => return Err(src.wrong_type(&format!("model_providers.{id}"), "a table")),
+        (Some(configured), builtin) => configured_provider(id, configured, builtin, file)?,
     };
-    p.source = home;
+    p.source = file.home();
     Ok(p)
+}
+
+/// A `[model_providers.ID]` table over the built-in of the same id (or over nothing).
+fn configured_provider(
+    id: &str,
+    t: &ModelProviderToml,
+    builtin: Option<ProviderInfo>,
+    file: &ConfigFile,
+) -> Result<ProviderInfo, ConfigError> {
+    let base = builtin.unwrap_or(ProviderInfo {
+        id: id.into(),
+        name: id.into(),
+        base_url: String::new(),
+        env_key: None,
+        wire_api: WireApi::Responses,
+        query_params: BTreeMap::new(),
+        http_headers: Vec::new(),
+        env_http_headers: Vec::new(),
+        request_max_retries: DEFAULT_REQUEST_MAX_RETRIES,
+        stream_max_retries: DEFAULT_STREAM_MAX_RETRIES,
+        stream_idle_timeout_ms: DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+        source: String::new(),
+    });
+    let base_url = t.base_url.clone().unwrap_or(base.base_url);
+    if base_url.is_empty() {
+        return Err(file.missing_provider_key(id, "base_url"));
+    }
+    let pairs = |m: &BTreeMap<String, String>| -> Vec<(String, String)> {
+        m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    };
+    Ok(ProviderInfo {
+        id: id.into(),
+        name: t.name.clone().unwrap_or(base.name),
+        base_url,
+        env_key: t.env_key.clone().or(base.env_key),
+        wire_api: t.wire_api.unwrap_or(WireApi::Responses),
+        query_params: t.query_params.clone(),
+        http_headers: pairs(&t.http_headers),
+        env_http_headers: pairs(&t.env_http_headers),
+        request_max_retries: t
+            .request_max_retries
+            .unwrap_or(base.request_max_retries)
+            .min(MAX_RETRIES_CAP),
+        stream_max_retries: t
+            .stream_max_retries
+            .unwrap_or(base.stream_max_retries)
+            .min(MAX_RETRIES_CAP),
+        stream_idle_timeout_ms: t
+            .stream_idle_timeout_ms
+            .unwrap_or(base.stream_idle_timeout_ms),
+        source: String::new(),
+    })
 }
