@@ -120,6 +120,7 @@ pub fn load_config(
         .model_provider
         .clone()
         .unwrap_or_else(|| "openai".into());
+    provider::check_providers(&settings, &file)?;
     let provider = provider::resolve(&settings, &provider_id, &file, env)?;
     let tools = ToolsToggles {
         update_plan: settings.tools.update_plan.enabled,
@@ -210,26 +211,29 @@ impl ConfigFile {
         }
     }
 
-    /// `model_providers.ID.key` is missing: named at the provider's table header when that
-    /// table is in this file, else (it came from `-c` or a profile) by key alone.
-    pub fn missing_provider_key(&self, id: &str, key: &str) -> ConfigError {
-        let full = format!("model_providers.{id}.{key}");
+    /// Something wrong with `[model_providers.ID]` (or its `key`): named at the table's header
+    /// when that table is in this file, else (it came from `-c` or a profile) by key alone.
+    pub fn provider_error(&self, id: &str, key: Option<&str>, message: &str) -> ConfigError {
+        let key = match key {
+            Some(k) => format!("model_providers.{id}.{k}"),
+            None => format!("model_providers.{id}"),
+        };
         match self.provider_line(id) {
             Some(line) => ConfigError::Invalid {
                 path: self.shown(),
                 line,
-                key: full,
-                message: "missing".into(),
+                key,
+                message: message.into(),
             },
             None => ConfigError::Merged {
-                key: full,
-                message: "missing".into(),
+                key,
+                message: message.into(),
             },
         }
     }
 
     /// The line where `[model_providers.ID]` starts in the file, from the parser's span.
-    fn provider_line(&self, id: &str) -> Option<usize> {
+    pub fn provider_line(&self, id: &str) -> Option<usize> {
         #[derive(serde::Deserialize)]
         struct ProviderSpans {
             #[serde(default)]

@@ -1,5 +1,6 @@
 //! Model providers: the built-ins (openai, ollama, lmstudio) and `model_providers.NAME` tables,
-//! with Codex's defaults and caps for retries and the stream idle timeout.
+//! with Codex's defaults and caps for retries and the stream idle timeout, and Codex's rules for
+//! the table as a whole.
 
 use std::collections::BTreeMap;
 
@@ -141,17 +142,54 @@ impl ProviderInfo {
 
 const BUILTIN_IDS: [&str; 3] = ["openai", "ollama", "lmstudio"];
 
+/// Codex's rules for `model_providers` as a whole, checked whether or not a provider is selected:
+/// a built-in id cannot be redefined, and every provider has a non-empty `name`. When several
+/// break a rule, the one earliest in the file is named.
+pub(crate) fn check_providers(settings: &ConfigToml, file: &ConfigFile) -> Result<(), ConfigError> {
+    let ids = |rule: &dyn Fn(&str, &ModelProviderToml) -> bool| -> Vec<&str> {
+        let mut ids: Vec<&str> = settings
+            .model_providers
+            .iter()
+            .filter(|(id, t)| rule(id, t))
+            .map(|(id, _)| id.as_str())
+            .collect();
+        ids.sort_by_key(|id| file.provider_line(id).unwrap_or(usize::MAX));
+        ids
+    };
+    if let Some(id) = ids(&|id, _| BUILTIN_IDS.contains(&id)).first() {
+        return Err(file.provider_error(
+            id,
+            None,
+            &format!("`{id}` is a built-in provider and cannot be redefined; give yours another id, such as `{id}-custom`"),
+        ));
+    }
+    let unnamed =
+        |_: &str, t: &ModelProviderToml| t.name.as_deref().is_none_or(|n| n.trim().is_empty());
+    if let Some(id) = ids(&unnamed).first() {
+        return Err(file.provider_error(
+            id,
+            Some("name"),
+            "missing or empty; every provider needs one",
+        ));
+    }
+    Ok(())
+}
+
 /// Resolves `model_provider = id` against the merged settings' `model_providers` and the
-/// built-ins. Types were checked when the settings were read; only a missing `base_url` is left.
+/// built-ins. Types and `check_providers` were checked already; only a missing `base_url` is
+/// left to refuse.
 pub(crate) fn resolve(
     settings: &ConfigToml,
     id: &str,
     file: &ConfigFile,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ProviderInfo, ConfigError> {
-    let builtin = ProviderInfo::builtin(id, env);
-    let mut p = match (settings.model_providers.get(id), builtin) {
-        (None, Some(b)) => b,
+    let mut p = match (
+        settings.model_providers.get(id),
+        ProviderInfo::builtin(id, env),
+    ) {
+        (Some(configured), _) => configured_provider(id, configured, file)?,
+        (None, Some(builtin)) => builtin,
         (None, None) => {
             let known: Vec<&str> = BUILTIN_IDS
                 .into_iter()
@@ -163,60 +201,43 @@ pub(crate) fn resolve(
                 known: known.join(", "),
             });
         }
-        (Some(configured), builtin) => configured_provider(id, configured, builtin, file)?,
     };
     p.source = file.home();
     Ok(p)
 }
 
-/// A `[model_providers.ID]` table over the built-in of the same id (or over nothing).
+/// A `[model_providers.ID]` table; unset keys take the defaults every provider starts from.
 fn configured_provider(
     id: &str,
     t: &ModelProviderToml,
-    builtin: Option<ProviderInfo>,
     file: &ConfigFile,
 ) -> Result<ProviderInfo, ConfigError> {
-    let base = builtin.unwrap_or(ProviderInfo {
-        id: id.into(),
-        name: id.into(),
-        base_url: String::new(),
-        env_key: None,
-        wire_api: WireApi::Responses,
-        query_params: BTreeMap::new(),
-        http_headers: Vec::new(),
-        env_http_headers: Vec::new(),
-        request_max_retries: DEFAULT_REQUEST_MAX_RETRIES,
-        stream_max_retries: DEFAULT_STREAM_MAX_RETRIES,
-        stream_idle_timeout_ms: DEFAULT_STREAM_IDLE_TIMEOUT_MS,
-        source: String::new(),
-    });
-    let base_url = t.base_url.clone().unwrap_or(base.base_url);
-    if base_url.is_empty() {
-        return Err(file.missing_provider_key(id, "base_url"));
-    }
+    let Some(base_url) = t.base_url.clone().filter(|u| !u.is_empty()) else {
+        return Err(file.provider_error(id, Some("base_url"), "missing"));
+    };
     let pairs = |m: &BTreeMap<String, String>| -> Vec<(String, String)> {
         m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     };
     Ok(ProviderInfo {
         id: id.into(),
-        name: t.name.clone().unwrap_or(base.name),
+        name: t.name.clone().unwrap_or_else(|| id.into()),
         base_url,
-        env_key: t.env_key.clone().or(base.env_key),
+        env_key: t.env_key.clone(),
         wire_api: t.wire_api.unwrap_or(WireApi::Responses),
         query_params: t.query_params.clone(),
         http_headers: pairs(&t.http_headers),
         env_http_headers: pairs(&t.env_http_headers),
         request_max_retries: t
             .request_max_retries
-            .unwrap_or(base.request_max_retries)
+            .unwrap_or(DEFAULT_REQUEST_MAX_RETRIES)
             .min(MAX_RETRIES_CAP),
         stream_max_retries: t
             .stream_max_retries
-            .unwrap_or(base.stream_max_retries)
+            .unwrap_or(DEFAULT_STREAM_MAX_RETRIES)
             .min(MAX_RETRIES_CAP),
         stream_idle_timeout_ms: t
             .stream_idle_timeout_ms
-            .unwrap_or(base.stream_idle_timeout_ms),
+            .unwrap_or(DEFAULT_STREAM_IDLE_TIMEOUT_MS),
         source: String::new(),
     })
 }

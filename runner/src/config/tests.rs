@@ -328,7 +328,7 @@ fn a_bad_override_is_named_not_a_file_line() {
 
 #[test]
 fn unknown_keys_are_ignored_as_codex_ignores_them() {
-    let toml = "approval_policy = \"never\"\n[model_providers.m]\nbase_url = \"http://127.0.0.1:1\"\nrequires_openai_auth = false\n[tools]\nweb_search = true\n";
+    let toml = "approval_policy = \"never\"\n[model_providers.m]\nname = \"M\"\nbase_url = \"http://127.0.0.1:1\"\nrequires_openai_auth = false\n[tools]\nweb_search = true\n";
     let c = load(
         &home(toml),
         ConfigOverrides {
@@ -345,7 +345,44 @@ fn unknown_keys_are_ignored_as_codex_ignores_them() {
 
 #[test]
 fn wire_api_chat_is_read_and_kept_for_the_refusal_downstream() {
-    let toml = "model_provider = \"v\"\n[model_providers.v]\nbase_url = \"http://127.0.0.1:1/v1\"\nwire_api = \"chat\"\n";
+    let toml = "model_provider = \"v\"\n[model_providers.v]\nname = \"vLLM\"\nbase_url = \"http://127.0.0.1:1/v1\"\nwire_api = \"chat\"\n";
     let c = load(&home(toml), ConfigOverrides::default(), &[]).unwrap();
     assert_eq!(c.provider.wire_api, WireApi::Chat);
+}
+
+#[test]
+fn every_provider_needs_a_name_selected_or_not() {
+    // Codex 0.169 refuses these too; the earliest offender in the file is the one named.
+    let toml = "[model_providers.z]\nbase_url = \"http://127.0.0.1:1\"\n\n[model_providers.a]\nname = \" \"\nbase_url = \"http://127.0.0.1:1\"\n";
+    let e = load_err(toml);
+    assert!(
+        e.ends_with(
+            "config.toml:1: model_providers.z.name: missing or empty; every provider needs one"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_built_in_provider_id_cannot_be_redefined() {
+    let toml = "[model_providers.mine]\nname = \"m\"\nbase_url = \"http://127.0.0.1:1\"\n[model_providers.ollama]\nname = \"o\"\nbase_url = \"http://127.0.0.1:2\"\n";
+    let e = load_err(toml);
+    assert!(
+        e.ends_with("config.toml:4: model_providers.ollama: `ollama` is a built-in provider and cannot be redefined; give yours another id, such as `ollama-custom`"),
+        "{e}"
+    );
+    let e = load(
+        &home(""),
+        ConfigOverrides {
+            config_overrides: vec!["model_providers.openai.base_url=http://127.0.0.1:3".into()],
+            ..Default::default()
+        },
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("model_providers.openai: `openai` is a built-in provider"),
+        "{e}"
+    );
 }
