@@ -143,12 +143,7 @@ async fn run_inner(
 
     let mut overrides = ConfigOverrides {
         model: s.model.name.clone(),
-        sandbox_mode: Some(
-            s.sandbox
-                .as_deref()
-                .and_then(crate::config::parse_sandbox)
-                .unwrap_or(rcodex_core::sandbox::SandboxMode::WorkspaceWrite),
-        ),
+        sandbox_mode: Some(s.sandbox),
         cwd: Some(work.clone()),
         ..ConfigOverrides::default()
     };

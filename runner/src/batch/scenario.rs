@@ -4,7 +4,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use rcodex_core::sandbox::SandboxMode;
 use serde::Deserialize;
+use serde_json::Value;
+
+use crate::config::from_toml_str;
+use crate::mock::{Reply, Script};
 
 /// One scenario file, as written.
 #[derive(Clone, Debug, Deserialize)]
@@ -21,8 +26,8 @@ pub struct Scenario {
     #[serde(default)]
     pub model: ModelSection,
     /// `read-only`, `workspace-write` or `danger-full-access` (default workspace-write).
-    #[serde(default)]
-    pub sandbox: Option<String>,
+    #[serde(default = "workspace_write")]
+    pub sandbox: SandboxMode,
     /// `-c key.path=value` overrides, as a table of dotted keys.
     #[serde(default)]
     pub config: BTreeMap<String, toml::Value>,
@@ -56,7 +61,11 @@ pub struct Workspace {
 pub struct ModelSection {
     pub name: Option<String>,
     #[serde(default)]
-    pub reply: Vec<toml::Value>,
+    pub reply: Vec<Reply>,
+}
+
+fn workspace_write() -> SandboxMode {
+    SandboxMode::WorkspaceWrite
 }
 
 /// What must hold after the run.
@@ -65,7 +74,7 @@ pub struct ModelSection {
 pub struct Expect {
     pub final_message: Option<String>,
     pub final_message_contains: Option<String>,
-    pub final_message_regex: Option<String>,
+    pub final_message_regex: Option<MessageRegex>,
     /// Number of model requests.
     pub requests: Option<usize>,
     /// Tool names called, in order.
@@ -77,8 +86,9 @@ pub struct Expect {
     pub files_exist: Vec<String>,
     #[serde(default)]
     pub files_absent: Vec<String>,
-    /// `completed`, `failed` or `interrupted` (default `completed`).
-    pub status: Option<String>,
+    /// `completed` (default), `failed` or `interrupted`.
+    #[serde(default)]
+    pub status: ExpectedStatus,
     /// `--json` events that must appear: `turn.completed`, `item.completed:command_execution`.
     #[serde(default)]
     pub events: Vec<String>,
@@ -87,6 +97,40 @@ pub struct Expect {
     pub request: Vec<RequestCheck>,
     /// The last turn's error message contains this.
     pub error_contains: Option<String>,
+}
+
+/// How the last turn must end.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExpectedStatus {
+    #[default]
+    Completed,
+    Failed,
+    Interrupted,
+}
+
+impl ExpectedStatus {
+    /// The spelling a run record uses for the same outcome.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExpectedStatus::Completed => "completed",
+            ExpectedStatus::Failed => "failed",
+            ExpectedStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// `final_message_regex`, compiled when the file is read so a bad pattern is an error at its line.
+#[derive(Clone, Debug)]
+pub struct MessageRegex(pub regex::Regex);
+
+impl<'de> Deserialize<'de> for MessageRegex {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let pattern = String::deserialize(d)?;
+        regex::Regex::new(&pattern)
+            .map(MessageRegex)
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// A JSON-pointer check on one request body (1-based `index`; negative counts from the end).
@@ -118,12 +162,6 @@ impl Scenario {
             None => self.turns.clone(),
         }
     }
-
-    /// A stable id: the path relative to the batch root, without extension.
-    pub fn id(&self, root: &Path) -> String {
-        let rel = self.path.strip_prefix(root).unwrap_or(&self.path);
-        rel.with_extension("").display().to_string()
-    }
 }
 
 /// Reads and checks one scenario file.
@@ -137,116 +175,71 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, ScenarioError> {
     parse_scenario(&text, path)
 }
 
-/// Parses scenario text; errors name the line (from toml's span) and the field.
+/// Parses scenario text. Every value is typed as it is read, so an error names the line of the
+/// bad value (from the parser's span) and its field.
 pub fn parse_scenario(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     let shown = path.display().to_string();
-    let mut scenario: Scenario = toml::from_str(text).map_err(|e| toml_error(&shown, text, &e))?;
-    let err = |key: &str, message: String| ScenarioError {
+    let mut scenario: Scenario = from_toml_str(text).map_err(|e| ScenarioError {
         path: shown.clone(),
-        line: find_line(text, key),
-        message: format!("{key}: {message}"),
-    };
+        line: e.line,
+        message: e.field_and_message(),
+    })?;
     if scenario.prompts().is_empty() {
-        return Err(err("prompt", "missing (give `prompt` or `turns`)".into()));
+        // Absent keys have no span: the message says what to add instead of pointing at a line.
+        return Err(ScenarioError {
+            path: shown,
+            line: 1,
+            message: "prompt: missing (give `prompt` or `turns`)".into(),
+        });
     }
-    if let Some(status) = &scenario.expect.status {
-        if !["completed", "failed", "interrupted"].contains(&status.as_str()) {
-            return Err(err(
-                "status",
-                format!("{status:?} is not completed, failed or interrupted"),
-            ));
-        }
-    }
-    if let Some(re) = &scenario.expect.final_message_regex {
-        if let Err(e) = regex::Regex::new(re) {
-            return Err(err("final_message_regex", e.to_string()));
-        }
-    }
-    if let Some(s) = &scenario.sandbox {
-        if crate::config::parse_sandbox(s).is_none() {
-            return Err(err(
-                "sandbox",
-                format!("{s:?} is not read-only, workspace-write or danger-full-access"),
-            ));
-        }
-    }
-    let replies: Vec<toml::Value> = scenario.model.reply.clone();
-    for (i, reply) in replies.into_iter().enumerate() {
-        if let Err(e) = reply.try_into::<crate::mock::Reply>() {
-            let line = nth_line(text, "[[model.reply]]", i);
-            return Err(ScenarioError {
-                path: shown.clone(),
-                line,
-                message: format!("model.reply[{i}]: {}", e.message().trim()),
-            });
-        }
+    for reply in &mut scenario.model.reply {
+        sort_table_keys(reply);
     }
     scenario.path = path.to_path_buf();
     Ok(scenario)
 }
 
-/// The scripted replies in the mock's format (already checked by the parser).
-pub fn script_of(scenario: &Scenario) -> crate::mock::Script {
-    crate::mock::Script {
-        replies: scenario
-            .model
-            .reply
-            .iter()
-            .filter_map(|r| r.clone().try_into().ok())
-            .collect(),
+/// The scripted replies in the mock's format.
+pub fn script_of(scenario: &Scenario) -> Script {
+    Script {
+        replies: scenario.model.reply.clone(),
     }
 }
 
-fn toml_error(path: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
-    let line = crate::config::toml_error_line(text, e);
-    let message = crate::config::one_line(e.message());
-    let message = match field_at_line(text, line) {
-        Some(field) if !message.contains(&format!("`{field}`")) => format!("{field}: {message}"),
-        _ => message,
-    };
-    ScenarioError {
-        path: path.into(),
-        line,
-        message,
+/// Scenario replies have always reached the wire with TOML tables in key order (the order
+/// `toml::Table` iterates in), while JSON scripts keep their own order; request snapshots depend
+/// on it, so JSON values read from a scenario are put in key order here.
+fn sort_table_keys(reply: &mut Reply) {
+    let calls = reply
+        .function_call
+        .iter_mut()
+        .chain(&mut reply.function_calls);
+    for value in calls.filter_map(|c| c.arguments.as_mut()) {
+        sort_keys(value);
+    }
+    for item in &mut reply.items {
+        if let Some(args) = item
+            .function_call
+            .as_mut()
+            .and_then(|c| c.arguments.as_mut())
+        {
+            sort_keys(args);
+        }
+        if let Some(raw) = item.raw.as_mut() {
+            sort_keys(raw);
+        }
     }
 }
 
-/// `table.key` assigned on `line` (1-based), from the nearest `[table]` header above it.
-fn field_at_line(text: &str, line: usize) -> Option<String> {
-    let lines: Vec<&str> = text.lines().collect();
-    let here = lines.get(line.checked_sub(1)?)?.trim();
-    let key = here.split('=').next()?.trim().trim_matches('"');
-    if key.is_empty() || here.starts_with('[') || !here.contains('=') {
-        return None;
+fn sort_keys(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.sort_keys();
+            map.values_mut().for_each(sort_keys);
+        }
+        Value::Array(items) => items.iter_mut().for_each(sort_keys),
+        _ => {}
     }
-    let table = lines[..line - 1].iter().rev().find_map(|l| {
-        let l = l.trim();
-        l.starts_with('[')
-            .then(|| l.trim_matches(|c| c == '[' || c == ']').to_string())
-    });
-    Some(match table {
-        Some(t) => format!("{t}.{key}"),
-        None => key.to_string(),
-    })
-}
-
-/// The line of the `n`-th (0-based) occurrence of `header`.
-fn nth_line(text: &str, header: &str, n: usize) -> usize {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| l.trim() == header)
-        .nth(n)
-        .map_or(1, |(i, _)| i + 1)
-}
-
-/// The first line that assigns `key` (1 when not found).
-fn find_line(text: &str, key: &str) -> usize {
-    text.lines()
-        .position(|l| {
-            let l = l.trim_start();
-            l.starts_with(key) && l[key.len()..].trim_start().starts_with('=')
-        })
-        .map_or(1, |i| i + 1)
 }
 
 #[cfg(test)]
@@ -294,13 +287,114 @@ files = { "a.txt" = "x\n" }
         assert!(e.message.contains("bogus"), "{e}");
 
         let e = parse("name = \"x\"\nprompt = \"p\"\n[[model.reply]]\nmessage = \"a\"\n[[model.reply]]\nmesage = \"b\"\n").unwrap_err();
-        assert_eq!(e.line, 5, "{e}");
-        assert!(e.message.starts_with("model.reply[1]:"), "{e}");
+        // The line of the misspelt key itself, not of its `[[model.reply]]` header.
+        assert_eq!(e.line, 6, "{e}");
+        assert!(
+            e.message
+                .starts_with("model.reply[1].mesage: unknown field `mesage`"),
+            "{e}"
+        );
 
         let e = parse("name = \"x\"\n").unwrap_err();
         assert!(e.message.starts_with("prompt:"), "{e}");
 
         let e = parse("name = \"x\"\nprompt = [\n").unwrap_err();
         assert!(e.line >= 2, "{e}");
+    }
+
+    /// A minimal valid scenario followed by `tail`; the tail starts on line 3.
+    fn with_tail(tail: &str) -> Result<Scenario, ScenarioError> {
+        parse(&format!("name = \"x\"\nprompt = \"p\"\n{tail}"))
+    }
+
+    #[test]
+    fn enums_are_typed_with_their_defaults() {
+        let s = with_tail("").unwrap();
+        assert_eq!(s.sandbox, SandboxMode::WorkspaceWrite);
+        assert_eq!(s.expect.status, ExpectedStatus::Completed);
+        let s = with_tail("sandbox = \"read-only\"\n[expect]\nstatus = \"failed\"\n").unwrap();
+        assert_eq!(s.sandbox, SandboxMode::ReadOnly);
+        assert_eq!(s.expect.status, ExpectedStatus::Failed);
+    }
+
+    #[test]
+    fn an_unknown_sandbox_is_an_error_not_workspace_write() {
+        let e = with_tail("\nsandbox = \"workspace_write\"\n").unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+        assert_eq!(
+            e.message,
+            "sandbox: unknown variant `workspace_write`, expected one of `read-only`, `workspace-write`, `danger-full-access`"
+        );
+    }
+
+    #[test]
+    fn an_unknown_status_is_an_error_at_its_line() {
+        let e = with_tail("[expect]\nfinal_message = \"a\"\nstatus = \"done\"\n").unwrap_err();
+        assert_eq!(e.line, 5, "{e}");
+        assert_eq!(
+            e.message,
+            "expect.status: unknown variant `done`, expected one of `completed`, `failed`, `interrupted`"
+        );
+    }
+
+    #[test]
+    fn a_bad_regex_is_an_error_at_its_line() {
+        let e = with_tail("[expect]\nfinal_message_regex = \"(open\"\n").unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+        assert!(
+            e.message
+                .starts_with("expect.final_message_regex: regex parse error:"),
+            "{e}"
+        );
+        assert!(!e.message.contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn a_reply_that_does_not_parse_is_an_error_never_dropped() {
+        let tail = "[[model.reply]]\nmessage = \"a\"\n[[model.reply]]\nfunction_call = { arguments = { cmd = \"ls\" } }\n";
+        let e = with_tail(tail).unwrap_err();
+        assert_eq!(e.line, 6, "{e}");
+        assert_eq!(
+            e.message,
+            "model.reply[1].function_call: missing field `name`"
+        );
+        let e = with_tail("[[model.reply]]\ndelay_ms = \"soon\"\n").unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+        assert!(
+            e.message
+                .starts_with("model.reply[0].delay_ms: invalid type: string"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_top_level_key_is_named() {
+        let e = with_tail("bogus = 1\n").unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        assert!(e.message.starts_with("bogus: unknown field `bogus`"), "{e}");
+    }
+
+    #[test]
+    fn reply_tables_reach_the_wire_in_key_order() {
+        let s = with_tail(
+            "[[model.reply]]\nfunction_call = { name = \"exec_command\", arguments = { cmd = \"x\", yield_time_ms = 5, login = false, env = { B = 1, A = 2 } } }\nitems = [{ raw = { type = \"message\", role = \"assistant\" } }]\n",
+        )
+        .unwrap();
+        let reply = &script_of(&s).replies[0];
+        let args = reply
+            .function_call
+            .as_ref()
+            .unwrap()
+            .arguments
+            .as_ref()
+            .unwrap();
+        assert_eq!(
+            args.to_string(),
+            r#"{"cmd":"x","env":{"A":2,"B":1},"login":false,"yield_time_ms":5}"#
+        );
+        assert_eq!(
+            reply.items[0].raw.as_ref().unwrap().to_string(),
+            r#"{"role":"assistant","type":"message"}"#
+        );
     }
 }

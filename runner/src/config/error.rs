@@ -1,8 +1,6 @@
 //! Configuration errors: one line each, naming the file, the line and the key at fault. None of
 //! them ever carries a secret's value.
 
-use std::path::Path;
-
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: {message}")]
@@ -30,38 +28,13 @@ pub enum ConfigError {
     },
     #[error("-c {raw}: {message}")]
     Override { raw: String, message: String },
+    /// A value that is in no single place: the profile and `-c` overrides built it.
+    #[error("{key}: {message} (after the profile and -c overrides)")]
+    Merged { key: String, message: String },
     #[error("Missing environment variable: `{var}` (needed by model provider `{provider}`; set it or put it in {home}/.env)")]
     MissingKey {
         var: String,
         provider: String,
         home: String,
     },
-}
-
-impl ConfigError {
-    pub(crate) fn parse(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
-        let line = toml_error_line(text, e);
-        ConfigError::Parse {
-            path: path.display().to_string(),
-            line,
-            message: one_line(e.message()),
-        }
-    }
-}
-
-/// Folds a multi-line parser message into one line (`invalid array; expected `]``).
-pub fn one_line(message: &str) -> String {
-    message
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// The 1-based line a TOML parse error points at (1 when it has no position).
-pub fn toml_error_line(text: &str, e: &toml::de::Error) -> usize {
-    e.span().map_or(1, |s| {
-        text[..s.start.min(text.len())].matches('\n').count() + 1
-    })
 }

@@ -6,18 +6,25 @@
 
 mod dotenv;
 mod error;
+mod located;
 mod overrides;
 mod provider;
+mod schema;
 
 pub use dotenv::load_dotenv;
-pub use error::{one_line, toml_error_line, ConfigError};
+pub use error::ConfigError;
+pub use located::{field_of, from_toml_str, LocatedError};
 pub use overrides::apply_override;
 pub use provider::{ProviderInfo, WireApi};
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use rcodex_core::sandbox::SandboxMode;
 use toml::{Table, Value};
+
+use located::{from_toml_table, line_at};
+use schema::ConfigToml;
 
 /// `$CODEX_HOME`, else `~/.codex`.
 pub fn codex_home_from_env() -> PathBuf {
@@ -66,181 +73,175 @@ pub struct Config {
 pub const DEFAULT_MODEL: &str = "gpt-5.5";
 
 /// Loads and resolves the configuration.
+///
+/// The file is read into its typed shape once, whole, so a bad value anywhere in it is refused
+/// with its line. Then the selected profile and the `-c` overrides are laid over the table and the
+/// result is typed again; a value that breaks it is blamed on the override that brought it.
 pub fn load_config(
     codex_home: Option<PathBuf>,
     cli: &ConfigOverrides,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, ConfigError> {
     let codex_home = codex_home.unwrap_or_else(codex_home_from_env);
-    let path = codex_home.join("config.toml");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => {
-            return Err(ConfigError::Io {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            })
-        }
-    };
-    let mut table: Table =
-        toml::from_str(&text).map_err(|e| ConfigError::parse(&path, &text, &e))?;
-    let src = Source {
-        path: &path,
-        text: &text,
-    };
+    let file = ConfigFile::read(codex_home.join("config.toml"))?;
+    let from_file: ConfigToml = from_toml_str(&file.text).map_err(|e| file.error(e))?;
+    let mut table: Table = from_toml_str(&file.text).map_err(|e| file.error(e))?;
 
-    let profile_name = match &cli.profile {
-        Some(p) => Some(p.clone()),
-        None => opt_string(&table, &["profile"], &src)?,
-    };
-    if let Some(name) = profile_name {
-        let profile = match table.get("profiles").and_then(|p| p.get(&name)) {
-            Some(Value::Table(t)) => t.clone(),
-            Some(_) => return Err(src.wrong_type(&format!("profiles.{name}"), "a table")),
-            None => {
-                return Err(ConfigError::UnknownProfile {
-                    path: path.display().to_string(),
-                    name,
-                })
-            }
-        };
-        for (k, v) in profile {
-            table.insert(k, v);
+    if let Some(name) = cli.profile.clone().or(from_file.profile) {
+        if !from_file.profiles.contains_key(&name) {
+            return Err(ConfigError::UnknownProfile {
+                path: file.shown(),
+                name,
+            });
         }
+        // Only the keys the profile sets replace the top-level ones, so take them untyped.
+        let profile = table
+            .get("profiles")
+            .and_then(|p| p.get(&name))
+            .and_then(Value::as_table)
+            .cloned()
+            .unwrap_or_default();
+        table.extend(profile);
     }
+    let before_overrides = table.clone();
     for raw in &cli.config_overrides {
         apply_override(&mut table, raw)?;
     }
+    let settings: ConfigToml = from_toml_table(table.clone()).map_err(|(key, message)| {
+        blame_override(before_overrides, &cli.config_overrides, key, message)
+    })?;
 
     let model = cli
         .model
         .clone()
-        .map_or_else(|| opt_string(&table, &["model"], &src), |m| Ok(Some(m)))?
+        .or(settings.model.clone())
         .unwrap_or_else(|| DEFAULT_MODEL.to_string());
-    let provider_id =
-        opt_string(&table, &["model_provider"], &src)?.unwrap_or_else(|| "openai".into());
-    let provider = provider::resolve(&table, &provider_id, &src, env)?;
-    let sandbox_mode = match cli.sandbox_mode {
-        Some(m) => Some(m),
-        None => match opt_string(&table, &["sandbox_mode"], &src)? {
-            None => None,
-            Some(s) => Some(parse_sandbox(&s).ok_or_else(|| {
-                src.invalid(
-                    "sandbox_mode",
-                    &format!("{s:?} is not read-only, workspace-write or danger-full-access"),
-                )
-            })?),
-        },
-    };
-    let tool = |name: &str| {
-        opt_bool(&table, &["tools", name, "enabled"], &src).map(|b| b.unwrap_or(false))
-    };
+    let provider_id = settings
+        .model_provider
+        .clone()
+        .unwrap_or_else(|| "openai".into());
+    provider::check_providers(&settings, &file)?;
+    let provider = provider::resolve(&settings, &provider_id, &file, env)?;
     let tools = ToolsToggles {
-        update_plan: tool("update_plan")?,
-        read_file: tool("read_file")?,
-        list_dir: tool("list_dir")?,
-        grep_files: tool("grep_files")?,
+        update_plan: settings.tools.update_plan.enabled,
+        read_file: settings.tools.read_file.enabled,
+        list_dir: settings.tools.list_dir.enabled,
+        grep_files: settings.tools.grep_files.enabled,
     };
     Ok(Config {
         codex_home,
         model,
         model_provider_id: provider_id,
         provider,
-        sandbox_mode,
-        model_reasoning_effort: opt_string(&table, &["model_reasoning_effort"], &src)?,
-        model_verbosity: opt_string(&table, &["model_verbosity"], &src)?,
+        sandbox_mode: cli.sandbox_mode.or(settings.sandbox_mode),
+        model_reasoning_effort: settings.model_reasoning_effort,
+        model_verbosity: settings.model_verbosity.map(|v| v.as_str().to_string()),
         tools,
         raw: table,
     })
 }
 
-/// Parses a sandbox mode as Codex spells it.
-pub fn parse_sandbox(s: &str) -> Option<SandboxMode> {
-    match s {
-        "read-only" => Some(SandboxMode::ReadOnly),
-        "workspace-write" => Some(SandboxMode::WorkspaceWrite),
-        "danger-full-access" => Some(SandboxMode::DangerFullAccess),
-        _ => None,
-    }
-}
-
-/// The config file, for error messages that name file, line and key.
-pub(crate) struct Source<'a> {
-    pub path: &'a Path,
-    pub text: &'a str,
-}
-
-impl Source<'_> {
-    /// The line where `key.path`'s last segment is assigned (1 if not found, e.g. from `-c`).
-    pub fn line_of(&self, key: &str) -> usize {
-        let leaf = key.rsplit('.').next().unwrap_or(key);
-        self.text
-            .lines()
-            .position(|l| {
-                let l = l.trim_start();
-                (l.starts_with(leaf) && l[leaf.len()..].trim_start().starts_with('='))
-                    || l.starts_with(&format!("\"{leaf}\""))
-            })
-            .map_or(1, |i| i + 1)
-    }
-
-    pub fn wrong_type(&self, key: &str, expected: &str) -> ConfigError {
-        self.invalid(key, &format!("expected {expected}"))
-    }
-
-    pub fn invalid(&self, key: &str, message: &str) -> ConfigError {
-        ConfigError::Invalid {
-            path: self.path.display().to_string(),
-            line: self.line_of(key),
-            key: key.to_string(),
-            message: message.to_string(),
+/// Finds the `-c` override whose value breaks the typed settings (the file and its profiles were
+/// checked already, so one of them does): overrides are laid over `base` again, one at a time.
+fn blame_override(base: Table, overrides: &[String], key: String, message: String) -> ConfigError {
+    let mut table = base;
+    for raw in overrides {
+        if let Err(e) = apply_override(&mut table, raw) {
+            return e;
+        }
+        if let Err((key, message)) = from_toml_table::<ConfigToml>(table.clone()) {
+            return ConfigError::Override {
+                raw: raw.clone(),
+                message: format!("{key}: {message}"),
+            };
         }
     }
+    ConfigError::Merged { key, message }
 }
 
-fn lookup<'t>(table: &'t Table, path: &[&str]) -> Option<&'t Value> {
-    let (first, rest) = path.split_first()?;
-    let mut v = table.get(*first)?;
-    for k in rest {
-        v = v.get(k)?;
+/// `config.toml` as read (empty when absent), for messages that name its path and lines.
+pub(crate) struct ConfigFile {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+impl ConfigFile {
+    fn read(path: PathBuf) -> Result<ConfigFile, ConfigError> {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => {
+                return Err(ConfigError::Io {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })
+            }
+        };
+        Ok(ConfigFile { path, text })
     }
-    Some(v)
-}
 
-pub(crate) fn opt_string(
-    table: &Table,
-    path: &[&str],
-    src: &Source,
-) -> Result<Option<String>, ConfigError> {
-    match lookup(table, path) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(src.wrong_type(&path.join("."), "a string")),
+    /// The path as shown in messages.
+    pub fn shown(&self) -> String {
+        self.path.display().to_string()
     }
-}
 
-pub(crate) fn opt_bool(
-    table: &Table,
-    path: &[&str],
-    src: &Source,
-) -> Result<Option<bool>, ConfigError> {
-    match lookup(table, path) {
-        None => Ok(None),
-        Some(Value::Boolean(b)) => Ok(Some(*b)),
-        Some(_) => Err(src.wrong_type(&path.join("."), "a boolean")),
+    /// The folder holding the file (`$CODEX_HOME`), as shown in messages.
+    pub fn home(&self) -> String {
+        self.path
+            .parent()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
     }
-}
 
-pub(crate) fn opt_u64(
-    table: &Table,
-    path: &[&str],
-    src: &Source,
-) -> Result<Option<u64>, ConfigError> {
-    match lookup(table, path) {
-        None => Ok(None),
-        Some(Value::Integer(i)) if *i >= 0 => Ok(Some(*i as u64)),
-        Some(_) => Err(src.wrong_type(&path.join("."), "a non-negative integer")),
+    /// A bad value in this file: `file:line: field: what is wrong`.
+    fn error(&self, e: LocatedError) -> ConfigError {
+        if e.field.is_empty() {
+            ConfigError::Parse {
+                path: self.shown(),
+                line: e.line,
+                message: e.message,
+            }
+        } else {
+            ConfigError::Invalid {
+                path: self.shown(),
+                line: e.line,
+                key: e.field,
+                message: e.message,
+            }
+        }
+    }
+
+    /// Something wrong with `[model_providers.ID]` (or its `key`): named at the table's header
+    /// when that table is in this file, else (it came from `-c` or a profile) by key alone.
+    pub fn provider_error(&self, id: &str, key: Option<&str>, message: &str) -> ConfigError {
+        let key = match key {
+            Some(k) => format!("model_providers.{id}.{k}"),
+            None => format!("model_providers.{id}"),
+        };
+        match self.provider_line(id) {
+            Some(line) => ConfigError::Invalid {
+                path: self.shown(),
+                line,
+                key,
+                message: message.into(),
+            },
+            None => ConfigError::Merged {
+                key,
+                message: message.into(),
+            },
+        }
+    }
+
+    /// The line where `[model_providers.ID]` starts in the file, from the parser's span.
+    pub fn provider_line(&self, id: &str) -> Option<usize> {
+        #[derive(serde::Deserialize)]
+        struct ProviderSpans {
+            #[serde(default)]
+            model_providers: BTreeMap<String, toml::Spanned<serde::de::IgnoredAny>>,
+        }
+        let spans: ProviderSpans = toml::from_str(&self.text).ok()?;
+        let span = spans.model_providers.get(id)?.span();
+        Some(line_at(&self.text, span.start))
     }
 }
 

@@ -1,14 +1,17 @@
 //! Model providers: the built-ins (openai, ollama, lmstudio) and `model_providers.NAME` tables,
-//! with Codex's defaults and caps for retries and the stream idle timeout.
+//! with Codex's defaults and caps for retries and the stream idle timeout, and Codex's rules for
+//! the table as a whole.
 
 use std::collections::BTreeMap;
 
-use toml::{Table, Value};
+use serde::Deserialize;
 
-use super::{opt_string, opt_u64, ConfigError, Source};
+use super::schema::{ConfigToml, ModelProviderToml};
+use super::{ConfigError, ConfigFile};
 
-/// Which API shape the provider speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which API shape the provider speaks (`wire_api`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum WireApi {
     Responses,
     Chat,
@@ -115,16 +118,7 @@ impl ProviderInfo {
 
     /// `{base_url}/responses` plus query parameters.
     pub fn responses_url(&self) -> String {
-        self.url_for("responses")
-    }
-
-    /// `{base_url}/chat/completions` plus query parameters.
-    pub fn chat_url(&self) -> String {
-        self.url_for("chat/completions")
-    }
-
-    fn url_for(&self, tail: &str) -> String {
-        let mut url = format!("{}/{tail}", self.base_url.trim_end_matches('/'));
+        let mut url = format!("{}/responses", self.base_url.trim_end_matches('/'));
         for (i, (k, v)) in self.query_params.iter().enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
             url.push_str(&format!("{k}={v}"));
@@ -146,103 +140,104 @@ impl ProviderInfo {
     }
 }
 
-/// Resolves `model_provider = id` against `model_providers` and the built-ins.
+const BUILTIN_IDS: [&str; 3] = ["openai", "ollama", "lmstudio"];
+
+/// Codex's rules for `model_providers` as a whole, checked whether or not a provider is selected:
+/// a built-in id cannot be redefined, and every provider has a non-empty `name`. When several
+/// break a rule, the one earliest in the file is named.
+pub(crate) fn check_providers(settings: &ConfigToml, file: &ConfigFile) -> Result<(), ConfigError> {
+    let ids = |rule: &dyn Fn(&str, &ModelProviderToml) -> bool| -> Vec<&str> {
+        let mut ids: Vec<&str> = settings
+            .model_providers
+            .iter()
+            .filter(|(id, t)| rule(id, t))
+            .map(|(id, _)| id.as_str())
+            .collect();
+        ids.sort_by_key(|id| file.provider_line(id).unwrap_or(usize::MAX));
+        ids
+    };
+    if let Some(id) = ids(&|id, _| BUILTIN_IDS.contains(&id)).first() {
+        return Err(file.provider_error(
+            id,
+            None,
+            &format!("`{id}` is a built-in provider and cannot be redefined; give yours another id, such as `{id}-custom`"),
+        ));
+    }
+    let unnamed =
+        |_: &str, t: &ModelProviderToml| t.name.as_deref().is_none_or(|n| n.trim().is_empty());
+    if let Some(id) = ids(&unnamed).first() {
+        return Err(file.provider_error(
+            id,
+            Some("name"),
+            "missing or empty; every provider needs one",
+        ));
+    }
+    Ok(())
+}
+
+/// Resolves `model_provider = id` against the merged settings' `model_providers` and the
+/// built-ins. Types and `check_providers` were checked already; only a missing `base_url` is
+/// left to refuse.
 pub(crate) fn resolve(
-    table: &Table,
+    settings: &ConfigToml,
     id: &str,
-    src: &Source,
+    file: &ConfigFile,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ProviderInfo, ConfigError> {
-    let configured = table.get("model_providers").and_then(|p| p.get(id));
-    let home = src
-        .path
-        .parent()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
-    let mut p = match (configured, ProviderInfo::builtin(id, env)) {
-        (None, Some(b)) => b,
+    let mut p = match (
+        settings.model_providers.get(id),
+        ProviderInfo::builtin(id, env),
+    ) {
+        (Some(configured), _) => configured_provider(id, configured, file)?,
+        (None, Some(builtin)) => builtin,
         (None, None) => {
-            let mut known: Vec<String> =
-                ["openai", "ollama", "lmstudio"].map(String::from).to_vec();
-            if let Some(Value::Table(t)) = table.get("model_providers") {
-                known.extend(t.keys().cloned());
-            }
+            let known: Vec<&str> = BUILTIN_IDS
+                .into_iter()
+                .chain(settings.model_providers.keys().map(String::as_str))
+                .collect();
             return Err(ConfigError::UnknownProvider {
-                path: src.path.display().to_string(),
+                path: file.shown(),
                 id: id.into(),
                 known: known.join(", "),
             });
         }
-        (Some(Value::Table(_)), builtin) => {
-            let key = |k: &str| format!("model_providers.{id}.{k}");
-            let path = |k: &'static str| ["model_providers", id, k];
-            let base = builtin.unwrap_or(ProviderInfo {
-                id: id.into(),
-                name: id.into(),
-                base_url: String::new(),
-                env_key: None,
-                wire_api: WireApi::Responses,
-                query_params: BTreeMap::new(),
-                http_headers: Vec::new(),
-                env_http_headers: Vec::new(),
-                request_max_retries: DEFAULT_REQUEST_MAX_RETRIES,
-                stream_max_retries: DEFAULT_STREAM_MAX_RETRIES,
-                stream_idle_timeout_ms: DEFAULT_STREAM_IDLE_TIMEOUT_MS,
-                source: String::new(),
-            });
-            let base_url = opt_string(table, &path("base_url"), src)?.unwrap_or(base.base_url);
-            if base_url.is_empty() {
-                return Err(src.invalid(&key("base_url"), "missing"));
-            }
-            let wire_api = match opt_string(table, &path("wire_api"), src)?.as_deref() {
-                None | Some("responses") => WireApi::Responses,
-                Some("chat") => WireApi::Chat,
-                Some(other) => {
-                    return Err(src.invalid(
-                        &key("wire_api"),
-                        &format!("{other:?} is not responses or chat"),
-                    ))
-                }
-            };
-            let string_map = |k: &'static str| -> Result<Vec<(String, String)>, ConfigError> {
-                match table
-                    .get("model_providers")
-                    .and_then(|p| p.get(id))
-                    .and_then(|p| p.get(k))
-                {
-                    None => Ok(Vec::new()),
-                    Some(Value::Table(t)) => t
-                        .iter()
-                        .map(|(hk, hv)| match hv {
-                            Value::String(s) => Ok((hk.clone(), s.clone())),
-                            _ => Err(src.wrong_type(&format!("{}.{hk}", key(k)), "a string")),
-                        })
-                        .collect(),
-                    Some(_) => Err(src.wrong_type(&key(k), "a table of strings")),
-                }
-            };
-            ProviderInfo {
-                id: id.into(),
-                name: opt_string(table, &path("name"), src)?.unwrap_or(base.name),
-                base_url,
-                env_key: opt_string(table, &path("env_key"), src)?.or(base.env_key),
-                wire_api,
-                query_params: string_map("query_params")?.into_iter().collect(),
-                http_headers: string_map("http_headers")?,
-                env_http_headers: string_map("env_http_headers")?,
-                request_max_retries: opt_u64(table, &path("request_max_retries"), src)?
-                    .unwrap_or(base.request_max_retries)
-                    .min(MAX_RETRIES_CAP),
-                stream_max_retries: opt_u64(table, &path("stream_max_retries"), src)?
-                    .unwrap_or(base.stream_max_retries)
-                    .min(MAX_RETRIES_CAP),
-                stream_idle_timeout_ms: opt_u64(table, &path("stream_idle_timeout_ms"), src)?
-                    .unwrap_or(base.stream_idle_timeout_ms),
-                source: String::new(),
-            }
-        }
-        (Some(_), _) => return Err(src.wrong_type(&format!("model_providers.{id}"), "a table")),
     };
-    p.source = home;
+    p.source = file.home();
     Ok(p)
+}
+
+/// A `[model_providers.ID]` table; unset keys take the defaults every provider starts from.
+fn configured_provider(
+    id: &str,
+    t: &ModelProviderToml,
+    file: &ConfigFile,
+) -> Result<ProviderInfo, ConfigError> {
+    let Some(base_url) = t.base_url.clone().filter(|u| !u.is_empty()) else {
+        return Err(file.provider_error(id, Some("base_url"), "missing"));
+    };
+    let pairs = |m: &BTreeMap<String, String>| -> Vec<(String, String)> {
+        m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    };
+    Ok(ProviderInfo {
+        id: id.into(),
+        name: t.name.clone().unwrap_or_else(|| id.into()),
+        base_url,
+        env_key: t.env_key.clone(),
+        wire_api: t.wire_api.unwrap_or(WireApi::Responses),
+        query_params: t.query_params.clone(),
+        http_headers: pairs(&t.http_headers),
+        env_http_headers: pairs(&t.env_http_headers),
+        request_max_retries: t
+            .request_max_retries
+            .unwrap_or(DEFAULT_REQUEST_MAX_RETRIES)
+            .min(MAX_RETRIES_CAP),
+        stream_max_retries: t
+            .stream_max_retries
+            .unwrap_or(DEFAULT_STREAM_MAX_RETRIES)
+            .min(MAX_RETRIES_CAP),
+        stream_idle_timeout_ms: t
+            .stream_idle_timeout_ms
+            .unwrap_or(DEFAULT_STREAM_IDLE_TIMEOUT_MS),
+        source: String::new(),
+    })
 }

@@ -159,7 +159,9 @@ fn errors_name_file_line_and_key_without_secrets() {
     .unwrap_err()
     .to_string();
     assert!(
-        e.contains("config.toml:4: model_providers.m.base_url: expected a string"),
+        e.contains(
+            "config.toml:4: model_providers.m.base_url: invalid type: integer `7`, expected a string"
+        ),
         "{e}"
     );
 
@@ -199,5 +201,188 @@ fn dotenv_skips_codex_variables() {
             ("B".into(), "q v".into()),
             ("EMPTY".into(), String::new())
         ]
+    );
+}
+
+/// The error `load` gives for `toml` with no CLI overrides, as shown to users.
+fn load_err(toml: &str) -> String {
+    load(&home(toml), ConfigOverrides::default(), &[])
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn the_same_key_under_two_providers_reports_the_bad_ones_line() {
+    let e = load_err(
+        "[model_providers.a]\nbase_url = \"http://127.0.0.1:1\"\n\n[model_providers.b]\nbase_url = 5\n",
+    );
+    assert!(
+        e.ends_with(
+            "config.toml:5: model_providers.b.base_url: invalid type: integer `5`, expected a string"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_whole_file_is_checked_not_only_the_selected_provider() {
+    // `a` is selected and fine; `b` is never used, and still refuses the file (as Codex 0.169).
+    let toml = "model_provider = \"a\"\n[model_providers.a]\nbase_url = \"http://127.0.0.1:1\"\n[model_providers.b]\nname = \"b\"\nbase_url = 5\n";
+    let e = load_err(toml);
+    assert!(
+        e.contains("config.toml:6: model_providers.b.base_url: "),
+        "{e}"
+    );
+}
+
+#[test]
+fn each_bad_value_names_its_line_and_field() {
+    let cases: &[(&str, &str)] = &[
+        ("model = 5\n", ":1: model: invalid type: integer `5`, expected a string"),
+        (
+            "\nsandbox_mode = \"bogus\"\n",
+            ":2: sandbox_mode: unknown variant `bogus`, expected one of `read-only`, `workspace-write`, `danger-full-access`",
+        ),
+        (
+            "[profiles.p]\nmodel = \"m\"\nsandbox_mode = \"nope\"\n",
+            ":3: profiles.p.sandbox_mode: unknown variant `nope`",
+        ),
+        (
+            "model_verbosity = \"loud\"\n",
+            ":1: model_verbosity: unknown variant `loud`, expected one of `low`, `medium`, `high`",
+        ),
+        (
+            "[model_providers.m]\nbase_url = \"http://127.0.0.1:1\"\nwire_api = \"grpc\"\n",
+            ":3: model_providers.m.wire_api: unknown variant `grpc`, expected `responses` or `chat`",
+        ),
+        (
+            "[model_providers.m]\nbase_url = \"http://127.0.0.1:1\"\nrequest_max_retries = -1\n",
+            ":3: model_providers.m.request_max_retries: invalid value: integer `-1`, expected u64",
+        ),
+        (
+            "[model_providers.m]\nbase_url = \"x\"\n[model_providers.m.http_headers]\nok = \"1\"\nbad = 2\n",
+            ":5: model_providers.m.http_headers.bad: invalid type: integer `2`, expected a string",
+        ),
+        (
+            "[tools]\nlist_dir = { enabled = \"yes\" }\n",
+            ":2: tools.list_dir.enabled: invalid type: string \"yes\", expected a boolean",
+        ),
+        (
+            "[tools]\nupdate_plan = 1\n",
+            ":2: tools.update_plan: invalid type: integer `1`, expected a table such as { enabled = true }",
+        ),
+        (
+            "model_providers = 3\n",
+            ":1: model_providers: invalid type: integer `3`, expected a map",
+        ),
+    ];
+    for (toml, want) in cases {
+        let e = load_err(toml);
+        assert!(e.contains(&format!("config.toml{want}")), "{toml:?}: {e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
+}
+
+#[test]
+fn a_missing_base_url_points_at_the_provider_table() {
+    let toml = "model = \"m\"\nmodel_provider = \"m\"\n\n[model_providers.m]\nname = \"M\"\n";
+    let e = load_err(toml);
+    assert!(
+        e.ends_with("config.toml:4: model_providers.m.base_url: missing"),
+        "{e}"
+    );
+    // A provider made only by -c has no line to point at.
+    let e = load(
+        &home(""),
+        ConfigOverrides {
+            config_overrides: vec!["model_providers.x.name=X".into(), "model_provider=x".into()],
+            ..Default::default()
+        },
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        e,
+        "model_providers.x.base_url: missing (after the profile and -c overrides)"
+    );
+}
+
+#[test]
+fn a_bad_override_is_named_not_a_file_line() {
+    let e = load(
+        &home("model = \"m\"\n"),
+        ConfigOverrides {
+            config_overrides: vec!["model=ok".into(), "sandbox_mode=sideways".into()],
+            ..Default::default()
+        },
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("-c sandbox_mode=sideways: sandbox_mode: unknown variant `sideways`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_keys_are_ignored_as_codex_ignores_them() {
+    let toml = "approval_policy = \"never\"\n[model_providers.m]\nname = \"M\"\nbase_url = \"http://127.0.0.1:1\"\nrequires_openai_auth = false\n[tools]\nweb_search = true\n";
+    let c = load(
+        &home(toml),
+        ConfigOverrides {
+            config_overrides: vec!["model_provider=m".into()],
+            ..Default::default()
+        },
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.provider.base_url, "http://127.0.0.1:1");
+    assert_eq!(c.provider.wire_api, WireApi::Responses);
+    assert_eq!(c.tools, ToolsToggles::default());
+}
+
+#[test]
+fn wire_api_chat_is_read_and_kept_for_the_refusal_downstream() {
+    let toml = "model_provider = \"v\"\n[model_providers.v]\nname = \"vLLM\"\nbase_url = \"http://127.0.0.1:1/v1\"\nwire_api = \"chat\"\n";
+    let c = load(&home(toml), ConfigOverrides::default(), &[]).unwrap();
+    assert_eq!(c.provider.wire_api, WireApi::Chat);
+}
+
+#[test]
+fn every_provider_needs_a_name_selected_or_not() {
+    // Codex 0.169 refuses these too; the earliest offender in the file is the one named.
+    let toml = "[model_providers.z]\nbase_url = \"http://127.0.0.1:1\"\n\n[model_providers.a]\nname = \" \"\nbase_url = \"http://127.0.0.1:1\"\n";
+    let e = load_err(toml);
+    assert!(
+        e.ends_with(
+            "config.toml:1: model_providers.z.name: missing or empty; every provider needs one"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_built_in_provider_id_cannot_be_redefined() {
+    let toml = "[model_providers.mine]\nname = \"m\"\nbase_url = \"http://127.0.0.1:1\"\n[model_providers.ollama]\nname = \"o\"\nbase_url = \"http://127.0.0.1:2\"\n";
+    let e = load_err(toml);
+    assert!(
+        e.ends_with("config.toml:4: model_providers.ollama: `ollama` is a built-in provider and cannot be redefined; give yours another id, such as `ollama-custom`"),
+        "{e}"
+    );
+    let e = load(
+        &home(""),
+        ConfigOverrides {
+            config_overrides: vec!["model_providers.openai.base_url=http://127.0.0.1:3".into()],
+            ..Default::default()
+        },
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("model_providers.openai: `openai` is a built-in provider"),
+        "{e}"
     );
 }

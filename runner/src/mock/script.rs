@@ -177,6 +177,7 @@ pub struct ScriptError {
 }
 
 /// Loads a script from TOML (`[[reply]]` tables) or JSON (`{"replies": [...]}`), by extension.
+/// A reply that does not parse fails the whole load, naming its line and field.
 pub fn load_script(path: &Path) -> Result<Script, ScriptError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ScriptError {
@@ -185,16 +186,72 @@ pub fn load_script(path: &Path) -> Result<Script, ScriptError> {
         message: e.to_string(),
     })?;
     if path.extension().is_some_and(|e| e == "json") {
-        serde_json::from_str(&text).map_err(|e| ScriptError {
-            path: shown,
-            line: e.line(),
-            message: e.to_string(),
+        let mut de = serde_json::Deserializer::from_str(&text);
+        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let located = crate::config::LocatedError {
+                line: e.inner().line(),
+                field: crate::config::field_of(e.path()),
+                message: e.inner().to_string(),
+            };
+            ScriptError {
+                path: shown,
+                line: located.line,
+                message: located.field_and_message(),
+            }
         })
     } else {
-        toml::from_str(&text).map_err(|e| ScriptError {
+        crate::config::from_toml_str(&text).map_err(|e| ScriptError {
             path: shown,
-            line: crate::config::toml_error_line(&text, &e),
-            message: crate::config::one_line(e.message()),
+            line: e.line,
+            message: e.field_and_message(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(name: &str, text: &str) -> Result<Script, ScriptError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        load_script(&path)
+    }
+
+    #[test]
+    fn a_bad_toml_reply_fails_the_load_at_its_line() {
+        let e = load(
+            "s.toml",
+            "[[reply]]\nmessage = \"a\"\n[[reply]]\nusage = { input_tokens = \"many\" }\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+        assert!(
+            e.message
+                .starts_with("reply[1].usage.input_tokens: invalid type: string \"many\""),
+            "{e}"
+        );
+        let ok = load(
+            "s.toml",
+            "[[reply]]\nmessage = \"a\"\n[[reply]]\ncut = true\n",
+        )
+        .unwrap();
+        assert_eq!(ok.replies.len(), 2);
+    }
+
+    #[test]
+    fn a_bad_json_reply_fails_the_load_naming_the_field() {
+        let e = load(
+            "s.json",
+            "{\"replies\": [\n {\"message\": \"a\"},\n {\"http_error\": {\"status\": \"teapot\"}}\n]}\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        assert!(
+            e.message
+                .starts_with("replies[1].http_error.status: invalid type: string \"teapot\""),
+            "{e}"
+        );
     }
 }

@@ -1,0 +1,92 @@
+//! The typed shape of `config.toml` (and of each `[profiles.NAME]`, whose keys overlay the top
+//! level): every key rcodex reads, with the type Codex gives it. The whole file is read into this
+//! once, so a bad value anywhere is refused, as Codex refuses it, even in a provider or profile
+//! that is not selected. Keys rcodex does not model are ignored, as Codex ignores unknown keys.
+
+use std::collections::BTreeMap;
+
+use rcodex_core::sandbox::SandboxMode;
+use serde::Deserialize;
+
+use super::WireApi;
+
+/// `config.toml`, or one profile of it.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(expecting = "a table of settings")]
+pub(crate) struct ConfigToml {
+    pub model: Option<String>,
+    pub model_provider: Option<String>,
+    pub profile: Option<String>,
+    pub sandbox_mode: Option<SandboxMode>,
+    /// Kept as written: Codex accepts any effort name here and the model judges it.
+    pub model_reasoning_effort: Option<String>,
+    pub model_verbosity: Option<Verbosity>,
+    #[serde(default)]
+    pub tools: ToolsToml,
+    #[serde(default)]
+    pub model_providers: BTreeMap<String, ModelProviderToml>,
+    /// A profile's keys replace the top-level ones, so a profile has the same shape.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, ConfigToml>,
+}
+
+/// `model_verbosity`, as Codex spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Verbosity {
+    Low,
+    Medium,
+    High,
+}
+
+impl Verbosity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verbosity::Low => "low",
+            Verbosity::Medium => "medium",
+            Verbosity::High => "high",
+        }
+    }
+}
+
+/// `[tools]`: the optional tools rcodex can switch on; other tool keys are Codex's own.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(expecting = "a table of tools")]
+pub(crate) struct ToolsToml {
+    #[serde(default)]
+    pub update_plan: ToolToggle,
+    #[serde(default)]
+    pub read_file: ToolToggle,
+    #[serde(default)]
+    pub list_dir: ToolToggle,
+    #[serde(default)]
+    pub grep_files: ToolToggle,
+}
+
+/// `tools.NAME = { enabled = true }`.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(expecting = "a table such as { enabled = true }")]
+pub(crate) struct ToolToggle {
+    #[serde(default)]
+    pub enabled: bool,
+}
+
+/// `[model_providers.NAME]`; unset keys fall back to the built-in provider of that name, if any.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(expecting = "a provider table")]
+pub(crate) struct ModelProviderToml {
+    pub name: Option<String>,
+    pub base_url: Option<String>,
+    pub env_key: Option<String>,
+    pub wire_api: Option<WireApi>,
+    #[serde(default)]
+    pub query_params: BTreeMap<String, String>,
+    #[serde(default)]
+    pub http_headers: BTreeMap<String, String>,
+    /// Header name → environment variable holding its value.
+    #[serde(default)]
+    pub env_http_headers: BTreeMap<String, String>,
+    pub request_max_retries: Option<u64>,
+    pub stream_max_retries: Option<u64>,
+    pub stream_idle_timeout_ms: Option<u64>,
+}
