@@ -40,15 +40,25 @@ enum ItemPlan {
     },
 }
 
-/// How a response ends. `hint` is the delay the server asked for, which a retry must wait
-/// exactly; without one the retry waits the backoff.
+/// What the retry table says about one failure (written out per fault below, not derived).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Retry {
+    /// The turn fails at once.
+    Fatal,
+    /// Retried after the backoff, unless its retry budget is spent.
+    Backoff,
+    /// Retried after exactly the delay the server asked for, unless its budget is spent.
+    After(u64),
+}
+
+/// How a response ends.
 #[derive(Clone, Debug)]
 enum EndPlan {
     Completed(Option<bool>),
     /// `response.failed` with this code.
     Failed {
         code: &'static str,
-        hint: Option<u64>,
+        retry: Retry,
     },
     Incomplete,
     /// The stream breaks after its events.
@@ -56,7 +66,7 @@ enum EndPlan {
     /// Fails before any event.
     Refused {
         error: ModelError,
-        hint: Option<u64>,
+        retry: Retry,
     },
 }
 
@@ -98,22 +108,23 @@ fn http(status: u16, body: &str, retry_after_ms: Option<u64>) -> ModelError {
     }
 }
 
-fn refused(error: ModelError, hint: Option<u64>) -> EndPlan {
-    EndPlan::Refused { error, hint }
+fn refused(error: ModelError, retry: Retry) -> EndPlan {
+    EndPlan::Refused { error, retry }
 }
 
 /// The message of every `response.failed`: only a rate limit's hint is honoured.
 const FAILED_MESSAGE: &str = "failed; try again in 0.5s";
 
 fn end_plan() -> impl Strategy<Value = EndPlan> {
-    let failed = |code, hint| EndPlan::Failed { code, hint };
+    use Retry::{After, Backoff, Fatal};
+    let failed = |code, retry| EndPlan::Failed { code, retry };
     prop_oneof![
         12 => prop_oneof![Just(None), Just(Some(true)), Just(Some(false))].prop_map(EndPlan::Completed),
         2 => prop_oneof![
-            Just(failed("server_error", None)),
-            Just(failed("rate_limit_exceeded", Some(500))),
-            Just(failed("context_length_exceeded", None)),
-            Just(failed("insufficient_quota", None)),
+            Just(failed("server_error", Backoff)),
+            Just(failed("rate_limit_exceeded", After(500))),
+            Just(failed("context_length_exceeded", Fatal)),
+            Just(failed("insufficient_quota", Fatal)),
         ],
         1 => Just(EndPlan::Incomplete),
         2 => prop_oneof![
@@ -122,16 +133,16 @@ fn end_plan() -> impl Strategy<Value = EndPlan> {
             Just(ModelError::Stream("reset".into())),
         ].prop_map(EndPlan::Cut),
         3 => prop_oneof![
-            Just(refused(http(500, "", None), None)),
-            Just(refused(http(502, "", Some(40)), Some(40))),
-            Just(refused(http(429, "", Some(1000)), Some(1000))),
-            Just(refused(http(429, "please try again in 0.3s", None), Some(300))),
-            Just(refused(http(429, "", None), None)),
-            Just(refused(http(429, r#"{"error":{"type":"insufficient_quota"}}"#, None), None)),
-            Just(refused(http(400, "bad", None), None)),
-            Just(refused(ModelError::Transport("refused".into()), None)),
-            Just(refused(ModelError::StreamClosed, None)),
-            Just(refused(ModelError::IdleTimeout, None)),
+            Just(refused(http(500, "", None), Backoff)),
+            Just(refused(http(502, "", Some(40)), After(40))),
+            Just(refused(http(429, "", Some(1000)), After(1000))),
+            Just(refused(http(429, "please try again in 0.3s", None), After(300))),
+            Just(refused(http(429, "", None), Fatal)),
+            Just(refused(http(429, r#"{"error":{"type":"insufficient_quota"}}"#, None), Fatal)),
+            Just(refused(http(400, "bad", None), Fatal)),
+            Just(refused(ModelError::Transport("refused".into()), Backoff)),
+            Just(refused(ModelError::StreamClosed, Backoff)),
+            Just(refused(ModelError::IdleTimeout, Backoff)),
         ],
     ]
 }
@@ -159,20 +170,20 @@ struct LiveRequest {
     events: Vec<ResponseEvent>,
     /// The failure after the events, if the reply ends in one.
     fail: Option<ModelError>,
-    /// The delay the server asks for when this reply fails.
-    hint: Option<u64>,
+    /// What the retry table says about how this reply ends (`None`: it completes).
+    retry: Option<Retry>,
 }
 
 /// The request one plan makes, with fresh call ids.
 fn live_request(id: u64, plan: &ReplyPlan, n: usize, calls: &mut usize) -> LiveRequest {
-    let request = |events, fail, hint| LiveRequest {
+    let request = |events, fail, retry| LiveRequest {
         id,
         events,
         fail,
-        hint,
+        retry,
     };
-    if let EndPlan::Refused { error, hint } = &plan.end {
-        return request(Vec::new(), Some(error.clone()), *hint);
+    if let EndPlan::Refused { error, retry } = &plan.end {
+        return request(Vec::new(), Some(error.clone()), Some(*retry));
     }
     let mut b = ReplyBuilder::new(n);
     for item in &plan.items {
@@ -198,7 +209,7 @@ fn live_request(id: u64, plan: &ReplyPlan, n: usize, calls: &mut usize) -> LiveR
     }
     let mut events = b.into_events();
     let rid = format!("resp_{n}");
-    let hint = match &plan.end {
+    let retry = match &plan.end {
         EndPlan::Completed(end_turn) => {
             events.push(ResponseEvent::Completed {
                 response_id: rid,
@@ -207,7 +218,7 @@ fn live_request(id: u64, plan: &ReplyPlan, n: usize, calls: &mut usize) -> LiveR
             });
             None
         }
-        EndPlan::Failed { code, hint } => {
+        EndPlan::Failed { code, retry } => {
             events.push(ResponseEvent::Failed {
                 response_id: rid,
                 error: ResponseEventError {
@@ -215,19 +226,19 @@ fn live_request(id: u64, plan: &ReplyPlan, n: usize, calls: &mut usize) -> LiveR
                     message: Some(FAILED_MESSAGE.into()),
                 },
             });
-            *hint
+            Some(*retry)
         }
         EndPlan::Incomplete => {
             events.push(ResponseEvent::Incomplete {
                 response_id: rid,
                 reason: "max_output_tokens".into(),
             });
-            None
+            Some(Retry::Fatal)
         }
-        EndPlan::Cut(err) => return request(events, Some(err.clone()), None),
+        EndPlan::Cut(err) => return request(events, Some(err.clone()), Some(Retry::Backoff)),
         EndPlan::Refused { .. } => unreachable!("handled above"),
     };
-    request(events, None, hint)
+    request(events, None, retry)
 }
 
 /// Drives one session through the actions, checking invariants on the way. Keeps every effect.
@@ -240,8 +251,8 @@ struct Driver {
     stream: Option<LiveRequest>,
     /// The last request sent.
     last_request: Option<u64>,
-    /// The server hint of the failure about to be fed, for the `SetTimer` it causes.
-    failing_hint: Option<u64>,
+    /// How the reply about to end should be handled, for the effects its last input causes.
+    ending: Option<Retry>,
     /// Requests the machine has moved past (superseded by a newer one, or cancelled), with an
     /// event they never delivered.
     dead_requests: Vec<(u64, ResponseEvent)>,
@@ -272,7 +283,7 @@ impl Driver {
             calls: 0,
             stream: None,
             last_request: None,
-            failing_hint: None,
+            ending: None,
             dead_requests: Vec::new(),
             running: Vec::new(),
             cancelled: Vec::new(),
@@ -289,7 +300,7 @@ impl Driver {
 
     fn feed(&mut self, input: Input) -> Result<(), TestCaseError> {
         self.now += 7;
-        let hint = self.failing_hint.take();
+        let ending = self.ending.take();
         let starts_turn = matches!(input, Input::Submit(_) | Input::Steer(_));
         let was_idle = self.session.is_idle();
         let tool_done = match &input {
@@ -336,22 +347,53 @@ impl Driver {
                     "{e:?} while idle (input {input:?}, effect {i})"
                 );
             }
-            self.observe(e, i, &produced, hint)?;
+            self.observe(e, i, &produced, ending)?;
             if matches!(e, Effect::TurnDone(_)) {
                 done_seen = true;
             }
+        }
+        if let Some(retry) = ending {
+            self.check_ending(retry, &produced)?;
         }
         self.effects.extend(produced);
         Ok(())
     }
 
-    /// Checks one effect of `all` (the effects of one input, whose server hint is `hint`).
+    /// A failure is retried or ends the turn as the retry table says; a retryable one may end
+    /// the turn only once its budget is spent.
+    fn check_ending(&self, retry: Retry, produced: &[Effect]) -> Result<(), TestCaseError> {
+        let retried = produced
+            .iter()
+            .any(|e| matches!(e, Effect::SetTimer { .. }));
+        let failed = produced.iter().any(
+            |e| matches!(e, Effect::TurnDone(o) if matches!(o.status, TurnStatus::Failed { .. })),
+        );
+        if retry == Retry::Fatal {
+            prop_assert!(
+                failed && !retried,
+                "a fatal failure must end the turn at once"
+            );
+        } else if !retried {
+            let spent = self.retries.0 >= self.policy.request_max_retries
+                || self.retries.1 >= self.policy.stream_max_retries;
+            prop_assert!(
+                failed && spent,
+                "a retryable failure ({:?}) was not retried though only {:?} (request, stream) retries were used",
+                retry,
+                self.retries
+            );
+        }
+        Ok(())
+    }
+
+    /// Checks one effect of `all` (the effects of one input, which ends the reply as `ending`
+    /// says, if it ends one).
     fn observe(
         &mut self,
         e: &Effect,
         i: usize,
         all: &[Effect],
-        hint: Option<u64>,
+        ending: Option<Retry>,
     ) -> Result<(), TestCaseError> {
         self.timeline.extend(tool_step(e));
         match e {
@@ -418,14 +460,14 @@ impl Driver {
                         self.now
                     )));
                 };
-                match hint {
-                    Some(hint) => prop_assert_eq!(
+                match ending {
+                    Some(Retry::After(hint)) => prop_assert_eq!(
                         delay,
                         hint,
                         "retry {} must wait what the server asked",
                         retry
                     ),
-                    None => {
+                    Some(Retry::Backoff) => {
                         let range = backoff_range(self.policy.base_delay_ms, retry);
                         prop_assert!(
                             range.contains(&delay),
@@ -434,6 +476,11 @@ impl Driver {
                             delay,
                             range
                         );
+                    }
+                    other => {
+                        return Err(TestCaseError::fail(format!(
+                            "a timer after an input that ends no reply as retryable: {other:?}"
+                        )))
                     }
                 }
                 self.timer = Some(*id);
@@ -469,7 +516,7 @@ impl Driver {
                         break;
                     };
                     let id = live.id;
-                    let hint = live.hint;
+                    let ending = live.retry;
                     let input = if !live.events.is_empty() {
                         Input::Model(id, live.events.remove(0))
                     } else if let Some(err) = live.fail.take() {
@@ -481,7 +528,7 @@ impl Driver {
                     // The last event or the failure ends the request.
                     if live.events.is_empty() && live.fail.is_none() {
                         self.stream = None;
-                        self.failing_hint = hint;
+                        self.ending = ending;
                     }
                     self.feed(input)?;
                 }

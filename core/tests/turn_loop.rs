@@ -676,6 +676,25 @@ fn http_429_with_retry_after_waits_as_told() {
 }
 
 #[test]
+fn http_5xx_with_retry_after_waits_as_told_and_silently() {
+    let (s, outcome) = failing_turn(vec![
+        ScriptedReply::Fail(http(503, "", Some(2000))),
+        ok_reply(2, "fine"),
+    ]);
+    assert_eq!(outcome.status, TurnStatus::Completed);
+    assert_eq!(bodies(&s.log).len(), 2);
+    assert_eq!(
+        timer_delays(&s),
+        [2000],
+        "Retry-After overrides the backoff"
+    );
+    assert!(
+        error_events(&s).is_empty(),
+        "a request-level retry prints nothing"
+    );
+}
+
+#[test]
 fn http_429_without_hints_fails_at_once() {
     let (s, outcome) = failing_turn(vec![ScriptedReply::Fail(http(429, "slow down", None)); 3]);
     assert_eq!(bodies(&s.log).len(), 1);
