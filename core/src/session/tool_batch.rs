@@ -122,3 +122,84 @@ impl ToolBatch {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::effect::{ToolCall, ToolInput};
+    use crate::session::tool_call::CallView;
+
+    fn call(id: &str, exclusive: bool) -> ClassifiedCall {
+        ClassifiedCall {
+            call: ToolCall {
+                call_id: id.into(),
+                name: if exclusive {
+                    "apply_patch"
+                } else {
+                    "exec_command"
+                }
+                .into(),
+                input: ToolInput::Arguments("{}".into()),
+            },
+            exclusive,
+            view: CallView::Hidden,
+            immediate: None,
+            freeform: false,
+        }
+    }
+
+    fn batch(calls: &[(&str, bool)]) -> ToolBatch {
+        let mut b = ToolBatch::default();
+        for (id, exclusive) in calls {
+            b.push(call(id, *exclusive));
+        }
+        b
+    }
+
+    #[test]
+    fn parallel_calls_start_together_up_to_the_first_exclusive_one() {
+        let mut b = batch(&[("a", false), ("b", false), ("x", true), ("c", false)]);
+        assert_eq!(b.release(), vec![0, 1]);
+        assert_eq!(b.release(), Vec::<usize>::new(), "x waits for a and b");
+        b.finish("a", ToolOutput::text("", true));
+        b.finish("b", ToolOutput::text("", true));
+        assert_eq!(b.release(), vec![2], "x runs alone");
+        assert_eq!(b.release(), Vec::<usize>::new(), "nothing starts beside x");
+        b.finish("x", ToolOutput::text("", true));
+        assert_eq!(b.release(), vec![3]);
+    }
+
+    #[test]
+    fn nothing_starts_while_an_exclusive_call_runs_even_after_it() {
+        // A later parallel call must not start beside a running exclusive one, even when
+        // everything before the exclusive call has finished.
+        let mut b = batch(&[("x", true), ("c", false), ("d", false)]);
+        assert_eq!(b.release(), vec![0]);
+        assert_eq!(b.release(), Vec::<usize>::new());
+        b.finish("x", ToolOutput::text("", true));
+        assert_eq!(b.release(), vec![1, 2]);
+    }
+
+    #[test]
+    fn outputs_flush_in_call_order_whatever_order_they_finish_in() {
+        let mut b = batch(&[("a", false), ("b", false)]);
+        b.release();
+        b.finish("b", ToolOutput::text("B", true));
+        assert_eq!(b.take_flushable(), None, "b waits for a");
+        b.finish("a", ToolOutput::text("A", true));
+        assert_eq!(b.take_flushable().map(|(i, _)| i), Some(0));
+        assert_eq!(b.take_flushable().map(|(i, _)| i), Some(1));
+        assert!(b.all_flushed());
+    }
+
+    #[test]
+    fn an_abort_answers_every_unfinished_call() {
+        let mut b = batch(&[("a", false), ("x", true)]);
+        b.release();
+        b.abort_unfinished();
+        let answers: Vec<_> = std::iter::from_fn(|| b.take_flushable())
+            .map(|(_, out)| (out.payload.to_text(), out.success))
+            .collect();
+        assert_eq!(answers, vec![("aborted".into(), false); 2]);
+    }
+}
