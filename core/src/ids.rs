@@ -3,8 +3,52 @@
 //! Tests, snapshots and batch runs use [`SeededIds`]; live runs hand in a source backed by the
 //! real clock and OS randomness (the runner's); replay hands in the recording's ids.
 
+/// What an id names. The machine says so on every draw, so that a source replaying a recording
+/// can hand back the recorded id; a fresh source ignores it and draws a UUIDv7.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdKind<'a> {
+    /// A new thread.
+    Thread,
+    /// A new session's context window.
+    ContextWindow,
+    Turn,
+    /// The developer message that opens a new thread's context (`msg_…`).
+    DeveloperMessage,
+    /// The environment-context message of a new thread (`msg_…`).
+    EnvironmentMessage,
+    /// A turn's prompt, as a history message (`msg_…`).
+    UserMessage,
+    /// A turn's prompt, as the `UserMessage` turn item of its `item_completed` line.
+    UserTurnItem,
+    /// The history item answering call `call_id` (`fco_…`, or `ctco_…` for freeform tools).
+    ToolOutput {
+        call_id: &'a str,
+        freeform: bool,
+    },
+}
+
+impl IdKind<'_> {
+    /// What Codex puts before the UUID in ids of this kind.
+    pub fn prefix(&self) -> &'static str {
+        match self {
+            IdKind::DeveloperMessage | IdKind::EnvironmentMessage | IdKind::UserMessage => "msg_",
+            IdKind::ToolOutput { freeform: true, .. } => "ctco_",
+            IdKind::ToolOutput {
+                freeform: false, ..
+            } => "fco_",
+            IdKind::Thread | IdKind::ContextWindow | IdKind::Turn | IdKind::UserTurnItem => "",
+        }
+    }
+}
+
 /// A source of ids and jitter. Implementations must be deterministic for a given seed.
 pub trait IdSource: Send {
+    /// The whole id (prefix included) of a `kind` thing made at `now_ms`. Fresh sources draw a
+    /// UUIDv7; a source replaying a recording returns the recorded id.
+    fn id(&mut self, kind: IdKind<'_>, now_ms: u64) -> String {
+        format!("{}{}", kind.prefix(), self.uuid_v7(now_ms))
+    }
+
     /// A UUIDv7 string whose timestamp part is `now_ms`.
     fn uuid_v7(&mut self, now_ms: u64) -> String;
     /// A uniform number in `[0, 1)`, for retry jitter.
@@ -78,5 +122,25 @@ mod tests {
         let u = a.unit();
         assert!((0.0..1.0).contains(&u));
         assert_eq!(a.chunk_id().len(), 6);
+    }
+
+    #[test]
+    fn fresh_ids_carry_their_kind_prefix_and_draw_like_uuid_v7() {
+        let (mut a, mut b) = (SeededIds::new(3), SeededIds::new(3));
+        let output = IdKind::ToolOutput {
+            call_id: "c1",
+            freeform: false,
+        };
+        assert_eq!(a.id(output, 5), format!("fco_{}", b.uuid_v7(5)));
+        assert_eq!(
+            a.id(IdKind::UserMessage, 5),
+            format!("msg_{}", b.uuid_v7(5))
+        );
+        assert_eq!(a.id(IdKind::Turn, 5), b.uuid_v7(5));
+        let freeform = IdKind::ToolOutput {
+            call_id: "c2",
+            freeform: true,
+        };
+        assert!(a.id(freeform, 5).starts_with("ctco_"));
     }
 }

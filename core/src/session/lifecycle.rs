@@ -7,6 +7,7 @@ use super::input::UserTurn;
 use super::rollout_items as items;
 use super::thread::Thread;
 use super::turn::{Turn, TurnEnd};
+use crate::ids::IdKind;
 use crate::protocol::exec_event::{ExecUsage, ThreadError};
 use crate::protocol::{ContentItem, ResponseItem, ThreadEvent};
 
@@ -26,11 +27,9 @@ impl Thread {
         let started = items::task_started(&self.cfg, turn_id, now);
         self.record(now, started);
         if new_thread {
-            let (dev, env) = (self.ids.uuid_v7(now), self.ids.uuid_v7(now));
-            let context = self
-                .cfg
-                .context
-                .recorded_items(format!("msg_{dev}"), format!("msg_{env}"));
+            let dev = self.ids.id(IdKind::DeveloperMessage, now);
+            let env = self.ids.id(IdKind::EnvironmentMessage, now);
+            let context = self.cfg.context.recorded_items(dev, env);
             for item in context {
                 self.push_history(now, turn_id, item, false);
             }
@@ -48,10 +47,10 @@ impl Thread {
             image_url: url.clone(),
             detail: None,
         }));
-        let msg_id = format!("msg_{}", self.ids.uuid_v7(now));
+        let msg_id = self.ids.id(IdKind::UserMessage, now);
         let message = ResponseItem::message(Some(msg_id), "user", content);
         self.push_history(now, turn_id, message, true);
-        let item_id = self.ids.uuid_v7(now);
+        let item_id = self.ids.id(IdKind::UserTurnItem, now);
         self.record_item_completed(
             now,
             turn_id,

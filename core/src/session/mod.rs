@@ -29,7 +29,7 @@ pub use input::{
 };
 pub use retry::{ErrorInfo, RetryPolicy, TurnError};
 
-use crate::ids::IdSource;
+use crate::ids::{IdKind, IdSource};
 use crate::protocol::{ResponseEvent, ResponseItem, ThreadEvent, TokenUsage};
 use retry::{Disposition, RetryDecision};
 use thread::Thread;
@@ -144,7 +144,7 @@ impl Session {
 
     /// `Idle → Running`: write the turn's opening lines and send its first request.
     fn start_turn(&mut self, now: u64, user: UserTurn) {
-        let turn_id = self.thread.ids.uuid_v7(now);
+        let turn_id = self.thread.ids.id(IdKind::Turn, now);
         self.thread.record_turn_start(now, &turn_id, &user);
         let request = self.thread.send_request(&turn_id, now);
         self.state = State::Running(Turn::start(turn_id, now, request));
@@ -221,7 +221,8 @@ impl TurnLoop<'_> {
                 self.thread
                     .record_item_completed(self.now, &self.turn.id, item);
             }
-            let answer = call.output_item(output, self.thread.ids.uuid_v7(self.now));
+            let id = self.thread.ids.id(call.output_id_kind(), self.now);
+            let answer = call.output_item(output, id);
             self.thread
                 .push_history(self.now, &self.turn.id, answer, false);
         }
@@ -378,8 +379,9 @@ impl TurnLoop<'_> {
                 }
                 batch.abort_unfinished();
                 while let Some((i, output)) = batch.take_flushable() {
-                    let uuid = self.thread.ids.uuid_v7(self.now);
-                    let answer = batch.slots[i].call.output_item(output, uuid);
+                    let call = &batch.slots[i].call;
+                    let id = self.thread.ids.id(call.output_id_kind(), self.now);
+                    let answer = call.output_item(output, id);
                     self.thread
                         .push_history(self.now, &self.turn.id, answer, false);
                 }

@@ -11,7 +11,7 @@ use super::input::RequestId;
 use super::records::RolloutCounters;
 use super::request::{self, TurnIds};
 use super::rollout_items::item_completed;
-use crate::ids::IdSource;
+use crate::ids::{IdKind, IdSource};
 use crate::protocol::{ResponseItem, RolloutItem, ThreadEvent, TokenUsage, TurnItem};
 
 pub struct Thread {
@@ -42,13 +42,13 @@ impl Thread {
             None => (
                 cfg.thread_id
                     .clone()
-                    .unwrap_or_else(|| ids.uuid_v7(cfg.start_ms)),
+                    .unwrap_or_else(|| ids.id(IdKind::Thread, cfg.start_ms)),
                 Vec::new(),
                 TokenUsage::default(),
                 false,
             ),
         };
-        let window_id = ids.uuid_v7(cfg.start_ms);
+        let window_id = ids.id(IdKind::ContextWindow, cfg.start_ms);
         let prefix = if cfg.model.instructions_field {
             Vec::new()
         } else {

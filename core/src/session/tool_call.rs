@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::config::ShellSettings;
 use super::effect::{ToolCall, ToolInput};
 use super::input::ToolOutput;
+use crate::ids::IdKind;
 use crate::protocol::exec_event::{FileUpdateChange, TodoItem};
 use crate::protocol::response_item::{CustomToolCallOutputItem, Extra, FunctionCallOutputItem};
 use crate::protocol::ResponseItem;
@@ -35,20 +36,28 @@ pub struct ClassifiedCall {
 }
 
 impl ClassifiedCall {
+    /// What the id of this call's output names.
+    pub fn output_id_kind(&self) -> IdKind<'_> {
+        IdKind::ToolOutput {
+            call_id: &self.call.call_id,
+            freeform: self.freeform,
+        }
+    }
+
     /// The history item that answers this call: a `custom_tool_call_output` for freeform tools,
-    /// a `function_call_output` otherwise, with an id made from `uuid`.
-    pub fn output_item(&self, output: ToolOutput, uuid: String) -> ResponseItem {
+    /// a `function_call_output` otherwise, with id `id` (see [`Self::output_id_kind`]).
+    pub fn output_item(&self, output: ToolOutput, id: String) -> ResponseItem {
         let call_id = self.call.call_id.clone();
         if self.freeform {
             ResponseItem::CustomToolCallOutput(CustomToolCallOutputItem {
-                id: Some(format!("ctco_{uuid}")),
+                id: Some(id),
                 call_id,
                 output: output.payload,
                 extra: Extra::new(),
             })
         } else {
             ResponseItem::FunctionCallOutput(FunctionCallOutputItem {
-                id: Some(format!("fco_{uuid}")),
+                id: Some(id),
                 call_id,
                 output: output.payload,
                 extra: Extra::new(),
