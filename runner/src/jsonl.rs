@@ -1,7 +1,7 @@
 //! Reading JSON Lines files (batch `results.jsonl`, its merge, rollouts): one reader for all.
 //!
 //! Plain `serde_json` per line rather than the `jsonl` crate, which reads one value per call and
-//! knows neither line numbers nor where the file ends. We need both:
+//! knows neither line numbers nor where the file ends. We need:
 //! - line numbers, so a bad line is reported as `file:line: what is wrong`;
 //! - a torn last line tolerated: every writer (rollout recorder, results file) flushes one whole
 //!   line per write and may be killed mid-write, so the last non-blank line may be cut off. It is
