@@ -1,5 +1,6 @@
-//! Shared helpers for the integration tests in tests/: the real `rcodex` binary (built once) and
-//! throwaway CODEX_HOME/workspace folders wired to a loopback scripted server.
+//! Shared helpers for the integration tests in tests/: the real `rcodex` binary (built once),
+//! the pinned real Codex CLI (installed once, `codex_cli.rs`) and throwaway CODEX_HOME/workspace
+//! folders wired to a loopback scripted server.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
