@@ -1,6 +1,6 @@
 //! Rollout compatibility both ways with the real Codex CLI 0.169.0: `codex exec resume` continues
 //! a thread rcodex recorded, and `rcodex exec resume` continues a thread Codex recorded.
-//! Needs `RCODEX_CODEX_BIN` (set by `.ci/run`); without it the test says so and passes vacuously.
+//! The pinned CLI is installed on first use (see `tests/support/codex_cli.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -119,10 +119,8 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn codex_resumes_an_rcodex_rollout_and_rcodex_resumes_a_codex_rollout() {
-    let Some(codex) = rcodex_tests::codex_bin() else {
-        eprintln!(
-            "RCODEX_CODEX_BIN not set: skipping the rollout round trip with the real Codex CLI"
-        );
+    let Some(codex) = rcodex_tests::codex_bin("the rollout round trip with the real Codex CLI")
+    else {
         return;
     };
     round_trip(None, Some(&codex)).await;

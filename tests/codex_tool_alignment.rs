@@ -2,8 +2,7 @@
 //! scripted tool call from the loopback server; the outputs the model would receive must be equal
 //! once chunk ids, wall times and workspace paths are normalised.
 //!
-//! Needs the pinned CLI: `.ci/run` installs `@openai/codex@0.169.0` and sets `RCODEX_CODEX_BIN`.
-//! Without it the test says so and passes vacuously (CI always has it).
+//! The pinned CLI is installed on first use (see `tests/support/codex_cli.rs`).
 
 use std::path::Path;
 use std::process::Stdio;
@@ -183,8 +182,8 @@ fn cases() -> Vec<Case> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tool_outputs_equal_codex_0_169() {
-    let Some(codex) = rcodex_tests::codex_bin() else {
-        eprintln!("RCODEX_CODEX_BIN not set: skipping the comparison with the real Codex CLI");
+    let Some(codex) = rcodex_tests::codex_bin("the tool output comparison with the real Codex CLI")
+    else {
         return;
     };
     let mut mismatches = Vec::new();

@@ -197,10 +197,8 @@ const ACCEPTED: &str = "[model_providers.c]\nname = \"c\"\nbase_url = \"http://1
 
 #[tokio::test(flavor = "multi_thread")]
 async fn codex_0_169_refuses_and_accepts_the_same_config_files() {
-    let Some(codex) = rcodex_tests::codex_bin() else {
-        eprintln!(
-            "RCODEX_CODEX_BIN not set: skipping the config comparison with the real Codex CLI"
-        );
+    let Some(codex) = rcodex_tests::codex_bin("the config comparison with the real Codex CLI")
+    else {
         return;
     };
     let srv = server(json!([{ "message": "ok", "repeat": 2 }])).await;

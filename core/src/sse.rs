@@ -3,7 +3,9 @@
 //! Linear in the bytes fed: each byte is scanned once (a scan offset survives across feeds) and
 //! consumed bytes are dropped in bulk. Lines may end in `\n`, `\r\n` or `\r`, split anywhere,
 //! including inside a UTF-8 character. Per the SSE spec an event is dispatched at a blank line;
-//! a trailing event without its blank line is dropped unless [`SseDecoder::finish`] is called.
+//! a last event without its terminating blank line is never dispatched: when the stream ends
+//! it is discarded, as the SSE standard says and as Codex 0.169 does, so a stream cut mid-event
+//! never yields a half-received event.
 
 use std::collections::VecDeque;
 
@@ -121,18 +123,6 @@ impl SseDecoder {
     pub fn next_frame(&mut self) -> Option<SseFrame> {
         self.ready.pop_front()
     }
-
-    /// End of stream: a last line without its end and an event without its blank line are
-    /// dispatched too (lenient; servers often omit the final blank line).
-    pub fn finish(&mut self) {
-        if self.start < self.buf.len() {
-            let line = String::from_utf8_lossy(&self.buf[self.start..]).into_owned();
-            self.start = self.buf.len();
-            self.scanned = self.start;
-            self.line(&line);
-        }
-        self.dispatch();
-    }
 }
 
 #[cfg(test)]
@@ -148,10 +138,6 @@ mod tests {
             while let Some(f) = d.next_frame() {
                 out.push(f);
             }
-        }
-        d.finish();
-        while let Some(f) = d.next_frame() {
-            out.push(f);
         }
         out
     }
@@ -178,12 +164,16 @@ mod tests {
     }
 
     #[test]
-    fn unterminated_event_is_dispatched_by_finish_only() {
-        let mut d = SseDecoder::new();
-        d.feed(b"data: last");
-        assert!(d.next_frame().is_none());
-        d.finish();
-        assert_eq!(d.next_frame().unwrap().data, "last");
+    fn last_event_without_its_blank_line_is_discarded() {
+        let frames = decode_all(&[b"data: first\n\nevent: response.completed\ndata: last\n"]);
+        assert_eq!(frames.len(), 1, "only the terminated event: {frames:?}");
+        assert_eq!(frames[0].data, "first");
+        let frames = decode_all(&[b"data: first\n\ndata: last"]);
+        assert_eq!(
+            frames.len(),
+            1,
+            "a last line without its end too: {frames:?}"
+        );
     }
 
     proptest! {

@@ -6,6 +6,7 @@ pub mod client;
 pub mod config;
 pub mod driver;
 pub mod exec;
+pub mod jsonl;
 pub mod live_ids;
 pub mod mock;
 pub mod rollout;

@@ -1,9 +1,13 @@
-//! Shared helpers for the integration tests in tests/: the real `rcodex` binary (built once) and
-//! throwaway CODEX_HOME/workspace folders wired to a loopback scripted server.
+//! Shared helpers for the integration tests in tests/: the real `rcodex` binary (built once),
+//! the pinned real Codex CLI (installed once, `codex_cli.rs`) and throwaway CODEX_HOME/workspace
+//! folders wired to a loopback scripted server.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
+
+mod codex_cli;
+pub use codex_cli::codex_bin;
 
 /// Path of the `rcodex` binary, built once per test process with the same cargo and profile.
 pub fn rcodex_bin() -> PathBuf {
@@ -103,12 +107,6 @@ pub fn json_lines(text: &str) -> Vec<serde_json::Value> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
         .collect()
-}
-
-/// The pinned Codex CLI for comparison tests (`RCODEX_CODEX_BIN`, set by `.ci/run`), if present.
-pub fn codex_bin() -> Option<PathBuf> {
-    let p = PathBuf::from(std::env::var_os("RCODEX_CODEX_BIN")?);
-    p.exists().then_some(p)
 }
 
 /// `exec` of either client with the flags both need headless: the real Codex CLI when `codex` is

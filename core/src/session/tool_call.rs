@@ -238,6 +238,10 @@ pub fn join_command(argv: &[&str]) -> String {
         .join(" ")
 }
 
+/// rcodex's one shell-quoting rule (the runner's command display calls [`join_command`] too):
+/// a word of ASCII letters, digits and `_-+=:,./@%` stays bare, any other word is single-quoted
+/// with `'` written as `'"'"'`. The `shlex` crate quotes `=`, `,`, `%` and words holding `'`
+/// differently, which would change the command strings rcodex already emits.
 fn quote_arg(arg: &str) -> String {
     let safe = !arg.is_empty()
         && arg

@@ -96,8 +96,7 @@ pub async fn run_batch(args: BatchArgs) -> i32 {
 async fn merge(dirs: Vec<PathBuf>, out: PathBuf) -> Result<i32, String> {
     let mut all = Vec::new();
     for d in &dirs {
-        let (lines, _) =
-            read_results(&d.join("results.jsonl")).map_err(|e| format!("{}: {e}", d.display()))?;
+        let (lines, _) = read_results(&d.join("results.jsonl")).map_err(|e| e.to_string())?;
         all.extend(lines);
     }
     all.sort_by_key(ResultLine::key);
@@ -141,8 +140,7 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
             chrono::Local::now().format("%Y%m%d-%H%M%S")
         ))
     });
-    let (mut results_file, previous) =
-        ResultsFile::open(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let (mut results_file, previous) = ResultsFile::open(&out).map_err(|e| e.to_string())?;
     let done: HashSet<(String, u32)> = previous.iter().map(ResultLine::key).collect();
     let mode = if args.live {
         ModelMode::Live {

@@ -1,6 +1,7 @@
 //! `results.jsonl`: one line per scenario × repeat, appended with a single write each, so a
 //! crash or `kill -9` never loses a finished result; a torn last line (from a crash mid-write
-//! on a full disk, say) is dropped on the next open rather than breaking the run.
+//! on a full disk, say) is dropped on the next open rather than breaking the run (read with
+//! [`crate::jsonl`], which says why).
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::expect::CheckOutcome;
+use crate::jsonl::{self, JsonlError};
 
 /// Verdict of one run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,20 +76,28 @@ pub struct ResultsFile {
 
 impl ResultsFile {
     /// Opens (creating) `dir/results.jsonl`, drops a torn last line, and returns what is done.
-    pub fn open(dir: &Path) -> io::Result<(ResultsFile, Vec<ResultLine>)> {
-        std::fs::create_dir_all(dir)?;
+    pub fn open(dir: &Path) -> Result<(ResultsFile, Vec<ResultLine>), JsonlError> {
         let path = dir.join("results.jsonl");
+        let io_error = |source| JsonlError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io_error)?;
         let (done, keep_bytes) = read_results(&path)?;
         let file = OpenOptions::new()
             .create(true)
             .read(true)
             .write(true)
             .truncate(false)
-            .open(&path)?;
-        if file.metadata()?.len() != keep_bytes {
-            file.set_len(keep_bytes)?;
+            .open(&path)
+            .map_err(io_error)?;
+        if file.metadata().map_err(io_error)?.len() != keep_bytes {
+            file.set_len(keep_bytes).map_err(io_error)?;
         }
-        let file = OpenOptions::new().append(true).open(&path)?;
+        let file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(io_error)?;
         Ok((ResultsFile { file, path }, done))
     }
 
@@ -103,39 +113,20 @@ impl ResultsFile {
     }
 }
 
-/// Reads results, keeping the last line per key; returns them and the length of the valid prefix.
-pub fn read_results(path: &Path) -> io::Result<(Vec<ResultLine>, u64)> {
-    let text = match std::fs::read(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
+/// Reads results, keeping the last line per key; returns them and the length of the whole-line
+/// prefix (a torn or unterminated last line is left out of both).
+pub fn read_results(path: &Path) -> Result<(Vec<ResultLine>, u64), JsonlError> {
+    let lines = match jsonl::read_file::<ResultLine>(path) {
+        Ok(lines) => lines,
+        Err(e) if e.is_not_found() => return Ok((Vec::new(), 0)),
         Err(e) => return Err(e),
     };
+    let whole_len = lines.whole_len;
     let mut by_key: BTreeMap<(String, u32), ResultLine> = BTreeMap::new();
-    let mut valid = 0u64;
-    let mut offset = 0usize;
-    for raw in text.split_inclusive(|&b| b == b'\n') {
-        offset += raw.len();
-        let complete = raw.ends_with(b"\n");
-        match serde_json::from_slice::<ResultLine>(raw) {
-            Ok(line) if complete => {
-                by_key.insert(line.key(), line);
-                valid = offset as u64;
-            }
-            _ if raw.iter().all(u8::is_ascii_whitespace) && complete => valid = offset as u64,
-            // A line that does not parse: only tolerated at the end (a torn write).
-            _ if offset == text.len() => break,
-            _ => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!(
-                        "{}: a results line before the last one is not valid JSON",
-                        path.display()
-                    ),
-                ))
-            }
-        }
+    for line in lines.into_whole_values() {
+        by_key.insert(line.key(), line);
     }
-    Ok((by_key.into_values().collect(), valid))
+    Ok((by_key.into_values().collect(), whole_len))
 }
 
 #[cfg(test)]
@@ -188,11 +179,24 @@ mod tests {
     }
 
     #[test]
+    fn an_unterminated_last_line_is_cut_so_its_scenario_runs_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.jsonl");
+        let a = serde_json::to_string(&line("a", Status::Pass)).unwrap();
+        let b = serde_json::to_string(&line("b", Status::Pass)).unwrap();
+        std::fs::write(&path, format!("{a}\n{b}")).unwrap();
+        let (_, done) = ResultsFile::open(dir.path()).unwrap();
+        assert_eq!(done.len(), 1);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("{a}\n"));
+    }
+
+    #[test]
     fn a_bad_line_in_the_middle_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("results.jsonl");
         let good = serde_json::to_string(&line("a", Status::Pass)).unwrap();
         std::fs::write(&path, format!("{good}\nnot json\n{good}\n")).unwrap();
-        assert!(read_results(&path).is_err());
+        let err = read_results(&path).unwrap_err().to_string();
+        assert!(err.contains("results.jsonl:2: expected"), "{err}");
     }
 }

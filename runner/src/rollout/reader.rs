@@ -1,10 +1,13 @@
-//! Reads a rollout back into a thread's history. Plain `serde_json` per line (not a JSONL
-//! crate) because we need each line's number for errors and must tolerate a torn last line.
+//! Reads a rollout back into a thread's history. Lines are read with [`crate::jsonl`] (it says
+//! why not the `jsonl` crate): bad lines are reported as `path:line`, a torn last line is
+//! skipped with a warning.
 
 use std::path::{Path, PathBuf};
 
 use rcodex_core::protocol::rollout::TokenUsageRecord;
 use rcodex_core::protocol::{ResponseItem, RolloutItem, RolloutLine, TokenUsage};
+
+use crate::jsonl::{self, JsonlError};
 
 /// What a rollout holds for resuming.
 #[derive(Clone, Debug, Default)]
@@ -21,17 +24,9 @@ pub struct RolloutHistory {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RolloutReadError {
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("{path}:{line}: {message}")]
-    Bad {
-        path: String,
-        line: usize,
-        message: String,
-    },
+    /// Unreadable, or a bad line before the last (`path:line: reason`).
+    #[error(transparent)]
+    Lines(#[from] JsonlError),
     #[error("{0}: no session_meta line; not a rollout file")]
     NoMeta(String),
 }
@@ -39,34 +34,23 @@ pub enum RolloutReadError {
 /// Parses a rollout file.
 pub fn read_rollout(path: &Path) -> Result<RolloutHistory, RolloutReadError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| RolloutReadError::Io {
-        path: shown.clone(),
-        source,
-    })?;
-    let mut out = RolloutHistory::default();
-    let lines: Vec<&str> = text.split('\n').collect();
-    let last_index = lines.iter().rposition(|l| !l.trim().is_empty());
+    let lines = jsonl::read_file::<RolloutLine>(path)?;
+    let mut out = RolloutHistory {
+        lines: lines.records.len() + usize::from(lines.torn.is_some()),
+        warnings: lines
+            .torn
+            .iter()
+            .map(|t| {
+                format!(
+                    "{shown}:{}: skipped a torn last line ({})",
+                    t.line, t.reason
+                )
+            })
+            .collect(),
+        ..RolloutHistory::default()
+    };
     let mut have_meta = false;
-    for (i, raw) in lines.iter().enumerate() {
-        if raw.trim().is_empty() {
-            continue;
-        }
-        out.lines += 1;
-        let line: RolloutLine = match serde_json::from_str(raw) {
-            Ok(l) => l,
-            Err(e) if Some(i) == last_index => {
-                out.warnings
-                    .push(format!("{shown}:{}: skipped a torn last line ({e})", i + 1));
-                continue;
-            }
-            Err(e) => {
-                return Err(RolloutReadError::Bad {
-                    path: shown,
-                    line: i + 1,
-                    message: e.to_string(),
-                })
-            }
-        };
+    for jsonl::Record { value: line, .. } in lines.records {
         match line.item {
             RolloutItem::SessionMeta(meta) if !have_meta => {
                 out.thread_id = meta.id;

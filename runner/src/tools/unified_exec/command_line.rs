@@ -1,6 +1,8 @@
 //! Turns the model's `cmd` into the argv that runs it (`[shell, "-lc" | "-c", cmd]`) and into the
 //! one-line form Codex shows in events, e.g. `/bin/bash -lc 'ls -la'`.
 
+use rcodex_core::session::tool_call::join_command;
+
 use super::args::ExecCommandArgs;
 use super::config::ExecConfig;
 
@@ -16,9 +18,10 @@ pub fn command_argv(args: &ExecCommandArgs, config: &ExecConfig) -> Vec<String> 
     vec![shell.to_string(), flag.to_string(), args.cmd.clone()]
 }
 
-/// The argv joined with POSIX shell quoting where a word needs it.
+/// The argv joined with POSIX shell quoting where a word needs it: the core's quoting, so the
+/// runner's tool results and the core's `--json` events show a command the same way.
 pub fn display_command(argv: &[String]) -> String {
-    shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" "))
+    join_command(&argv.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 #[cfg(test)]
@@ -53,8 +56,9 @@ mod tests {
         assert_eq!(display_command(&argv("true")), "/bin/bash -lc true");
         assert_eq!(
             display_command(&argv("echo 'a b'")),
-            "/bin/bash -lc \"echo 'a b'\""
+            "/bin/bash -lc 'echo '\"'\"'a b'\"'\"''"
         );
+        assert_eq!(display_command(&argv("a=b,c%")), "/bin/bash -lc a=b,c%");
         assert_eq!(display_command(&argv("")), "/bin/bash -lc ''");
         assert_eq!(
             display_command(&argv("echo $HOME")),
