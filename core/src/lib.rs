@@ -8,6 +8,7 @@ pub mod apply_patch;
 pub mod context;
 pub mod ids;
 pub mod protocol;
+pub mod replay;
 pub mod sandbox;
 pub mod session;
 pub mod sim;

@@ -2,7 +2,9 @@
 //! (ours or Codex's) to resume a thread.
 
 mod reader;
+mod recorded;
 mod writer;
 
 pub use reader::{find_rollout, read_rollout, RolloutHistory, RolloutReadError};
+pub use recorded::{read_recorded, RecordedRollout, Writer};
 pub use writer::{rollout_path, RolloutWriter};

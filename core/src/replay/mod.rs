@@ -1,0 +1,70 @@
+//! Replay: a recorded rollout driven back through the machine. Pure, like the rest of the core:
+//! the runner reads the file (any layout it knows, normalised to [`RolloutLine`]s with their line
+//! numbers) and hands the lines in; this module rebuilds every request the session sent and
+//! reports the first place where the machine would act differently from the recording.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::protocol::RolloutLine;
+
+/// One rollout line and its 1-based number in the file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordedLine {
+    pub number: usize,
+    pub line: RolloutLine,
+}
+
+/// What replaying one rollout found.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Replay {
+    /// Every request the machine sent, in order.
+    pub requests: Vec<RebuiltRequest>,
+    /// The first place the machine did not do what the recording shows; `None` when it replays.
+    pub divergence: Option<Divergence>,
+}
+
+/// One rebuilt request.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RebuiltRequest {
+    /// 1-based turn number in the thread.
+    pub turn: usize,
+    /// The request's body as it goes on the wire (key order kept).
+    pub body: String,
+}
+
+/// The first difference between the machine and the recording.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Divergence {
+    /// The rollout line the recording shows there (0 when the recording has no such line).
+    pub line: usize,
+    /// 1-based index of the request during or after which it happened.
+    pub request: usize,
+    /// Index of the item in that request's history, when it is about an item.
+    pub item: Option<usize>,
+    /// JSON pointer into the compared values.
+    pub pointer: String,
+    pub expected: Value,
+    pub actual: Value,
+    /// One line for people: what differs.
+    pub what: String,
+}
+
+/// A rollout that cannot be replayed at all.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReplayError {
+    #[error("no session_meta line: not a rollout")]
+    NoSessionMeta,
+    #[error("line {line}: {message}")]
+    Unsupported { line: usize, message: String },
+}
+
+/// Drives `lines` (one rollout, in file order) back through the machine.
+pub fn replay(lines: &[RecordedLine]) -> Result<Replay, ReplayError> {
+    // Being written now (issue 9); the signature is what the runner codes against.
+    let _ = lines;
+    Err(ReplayError::Unsupported {
+        line: 0,
+        message: "replay is not built yet".into(),
+    })
+}
