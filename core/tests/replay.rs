@@ -375,3 +375,23 @@ fn a_codex_rollout_rebuilds_the_input_codex_sent() {
         }
     }
 }
+
+#[test]
+fn history_without_turns_is_unsupported_not_a_divergence() {
+    let (lines, _) = record(shell_turn(), &["x"], None);
+    let without_turns: Vec<_> = lines
+        .into_iter()
+        .filter(|l| {
+            !matches!(
+                l.line.item,
+                RolloutItem::EventMsg(rcodex_core::protocol::EventMsg::TaskStarted(_))
+            )
+        })
+        .collect();
+    let err = replay(&without_turns).unwrap_err();
+    assert!(
+        matches!(&err, rcodex_core::replay::ReplayError::Unsupported { line, message }
+            if *line == without_turns[1].number && message.contains("no task_started")),
+        "{err}"
+    );
+}
