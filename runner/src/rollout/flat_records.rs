@@ -2,29 +2,35 @@
 //! bare response items and `record_type` markers, each put in the envelope the core reads.
 
 use rcodex_core::protocol::rollout::SessionMeta;
-use rcodex_core::protocol::{RolloutItem, RolloutLine};
+use rcodex_core::protocol::{ResponseItem, RolloutItem, RolloutLine};
 use serde_json::{Map, Value};
 
 /// Keys today's session meta requires that this layout never wrote; read as empty strings.
 const UNRECORDED_META_KEYS: [&str; 3] = ["cwd", "originator", "cli_version"];
 
-/// One flat record as a line of today's layout. `first` is true for the file's first record,
-/// the only place a session meta appears. This layout has no line times: the meta line takes
-/// the session's `timestamp`, every other line an empty one.
+/// One flat record, read as a response item (the bulk of the file), as a line of today's
+/// layout. `first` is true for the file's first record, the only place a session meta appears.
+/// This layout has no line times: the meta line takes the session's `timestamp`, every other
+/// line an empty one.
 ///
 /// - the first record without a `type` is the session meta (`instructions` and `git` are kept
 ///   among its extra keys);
 /// - a `record_type` marker (`{"record_type":"state"}`) is kept whole as [`RolloutItem::Other`];
-/// - anything else is a response item (unknown item types are kept by `ResponseItem::Other`).
-pub fn to_line(record: Map<String, Value>, first: bool) -> Result<RolloutLine, String> {
-    let (timestamp, item) = if record.contains_key("record_type") {
-        (String::new(), RolloutItem::Other(Value::Object(record)))
-    } else if first && !record.contains_key("type") {
-        let meta = session_meta(record)?;
-        (meta.timestamp.clone(), RolloutItem::SessionMeta(meta))
-    } else {
-        let item = serde_json::from_value(Value::Object(record)).map_err(|e| e.to_string())?;
-        (String::new(), RolloutItem::ResponseItem(item))
+/// - anything else is a response item (unknown item types are kept by `ResponseItem::Other`);
+/// - a record that is not a JSON object is an error.
+pub fn to_line(record: ResponseItem, first: bool) -> Result<RolloutLine, String> {
+    let (timestamp, item) = match record {
+        ResponseItem::Other(Value::Object(m)) if m.contains_key("record_type") => {
+            (String::new(), RolloutItem::Other(Value::Object(m)))
+        }
+        ResponseItem::Other(Value::Object(m)) if first && !m.contains_key("type") => {
+            let meta = session_meta(m)?;
+            (meta.timestamp.clone(), RolloutItem::SessionMeta(meta))
+        }
+        ResponseItem::Other(v) if !v.is_object() => {
+            return Err(format!("expected a JSON object, found {v}"))
+        }
+        item => (String::new(), RolloutItem::ResponseItem(item)),
     };
     Ok(RolloutLine {
         timestamp,
@@ -46,14 +52,11 @@ fn session_meta(mut record: Map<String, Value>) -> Result<SessionMeta, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rcodex_core::protocol::ResponseItem;
     use serde_json::json;
 
-    fn record(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => unreachable!("test records are objects"),
-        }
+    /// A record as the reader parses it.
+    fn record(v: Value) -> ResponseItem {
+        serde_json::from_value(v).unwrap()
     }
 
     #[test]
@@ -99,6 +102,8 @@ mod tests {
             call.item,
             RolloutItem::ResponseItem(ResponseItem::FunctionCall(_))
         ));
+        let e = to_line(record(json!([1, 2])), false).unwrap_err();
+        assert_eq!(e, "expected a JSON object, found [1,2]");
         // A record that looks like a meta after the first line is an item of an unknown type.
         let late = to_line(record(json!({"id":"x","timestamp":"t"})), false).unwrap();
         assert!(matches!(

@@ -8,9 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use rcodex_core::protocol::{RolloutItem, RolloutLine};
+use rcodex_core::protocol::{ResponseItem, RolloutItem, RolloutLine};
 use rcodex_core::replay::RecordedLine;
-use serde_json::{Map, Value};
 
 use super::layout::Layout;
 use super::{flat_records, payload_shapes, RolloutReadError};
@@ -115,7 +114,7 @@ fn read_envelope(bytes: &[u8], shown: &str) -> Result<ReadLines, JsonlError> {
 
 /// Bare records of Codex 0.29 and before, each put in today's envelope.
 fn read_flat(bytes: &[u8], shown: &str) -> Result<ReadLines, JsonlError> {
-    let parsed = jsonl::parse::<Map<String, Value>>(bytes, shown)?;
+    let parsed = jsonl::parse::<ResponseItem>(bytes, shown)?;
     let lines = parsed
         .records
         .into_iter()
