@@ -33,7 +33,8 @@ pub struct RecordedRollout {
     pub path: PathBuf,
     pub writer: Writer,
     /// Every line in today's shape, with its number in the file. What older layouts did not
-    /// record is empty: times of flat records, `turn_id` of early task events.
+    /// record is an empty string: the times of flat records and their meta's `cwd`,
+    /// `originator` and `cli_version`; the `turn_id` of task events from before turn ids.
     pub lines: Vec<RecordedLine>,
     /// Lines that could not be used (a torn last line), as `path:line: reason`.
     pub warnings: Vec<String>,
