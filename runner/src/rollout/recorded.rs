@@ -1,20 +1,30 @@
-//! Reads a rollout for replay: every line with its number, which program and version wrote it,
-//! and a torn last line reported rather than fatal.
+//! Reads a rollout for replay: every line with its number, which program, version and layout
+//! generation wrote it, and a torn last line reported rather than fatal. Files from older Codex
+//! versions ([`Layout`]) are normalised to today's [`RolloutLine`]s; line types nobody knows
+//! are kept as `Other`, never dropped.
+//!
+//! Lines go through [`crate::jsonl`] (it says why not the `jsonl` crate): bad lines before the
+//! last are `path:line: what is wrong`, a torn last line is skipped with a warning.
 
 use std::path::{Path, PathBuf};
 
-use rcodex_core::protocol::{RolloutItem, RolloutLine};
+use rcodex_core::protocol::{ResponseItem, RolloutItem, RolloutLine};
 use rcodex_core::replay::RecordedLine;
 
-use super::RolloutReadError;
-use crate::jsonl;
+use super::layout::Layout;
+use super::{flat_records, payload_shapes, RolloutReadError};
+use crate::jsonl::{self, JsonlError, TornLine};
 
 /// Who wrote a rollout, from its `session_meta`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Writer {
-    /// `codex_exec`, `codex_cli_rs`, `rcodex_exec`, ...
+    /// `codex_exec`, `codex_cli_rs`, `rcodex_exec`, ...; empty for [`Layout::FlatRecords`],
+    /// which did not record it.
     pub originator: String,
+    /// Empty for [`Layout::FlatRecords`], which did not record it.
     pub cli_version: String,
+    /// The layout generation of the file.
+    pub layout: Layout,
 }
 
 /// A rollout read for replay.
@@ -22,6 +32,9 @@ pub struct Writer {
 pub struct RecordedRollout {
     pub path: PathBuf,
     pub writer: Writer,
+    /// Every line in today's shape, with its number in the file. What older layouts did not
+    /// record is an empty string: the times of flat records and their meta's `cwd`,
+    /// `originator` and `cli_version`; the `turn_id` of task events from before turn ids.
     pub lines: Vec<RecordedLine>,
     /// Lines that could not be used (a torn last line), as `path:line: reason`.
     pub warnings: Vec<String>,
@@ -29,34 +42,30 @@ pub struct RecordedRollout {
     pub bytes: u64,
 }
 
-/// Reads the rollout at `path`.
+/// Reads the rollout at `path`, in any layout Codex has written.
 pub fn read_recorded(path: &Path) -> Result<RecordedRollout, RolloutReadError> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| jsonl::JsonlError::Io {
+    let bytes = std::fs::read(path).map_err(|source| JsonlError::Io {
         path: shown.clone(),
         source,
     })?;
-    let parsed = jsonl::parse::<RolloutLine>(&bytes, &shown)?;
-    let lines: Vec<RecordedLine> = parsed
-        .records
-        .into_iter()
-        .map(|r| RecordedLine {
-            number: r.line,
-            line: r.value,
-        })
-        .collect();
+    let layout = Layout::of_file(&bytes);
+    let (lines, torn) = match layout {
+        Layout::FlatRecords => read_flat(&bytes, &shown)?,
+        Layout::Envelope | Layout::OrdinalEnvelope => read_envelope(&bytes, &shown)?,
+    };
     let writer = lines
         .iter()
         .find_map(|l| match &l.line.item {
             RolloutItem::SessionMeta(m) => Some(Writer {
                 originator: m.originator.clone(),
                 cli_version: m.cli_version.clone(),
+                layout,
             }),
             _ => None,
         })
         .ok_or_else(|| RolloutReadError::NoMeta(shown.clone()))?;
-    let warnings = parsed
-        .torn
+    let warnings = torn
         .map(|t| {
             format!(
                 "{shown}:{}: skipped a torn last line ({})",
@@ -73,3 +82,64 @@ pub fn read_recorded(path: &Path) -> Result<RecordedRollout, RolloutReadError> {
         bytes: bytes.len() as u64,
     })
 }
+
+type ReadLines = (Vec<RecordedLine>, Option<TornLine>);
+
+/// `{timestamp, [ordinal,] type, payload}` lines, older payload shapes made today's.
+fn read_envelope(bytes: &[u8], shown: &str) -> Result<ReadLines, JsonlError> {
+    let parsed = jsonl::parse::<RolloutLine>(bytes, shown)?;
+    let lines = parsed
+        .records
+        .into_iter()
+        .map(|r| {
+            let RolloutLine {
+                timestamp,
+                ordinal,
+                item,
+                metadata,
+            } = r.value;
+            let item = payload_shapes::normalise(item).map_err(|m| bad_line(shown, r.line, m))?;
+            Ok(RecordedLine {
+                number: r.line,
+                line: RolloutLine {
+                    timestamp,
+                    ordinal,
+                    item,
+                    metadata,
+                },
+            })
+        })
+        .collect::<Result<_, JsonlError>>()?;
+    Ok((lines, parsed.torn))
+}
+
+/// Bare records of Codex 0.29 and before, each put in today's envelope.
+fn read_flat(bytes: &[u8], shown: &str) -> Result<ReadLines, JsonlError> {
+    let parsed = jsonl::parse::<ResponseItem>(bytes, shown)?;
+    let lines = parsed
+        .records
+        .into_iter()
+        .enumerate()
+        .map(|(index, r)| {
+            let line = flat_records::to_line(r.value, index == 0)
+                .map_err(|m| bad_line(shown, r.line, m))?;
+            Ok(RecordedLine {
+                number: r.line,
+                line,
+            })
+        })
+        .collect::<Result<_, JsonlError>>()?;
+    Ok((lines, parsed.torn))
+}
+
+fn bad_line(shown: &str, line: usize, message: String) -> JsonlError {
+    JsonlError::BadLine {
+        path: shown.to_string(),
+        line,
+        message,
+    }
+}
+
+#[cfg(test)]
+#[path = "recorded_tests.rs"]
+mod tests;
