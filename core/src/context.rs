@@ -112,12 +112,15 @@ will approve escalations, so work within these limits.\n</permissions instructio
 }
 
 /// The texts a session opens with; each is an input so alignment can swap in upstream text.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct InitialContext {
     pub base_instructions: String,
     /// Parts of the second developer message (permissions and any other sections), in order.
     pub developer_sections: Vec<String>,
     pub environment: EnvironmentContext,
+    /// The context items exactly as a recording has them (replay): recorded as they are, ids
+    /// aside, instead of being rendered from the sections and the environment.
+    pub recorded: Option<Vec<ResponseItem>>,
 }
 
 impl InitialContext {
@@ -127,6 +130,7 @@ impl InitialContext {
             base_instructions: DEFAULT_BASE_INSTRUCTIONS.to_string(),
             developer_sections: vec![default_permissions_text(environment.sandbox)],
             environment,
+            recorded: None,
         }
     }
 
@@ -144,6 +148,9 @@ impl InitialContext {
 
     /// The recorded context items of a new thread: the developer sections, then the environment.
     pub fn recorded_items(&self, dev_id: String, env_id: String) -> Vec<ResponseItem> {
+        if let Some(items) = &self.recorded {
+            return items.clone();
+        }
         let mut items = Vec::with_capacity(2);
         if !self.developer_sections.is_empty() {
             let parts = self

@@ -20,6 +20,46 @@ pub fn utc_date(unix_ms: u64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// Parses a rollout timestamp (`2026-11-28T06:18:32.139Z`; fraction optional, UTC only) back
+/// into milliseconds since the epoch.
+pub fn parse_rfc3339_millis(text: &str) -> Option<u64> {
+    let text = text.strip_suffix('Z')?;
+    let (date, time) = text.split_once('T')?;
+    let mut ymd = date.splitn(3, '-').map(str::parse::<i64>);
+    let (y, m, d) = (ymd.next()?.ok()?, ymd.next()?.ok()?, ymd.next()?.ok()?);
+    let (hms, fraction) = time.split_once('.').unwrap_or((time, ""));
+    let mut parts = hms.splitn(3, ':').map(str::parse::<u64>);
+    let (hh, mm, ss) = (
+        parts.next()?.ok()?,
+        parts.next()?.ok()?,
+        parts.next()?.ok()?,
+    );
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    let millis = match fraction.len() {
+        0 => 0,
+        n if fraction.bytes().all(|b| b.is_ascii_digit()) => {
+            let digits = &fraction[..n.min(3)];
+            digits.parse::<u64>().ok()? * 10u64.pow(3 - digits.len() as u32)
+        }
+        _ => return None,
+    };
+    let days = u64::try_from(days_from_civil(y, m as u32, d as u32)).ok()?;
+    Some(((days * 86_400 + hh * 3600 + mm * 60 + ss) * 1000) + millis)
+}
+
+/// A proleptic Gregorian date to days since 1970-01-01 (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -46,5 +86,23 @@ mod tests {
         );
         assert_eq!(rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(utc_date(951_782_400_000), "2000-02-29");
+    }
+
+    #[test]
+    fn parses_what_it_formats() {
+        for ms in [0, 951_782_400_000, 1_795_846_712_139, 4_102_444_800_999] {
+            assert_eq!(parse_rfc3339_millis(&rfc3339_millis(ms)), Some(ms));
+        }
+        assert_eq!(
+            parse_rfc3339_millis("2026-11-28T06:18:32Z"),
+            Some(1_795_846_712_000)
+        );
+        assert_eq!(
+            parse_rfc3339_millis("2026-11-28T06:18:32.139512Z"),
+            Some(1_795_846_712_139)
+        );
+        assert_eq!(parse_rfc3339_millis("2026-11-28 06:18:32Z"), None);
+        assert_eq!(parse_rfc3339_millis("2026-13-28T06:18:32Z"), None);
+        assert_eq!(parse_rfc3339_millis("2026-11-28T06:18:32+01:00"), None);
     }
 }

@@ -3,10 +3,18 @@
 //! numbers) and hands the lines in; this module rebuilds every request the session sent and
 //! reports the first place where the machine would act differently from the recording.
 
+mod drive;
+mod json_pointer;
+mod recorded_ids;
+mod recording;
+mod session_config;
+
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::protocol::RolloutLine;
+use crate::session::Session;
+pub use json_pointer::first_difference;
 
 /// One rollout line and its 1-based number in the file.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,12 +67,21 @@ pub enum ReplayError {
     Unsupported { line: usize, message: String },
 }
 
-/// Drives `lines` (one rollout, in file order) back through the machine.
+/// Drives `lines` (one rollout, in file order) back through the machine: rebuilds every request
+/// and stops at the first divergence.
 pub fn replay(lines: &[RecordedLine]) -> Result<Replay, ReplayError> {
-    // Being written now (issue 9); the signature is what the runner codes against.
-    let _ = lines;
-    Err(ReplayError::Unsupported {
-        line: 0,
-        message: "replay is not built yet".into(),
+    let rec = recording::Recording::read(lines)?;
+    let ids = recorded_ids::RecordedIds::new(&rec);
+    let session = Session::new(session_config::session_config(&rec), Box::new(ids));
+    let mut driver = drive::Driver::new(&rec, session);
+    for (i, turn) in rec.turns.iter().enumerate() {
+        if !driver.run_turn(i + 1, turn) {
+            break;
+        }
+    }
+    driver.finish();
+    Ok(Replay {
+        requests: driver.requests,
+        divergence: driver.divergence,
     })
 }

@@ -1,0 +1,518 @@
+//! Feeds a recording to the machine turn by turn: the prompt, each response the model gave (or
+//! the broken stream, failure or interrupt that ended it), each tool's recorded answer. Every
+//! history item the machine records is checked against the next one the recording has; the
+//! first difference stops the replay.
+
+use std::collections::VecDeque;
+
+use serde_json::Value;
+
+use super::json_pointer::first_difference;
+use super::recording::{prompt_parts, Recorded, RecordedEnd, RecordedTurn, Recording, TurnLine};
+use super::{Divergence, RebuiltRequest};
+use crate::protocol::event_msg::TaskComplete;
+use crate::protocol::exec_event::PatchChangeKind;
+use crate::protocol::rollout::TokenUsageRecord;
+use crate::protocol::{ResponseEvent, ResponseEventError, ResponseItem, RolloutItem};
+use crate::session::{
+    Effect, Input, ModelError, PatchFileChange, RequestId, Session, TimerId, ToolCall, ToolDetails,
+    ToolOutput, TurnOutcome, TurnStatus, UserTurn,
+};
+
+pub struct Driver<'r, 'a> {
+    rec: &'r Recording<'a>,
+    session: Session,
+    pub requests: Vec<RebuiltRequest>,
+    pub divergence: Option<Divergence>,
+    /// History items the machine should record next, in order.
+    expected: VecDeque<Recorded<'a>>,
+    /// History items the machine recorded so far.
+    recorded: usize,
+    now: u64,
+}
+
+/// What the machine waits for after its effects are drained.
+#[derive(Default)]
+struct Waiting {
+    request: Option<RequestId>,
+    tools: VecDeque<ToolCall>,
+    timers: VecDeque<(TimerId, u64)>,
+    done: Option<TurnOutcome>,
+}
+
+/// One recorded response: the model's output items, and its usage line if it completed.
+struct RecordedResponse<'a> {
+    items: Vec<Recorded<'a>>,
+    usage: Option<&'a TokenUsageRecord>,
+}
+
+impl<'r, 'a> Driver<'r, 'a> {
+    pub fn new(rec: &'r Recording<'a>, session: Session) -> Self {
+        Driver {
+            rec,
+            session,
+            requests: Vec::new(),
+            divergence: None,
+            expected: rec.context.iter().copied().collect(),
+            recorded: 0,
+            now: rec.start_ms,
+        }
+    }
+
+    /// Replays turn `number` (1-based); false once the replay must stop.
+    pub fn run_turn(&mut self, number: usize, turn: &RecordedTurn<'a>) -> bool {
+        let Some(prompt) = turn.prompt else {
+            return self.diverge(
+                turn.line,
+                None,
+                "the recorded turn has no user message",
+                None,
+            );
+        };
+        self.expected.push_back(prompt);
+        self.expected
+            .extend(turn.lines.iter().filter_map(|l| match l {
+                TurnLine::Item(r) => Some(*r),
+                TurnLine::Usage(_) => None,
+            }));
+        let mut responses = turn.lines.iter().peekable();
+        let (text, images) = prompt_parts(prompt.item);
+        self.now = self.now.max(turn.started_ms);
+        let mut input = Some(Input::Submit(UserTurn { text, images }));
+        let mut waiting = Waiting::default();
+        while let Some(next) = input.take() {
+            if self.session.handle(self.now, next).is_err() {
+                // A failed turn stops the machine, as it stopped the recorded session.
+                return false;
+            }
+            self.drain(number, &mut waiting);
+            if self.divergence.is_some() {
+                return false;
+            }
+            if let Some(outcome) = &waiting.done {
+                self.check_end(outcome, &turn.end, turn.line);
+                break;
+            }
+            input = self.next_input(turn, &mut waiting, &mut responses);
+        }
+        if self.divergence.is_some() {
+            return false;
+        }
+        if let Some(extra) = next_response(&mut responses).items.first() {
+            return self.diverge(
+                extra.line,
+                Some(to_value(extra.item)),
+                "the recording has a response the machine never asked for",
+                None,
+            );
+        }
+        !matches!(turn.end, RecordedEnd::Failed(_) | RecordedEnd::Open)
+    }
+
+    /// After the last turn: anything recorded that the machine never produced.
+    pub fn finish(&mut self) {
+        if self.divergence.is_none() {
+            if let Some(left) = self.expected.pop_front() {
+                self.diverge(
+                    left.line,
+                    Some(to_value(left.item)),
+                    "the recording has a history item the machine never produced",
+                    None,
+                );
+            }
+        }
+    }
+
+    /// Performs the machine's effects on paper: requests are kept, history records checked.
+    fn drain(&mut self, turn: usize, waiting: &mut Waiting) {
+        while let Some(effect) = self.session.poll() {
+            match effect {
+                Effect::SendRequest {
+                    request_id, body, ..
+                } => {
+                    self.requests.push(RebuiltRequest { turn, body });
+                    waiting.request = Some(request_id);
+                }
+                Effect::RunTool { call, .. } => waiting.tools.push_back(call),
+                Effect::SetTimer { id, at_ms } => waiting.timers.push_back((id, at_ms)),
+                Effect::Record(line) => {
+                    if let RolloutItem::ResponseItem(item) = &line.item {
+                        self.check(item);
+                    }
+                }
+                Effect::TurnDone(outcome) => waiting.done = Some(outcome),
+                Effect::CancelRequest { .. } | Effect::CancelTool { .. } | Effect::Emit(_) => {}
+            }
+        }
+    }
+
+    /// The recorded input that answers what the machine waits for.
+    fn next_input(
+        &mut self,
+        turn: &RecordedTurn<'a>,
+        waiting: &mut Waiting,
+        responses: &mut std::iter::Peekable<std::slice::Iter<'_, TurnLine<'a>>>,
+    ) -> Option<Input> {
+        if let Some((id, at_ms)) = waiting.timers.pop_front() {
+            self.now = self.now.max(at_ms);
+            return Some(Input::Timer(id));
+        }
+        if let Some(call) = waiting.tools.pop_front() {
+            return match self.rec.outputs.get(call.call_id.as_str()) {
+                Some(out) if !is_aborted(out.item, &turn.end) => Some(Input::ToolDone(
+                    call.call_id.clone(),
+                    self.tool_output(&call, out),
+                )),
+                _ if matches!(turn.end, RecordedEnd::Aborted) => Some(Input::Interrupt),
+                _ => {
+                    let what = format!(
+                        "the machine runs {} (call {}) but the recording has no output for it",
+                        call.name, call.call_id
+                    );
+                    let line = self.expected.front().map_or(0, |r| r.line);
+                    self.diverge(line, None, &what, None);
+                    None
+                }
+            };
+        }
+        let request = waiting.request.take()?;
+        let response = next_response(responses);
+        let last = next_response(&mut responses.clone()).is_empty();
+        self.response_input(request, response, last, &turn.end, turn.line)
+    }
+
+    /// How recorded response `response` reaches the machine as request `request`'s answer:
+    /// its items, then `response.completed` when its usage was recorded; without usage, the
+    /// stream broke (and was retried, if another response follows) or the turn failed or was
+    /// interrupted there. `None`: the recording ends inside this response.
+    fn response_input(
+        &mut self,
+        request: RequestId,
+        response: RecordedResponse<'a>,
+        last: bool,
+        end: &RecordedEnd<'a>,
+        turn_line: usize,
+    ) -> Option<Input> {
+        if response.is_empty() {
+            return match end {
+                RecordedEnd::Failed(done) => Some(Input::Model(request, failed_event(done))),
+                RecordedEnd::Aborted => Some(Input::Interrupt),
+                RecordedEnd::Open => None,
+                RecordedEnd::Completed { .. } => {
+                    let what = format!(
+                        "the machine sends request {} but the recording has no response for it",
+                        self.requests.len()
+                    );
+                    self.diverge(turn_line, None, &what, None);
+                    None
+                }
+            };
+        }
+        for r in &response.items {
+            if is_incomplete_message(r.item) {
+                self.stream_partial(request, r.item);
+                continue;
+            }
+            let item = r.item.clone().without_passthrough();
+            let done = ResponseEvent::OutputItemDone { item };
+            let _ = self.session.handle(self.now, Input::Model(request, done));
+        }
+        if let Some(u) = response.usage {
+            let completed = ResponseEvent::Completed {
+                response_id: u.response_id.clone(),
+                usage: Some(u.usage),
+                end_turn: None,
+            };
+            return Some(Input::Model(request, completed));
+        }
+        if !last {
+            return Some(Input::ModelFailed(request, ModelError::StreamClosed));
+        }
+        match end {
+            RecordedEnd::Failed(done) => Some(Input::Model(request, failed_event(done))),
+            RecordedEnd::Aborted => Some(Input::Interrupt),
+            RecordedEnd::Open => None,
+            RecordedEnd::Completed { .. } => {
+                let completed = ResponseEvent::Completed {
+                    response_id: String::new(),
+                    usage: None,
+                    end_turn: None,
+                };
+                Some(Input::Model(request, completed))
+            }
+        }
+    }
+
+    /// A message the stream cut short: started, and its text so far.
+    fn stream_partial(&mut self, request: RequestId, item: &ResponseItem) {
+        let ResponseItem::Message(m) = item else {
+            return;
+        };
+        let mut started = m.clone();
+        started.content.clear();
+        started.status = None;
+        let added = ResponseEvent::OutputItemAdded {
+            item: ResponseItem::Message(started),
+        };
+        let _ = self.session.handle(self.now, Input::Model(request, added));
+        let delta = ResponseEvent::OutputTextDelta {
+            item_id: m.id.clone().unwrap_or_default(),
+            delta: item.assistant_text().unwrap_or_default(),
+        };
+        let _ = self.session.handle(self.now, Input::Model(request, delta));
+    }
+
+    /// The machine ended the turn as the recording did, with the same final message.
+    fn check_end(&mut self, outcome: &TurnOutcome, end: &RecordedEnd<'a>, turn_line: usize) {
+        let (line, expected) = match end {
+            RecordedEnd::Completed { line, done } => {
+                if outcome.status == TurnStatus::Completed
+                    && outcome.last_agent_message != done.last_agent_message
+                {
+                    self.diverge(
+                        *line,
+                        Some(Value::from(done.last_agent_message.clone())),
+                        "the turn ends with another final message",
+                        None,
+                    );
+                    if let Some(d) = &mut self.divergence {
+                        d.actual = Value::from(outcome.last_agent_message.clone());
+                        d.pointer = "/last_agent_message".into();
+                    }
+                    return;
+                }
+                (*line, "completed")
+            }
+            RecordedEnd::Failed(_) => (turn_line, "failed"),
+            RecordedEnd::Aborted => (turn_line, "interrupted"),
+            RecordedEnd::Open => return,
+        };
+        let actual = match outcome.status {
+            TurnStatus::Completed => "completed",
+            TurnStatus::Failed { .. } => "failed",
+            TurnStatus::Interrupted => "interrupted",
+        };
+        if actual != expected {
+            let what = format!("the turn ends {actual}, the recording's {expected}");
+            self.diverge(line, Some(Value::from(expected)), &what, None);
+            if let Some(d) = &mut self.divergence {
+                d.actual = Value::from(actual);
+            }
+        }
+    }
+
+    /// The recorded answer to `call`, with the facts its `item_completed` line recorded.
+    fn tool_output(&self, call: &ToolCall, out: &Recorded<'a>) -> ToolOutput {
+        let payload = match out.item {
+            ResponseItem::FunctionCallOutput(o) => o.output.clone(),
+            ResponseItem::CustomToolCallOutput(o) => o.output.clone(),
+            other => crate::protocol::FunctionCallOutputPayload::Text(
+                other.assistant_text().unwrap_or_default(),
+            ),
+        };
+        let facts = self.rec.call_items.get(call.call_id.as_str());
+        let status = facts.and_then(|f| f.get("status")).and_then(Value::as_str);
+        let details = facts.map_or(ToolDetails::None, |f| recorded_details(f));
+        ToolOutput {
+            payload,
+            success: status.is_none_or(|s| s == "completed"),
+            details,
+        }
+    }
+
+    /// Checks one history item the machine recorded against the recording.
+    fn check(&mut self, actual: &ResponseItem) {
+        let index = self.recorded;
+        self.recorded += 1;
+        if self.divergence.is_some() {
+            return;
+        }
+        let actual_value = to_value(actual);
+        let Some(expected) = self.expected.pop_front() else {
+            self.diverge(
+                0,
+                None,
+                "the machine records a history item the recording does not have",
+                Some((index, actual_value)),
+            );
+            return;
+        };
+        let expected_value = to_value(expected.item);
+        if let Some(pointer) = first_difference(&expected_value, &actual_value) {
+            let what = format!("history item {index} differs at {pointer}");
+            self.divergence = Some(Divergence {
+                line: expected.line,
+                request: self.requests.len(),
+                item: Some(index),
+                pointer,
+                expected: expected_value,
+                actual: actual_value,
+                what,
+            });
+        }
+    }
+
+    fn diverge(
+        &mut self,
+        line: usize,
+        expected: Option<Value>,
+        what: &str,
+        actual: Option<(usize, Value)>,
+    ) -> bool {
+        let (item, actual) = match actual {
+            Some((i, v)) => (Some(i), v),
+            None => (None, Value::Null),
+        };
+        self.divergence.get_or_insert(Divergence {
+            line,
+            request: self.requests.len(),
+            item,
+            pointer: String::new(),
+            expected: expected.unwrap_or(Value::Null),
+            actual,
+            what: what.to_string(),
+        });
+        false
+    }
+}
+
+/// The next recorded response: the model's output items up to the response's usage line. Items
+/// of one response share their `sampled_through_sequence`, so a response cut short (no usage
+/// line) ends where the next request's items begin; rollouts without that metadata end it at
+/// the first item the machine wrote. Items the machine writes itself (tool outputs) are skipped.
+fn next_response<'a>(
+    lines: &mut std::iter::Peekable<std::slice::Iter<'_, TurnLine<'a>>>,
+) -> RecordedResponse<'a> {
+    let mut response = RecordedResponse {
+        items: Vec::new(),
+        usage: None,
+    };
+    let mut sampled: Option<Option<u64>> = None;
+    while let Some(line) = lines.peek() {
+        match line {
+            TurnLine::Usage(record) => {
+                response.usage = Some(record);
+                lines.next();
+                break;
+            }
+            TurnLine::Item(r) if is_model_output(r.item) => {
+                match sampled {
+                    None => sampled = Some(r.sampled_through),
+                    Some(Some(s)) if r.sampled_through != Some(s) => break,
+                    Some(_) => {}
+                }
+                response.items.push(*r);
+                lines.next();
+            }
+            TurnLine::Item(_) if response.items.is_empty() || matches!(sampled, Some(Some(_))) => {
+                lines.next();
+            }
+            TurnLine::Item(_) => break,
+        }
+    }
+    response
+}
+
+impl RecordedResponse<'_> {
+    fn is_empty(&self) -> bool {
+        self.items.is_empty() && self.usage.is_none()
+    }
+}
+
+/// Whether the model wrote the item (rather than the machine answering it).
+fn is_model_output(item: &ResponseItem) -> bool {
+    match item {
+        ResponseItem::Message(m) => m.role == "assistant",
+        ResponseItem::Reasoning(_)
+        | ResponseItem::FunctionCall(_)
+        | ResponseItem::CustomToolCall(_)
+        | ResponseItem::LocalShellCall(_)
+        | ResponseItem::WebSearchCall(_) => true,
+        ResponseItem::FunctionCallOutput(_) | ResponseItem::CustomToolCallOutput(_) => false,
+        ResponseItem::Other(v) => v
+            .get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| !t.ends_with("_output")),
+    }
+}
+
+fn is_incomplete_message(item: &ResponseItem) -> bool {
+    matches!(item, ResponseItem::Message(m) if m.role == "assistant" && m.status.as_deref() == Some("incomplete"))
+}
+
+/// An "aborted" answer in an interrupted turn was the interrupt's doing, not the tool's.
+fn is_aborted(item: &ResponseItem, end: &RecordedEnd) -> bool {
+    let text = match item {
+        ResponseItem::FunctionCallOutput(o) => o.output.to_text(),
+        ResponseItem::CustomToolCallOutput(o) => o.output.to_text(),
+        _ => return false,
+    };
+    matches!(end, RecordedEnd::Aborted) && text == "aborted"
+}
+
+/// A `response.failed` that makes the machine fail the turn as the recording shows.
+fn failed_event(done: &TaskComplete) -> ResponseEvent {
+    let error = done.error.as_ref();
+    let message = error.map(|e| e.message.clone());
+    let code = match error.map(|e| e.codex_error_info.as_str()) {
+        Some("context_window_exceeded") => "context_length_exceeded",
+        Some("usage_limit_exceeded") => "insufficient_quota",
+        _ => "invalid_prompt",
+    };
+    ResponseEvent::Failed {
+        response_id: String::new(),
+        error: ResponseEventError {
+            code: Some(code.into()),
+            message,
+        },
+    }
+}
+
+/// Tool facts from a recorded `item_completed` (CommandExecution or FileChange).
+fn recorded_details(item: &Value) -> ToolDetails {
+    let str_of = |key: &str| item.get(key).and_then(Value::as_str);
+    match str_of("type") {
+        Some("CommandExecution") => {
+            let duration = item.get("duration");
+            let secs = duration.and_then(|d| d.get("secs")).and_then(Value::as_u64);
+            let nanos = duration
+                .and_then(|d| d.get("nanos"))
+                .and_then(Value::as_u64);
+            ToolDetails::Command {
+                aggregated_output: str_of("aggregated_output").unwrap_or_default().into(),
+                exit_code: item
+                    .get("exit_code")
+                    .and_then(Value::as_i64)
+                    .and_then(|c| i32::try_from(c).ok()),
+                duration_ms: secs.unwrap_or(0) * 1000 + nanos.unwrap_or(0) / 1_000_000,
+                process_id: str_of("process_id").map(String::from),
+            }
+        }
+        Some("FileChange") => ToolDetails::Patch {
+            changes: item
+                .get("changes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|c| {
+                    Some(PatchFileChange {
+                        path: c.get("path")?.as_str()?.to_string(),
+                        kind: serde_json::from_value::<PatchChangeKind>(c.get("kind")?.clone())
+                            .ok()?,
+                        unified_diff: c
+                            .get("unified_diff")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
+                    })
+                })
+                .collect(),
+        },
+        _ => ToolDetails::None,
+    }
+}
+
+/// A history item as compared: what the model sees, without the rollout's passthrough key.
+fn to_value(item: &ResponseItem) -> Value {
+    serde_json::to_value(item.clone().without_passthrough()).unwrap_or(Value::Null)
+}

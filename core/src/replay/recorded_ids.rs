@@ -1,0 +1,79 @@
+//! The id source of a replay: each id the machine draws is the one the recording has for that
+//! thing (DESIGN §2), so rebuilt requests carry the recorded ids. What the recording lacks (a
+//! call the session never answered, say) comes from a seeded source, with Codex's prefix.
+
+use std::collections::{HashMap, VecDeque};
+
+use super::recording::Recording;
+use crate::ids::{IdKind, IdSource, SeededIds};
+use crate::protocol::ResponseItem;
+
+pub struct RecordedIds {
+    thread: Option<String>,
+    window: Option<String>,
+    turns: VecDeque<String>,
+    context: VecDeque<String>,
+    prompts: VecDeque<Option<String>>,
+    prompt_items: VecDeque<Option<String>>,
+    outputs: HashMap<String, String>,
+    fresh: SeededIds,
+}
+
+impl RecordedIds {
+    pub fn new(rec: &Recording) -> RecordedIds {
+        let item_id = |item: &ResponseItem| match item {
+            ResponseItem::Message(m) => m.id.clone(),
+            ResponseItem::FunctionCallOutput(o) => o.id.clone(),
+            ResponseItem::CustomToolCallOutput(o) => o.id.clone(),
+            _ => None,
+        };
+        RecordedIds {
+            thread: Some(rec.meta.id.clone()),
+            window: rec
+                .meta
+                .context_window
+                .as_ref()
+                .and_then(|w| w.get("window_id"))
+                .and_then(|w| w.as_str())
+                .map(String::from),
+            turns: rec.turns.iter().map(|t| t.id.to_string()).collect(),
+            context: rec.context.iter().filter_map(|c| item_id(c.item)).collect(),
+            prompts: rec
+                .turns
+                .iter()
+                .map(|t| t.prompt.and_then(|p| item_id(p.item)))
+                .collect(),
+            prompt_items: rec.turns.iter().map(|t| t.prompt_item_id.clone()).collect(),
+            outputs: rec
+                .outputs
+                .iter()
+                .filter_map(|(call, out)| Some((call.to_string(), item_id(out.item)?)))
+                .collect(),
+            fresh: SeededIds::new(0),
+        }
+    }
+}
+
+impl IdSource for RecordedIds {
+    fn id(&mut self, kind: IdKind<'_>, now_ms: u64) -> String {
+        let recorded = match kind {
+            IdKind::Thread => self.thread.take(),
+            IdKind::ContextWindow => self.window.take(),
+            IdKind::Turn => self.turns.pop_front(),
+            IdKind::DeveloperMessage | IdKind::EnvironmentMessage => self.context.pop_front(),
+            IdKind::UserMessage => self.prompts.pop_front().flatten(),
+            IdKind::UserTurnItem => self.prompt_items.pop_front().flatten(),
+            IdKind::ToolOutput { call_id, .. } => self.outputs.get(call_id).cloned(),
+        };
+        recorded.unwrap_or_else(|| format!("{}{}", kind.prefix(), self.fresh.uuid_v7(now_ms)))
+    }
+
+    fn uuid_v7(&mut self, now_ms: u64) -> String {
+        self.fresh.uuid_v7(now_ms)
+    }
+
+    /// Retries are not recorded, so their jitter is not either: the middle of the range.
+    fn unit(&mut self) -> f64 {
+        0.5
+    }
+}

@@ -1,0 +1,205 @@
+//! A rollout's lines sorted into what a replay needs: the session header, the context items a
+//! new thread opened with, and per turn its prompt, what the model said (response by response),
+//! what each tool answered, and how the turn ended.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::{RecordedLine, ReplayError};
+use crate::protocol::event_msg::{EventMsg, TaskComplete};
+use crate::protocol::rollout::{SessionMeta, TokenUsageRecord, TurnContext};
+use crate::protocol::{ContentItem, ResponseItem, RolloutItem};
+use crate::time::parse_rfc3339_millis;
+
+pub struct Recording<'a> {
+    pub meta: &'a SessionMeta,
+    pub start_ms: u64,
+    /// The developer and environment messages recorded before the first turn's prompt.
+    pub context: Vec<Recorded<'a>>,
+    pub turns: Vec<RecordedTurn<'a>>,
+    /// The recorded answer to each call, by call id.
+    pub outputs: HashMap<&'a str, Recorded<'a>>,
+    /// `item_completed` items of calls (CommandExecution, FileChange), by call id.
+    pub call_items: HashMap<&'a str, &'a Value>,
+}
+
+/// A response item and its line.
+#[derive(Clone, Copy)]
+pub struct Recorded<'a> {
+    pub line: usize,
+    pub item: &'a ResponseItem,
+    /// The line's `metadata.sampled_through_sequence`: items of one response share it.
+    pub sampled_through: Option<u64>,
+}
+
+pub struct RecordedTurn<'a> {
+    pub id: &'a str,
+    pub line: usize,
+    pub started_ms: u64,
+    pub context: Option<&'a TurnContext>,
+    /// The user's message that opened the turn.
+    pub prompt: Option<Recorded<'a>>,
+    /// The id of its `UserMessage` turn item.
+    pub prompt_item_id: Option<String>,
+    /// Every response item after the prompt, and each response's usage line, in file order.
+    pub lines: Vec<TurnLine<'a>>,
+    pub end: RecordedEnd<'a>,
+}
+
+#[derive(Clone, Copy)]
+pub enum TurnLine<'a> {
+    Item(Recorded<'a>),
+    /// A response completed (its id and usage).
+    Usage(&'a TokenUsageRecord),
+}
+
+pub enum RecordedEnd<'a> {
+    Completed {
+        line: usize,
+        done: &'a TaskComplete,
+    },
+    Failed(&'a TaskComplete),
+    Aborted,
+    /// The file ends inside the turn (a crash, or a turn still running).
+    Open,
+}
+
+impl<'a> Recording<'a> {
+    pub fn read(lines: &'a [RecordedLine]) -> Result<Recording<'a>, ReplayError> {
+        let (meta, meta_line) = lines
+            .iter()
+            .find_map(|l| match &l.line.item {
+                RolloutItem::SessionMeta(m) => Some((m, l)),
+                _ => None,
+            })
+            .ok_or(ReplayError::NoSessionMeta)?;
+        let start_ms = timestamp(meta_line, &meta.timestamp)?;
+        let mut rec = Recording {
+            meta,
+            start_ms,
+            context: Vec::new(),
+            turns: Vec::new(),
+            outputs: HashMap::new(),
+            call_items: HashMap::new(),
+        };
+        for l in lines {
+            rec.take(l)?;
+        }
+        Ok(rec)
+    }
+
+    fn take(&mut self, l: &'a RecordedLine) -> Result<(), ReplayError> {
+        let line = l.number;
+        match &l.line.item {
+            RolloutItem::EventMsg(EventMsg::TaskStarted(t)) => self.turns.push(RecordedTurn {
+                id: &t.turn_id,
+                line,
+                started_ms: timestamp(l, &l.line.timestamp)?,
+                context: None,
+                prompt: None,
+                prompt_item_id: None,
+                lines: Vec::new(),
+                end: RecordedEnd::Open,
+            }),
+            RolloutItem::TurnContext(c) => {
+                if let Some(turn) = self.turns.last_mut() {
+                    turn.context.get_or_insert(c);
+                }
+            }
+            RolloutItem::ResponseItem(item) => self.take_item(Recorded {
+                line,
+                item,
+                sampled_through: l.line.metadata.as_ref().map(|m| m.sampled_through_sequence),
+            }),
+            RolloutItem::TokenUsageRecord(record) => {
+                if let Some(turn) = self.turns.last_mut() {
+                    turn.lines.push(TurnLine::Usage(record));
+                }
+            }
+            RolloutItem::EventMsg(EventMsg::ItemCompleted(done)) => {
+                let kind = done.item.get("type").and_then(Value::as_str);
+                let id = done.item.get("id").and_then(Value::as_str);
+                match (kind, id, self.turns.last_mut()) {
+                    (Some("UserMessage"), Some(id), Some(turn)) => {
+                        turn.prompt_item_id.get_or_insert_with(|| id.to_string());
+                    }
+                    (Some("CommandExecution" | "FileChange"), Some(id), _) => {
+                        self.call_items.insert(id, &done.item);
+                    }
+                    _ => {}
+                }
+            }
+            RolloutItem::EventMsg(EventMsg::TaskComplete(done)) => {
+                if let Some(turn) = self.turns.last_mut() {
+                    turn.end = match &done.error {
+                        Some(_) => RecordedEnd::Failed(done),
+                        None => RecordedEnd::Completed { line, done },
+                    };
+                }
+            }
+            RolloutItem::EventMsg(EventMsg::TurnAborted(_)) => {
+                if let Some(turn) = self.turns.last_mut() {
+                    turn.end = RecordedEnd::Aborted;
+                }
+            }
+            RolloutItem::Compacted(_) => {
+                return Err(ReplayError::Unsupported {
+                    line,
+                    message: "a compacted history is not replayed yet".into(),
+                })
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn take_item(&mut self, recorded: Recorded<'a>) {
+        if let Some(call_id) = recorded.item.output_call_id() {
+            self.outputs.insert(call_id, recorded);
+        }
+        let Some(turn) = self.turns.last_mut() else {
+            // Before any turn: nothing the machine sends comes from here.
+            return;
+        };
+        if turn.context.is_none() {
+            // Before the turn's settings: the context a new thread opens with.
+            if self.turns.len() == 1 {
+                self.context.push(recorded);
+            }
+            return;
+        }
+        if turn.prompt.is_none() && is_user_message(recorded.item) {
+            turn.prompt = Some(recorded);
+            return;
+        }
+        turn.lines.push(TurnLine::Item(recorded));
+    }
+}
+
+fn is_user_message(item: &ResponseItem) -> bool {
+    matches!(item, ResponseItem::Message(m) if m.role == "user")
+}
+
+/// The prompt's text and images.
+pub fn prompt_parts(item: &ResponseItem) -> (String, Vec<String>) {
+    let mut text = String::new();
+    let mut images = Vec::new();
+    if let ResponseItem::Message(m) = item {
+        for part in &m.content {
+            match part {
+                ContentItem::InputText { text: t } => text.push_str(t),
+                ContentItem::InputImage { image_url, .. } => images.push(image_url.clone()),
+                _ => {}
+            }
+        }
+    }
+    (text, images)
+}
+
+fn timestamp(l: &RecordedLine, text: &str) -> Result<u64, ReplayError> {
+    parse_rfc3339_millis(text).ok_or_else(|| ReplayError::Unsupported {
+        line: l.number,
+        message: format!("timestamp {text:?} is not an RFC 3339 UTC time"),
+    })
+}

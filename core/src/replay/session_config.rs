@@ -1,0 +1,97 @@
+//! The session configuration a recording implies: the recorded base instructions and context
+//! items, the model of the first turn with its catalog facts, the tools that model gets (plus
+//! the optional tools the session is seen calling), and the writer's identity.
+
+use serde_json::Value;
+
+use super::recording::{Recording, TurnLine};
+use crate::context::{EnvironmentContext, InitialContext};
+use crate::protocol::{ResponseItem, ToolSpec};
+use crate::sandbox::SandboxMode;
+use crate::session::{ModelSettings, SessionConfig};
+use crate::time::utc_date;
+use crate::tool_set::{model_facts, tool_specs, ToolsConfig};
+
+/// What a rebuilt request cannot know from a rollout: the installation id (sent in
+/// `client_metadata`) and `--output-schema` are not recorded.
+pub fn session_config(rec: &Recording) -> SessionConfig {
+    let meta = rec.meta;
+    let first = rec.turns.first().and_then(|t| t.context);
+    let slug = first.map_or("gpt-5.5", |c| c.model.as_str());
+    let facts = model_facts(slug);
+    let sandbox = first
+        .and_then(|c| c.sandbox_policy.as_ref())
+        .and_then(|p| p.get("type"))
+        .and_then(|t| serde_json::from_value::<SandboxMode>(t.clone()).ok())
+        .unwrap_or_default();
+    let environment = EnvironmentContext::new(&meta.cwd, sandbox, &utc_date(rec.start_ms), "UTC");
+    let mut context = InitialContext::defaults(environment);
+    if let Some(base) = &meta.base_instructions {
+        context.base_instructions = base.text.clone();
+    }
+    context.recorded = Some(
+        rec.context
+            .iter()
+            .map(|c| c.item.clone().without_passthrough())
+            .collect(),
+    );
+    let mut cfg = SessionConfig::new(context);
+    cfg.thread_id = Some(meta.id.clone());
+    cfg.start_ms = rec.start_ms;
+    cfg.model = ModelSettings {
+        slug: slug.to_string(),
+        context_window: Some(facts.context_window),
+        reasoning_effort: first
+            .and_then(|c| c.effort.clone())
+            .or(facts.default_reasoning_effort.clone()),
+        reasoning_summary: None,
+        verbosity: facts.default_verbosity.clone(),
+        parallel_tool_calls: true,
+        instructions_field: facts.uses_instructions_field,
+    };
+    cfg.tools = tool_specs(&facts, &tools_called(rec))
+        .into_iter()
+        .filter_map(|spec| serde_json::from_value::<ToolSpec>(spec).ok())
+        .collect();
+    cfg.identity.originator = meta.originator.clone();
+    cfg.identity.cli_version = meta.cli_version.clone();
+    if let Some(provider) = &meta.model_provider {
+        cfg.identity.provider_id = provider.clone();
+    }
+    cfg
+}
+
+/// The default tools, plus each optional one the recording calls (the tool list itself is not
+/// recorded; a call proves its tool was offered).
+fn tools_called(rec: &Recording) -> ToolsConfig {
+    let mut cfg = ToolsConfig::default();
+    let names = rec
+        .turns
+        .iter()
+        .flat_map(|t| &t.lines)
+        .filter_map(|l| match l {
+            TurnLine::Item(r) => call_name(r.item),
+            TurnLine::Usage(_) => None,
+        });
+    for name in names {
+        match name {
+            "update_plan" => cfg.update_plan = true,
+            "read_file" => cfg.read_file = true,
+            "list_dir" => cfg.list_dir = true,
+            "grep_files" => cfg.grep_files = true,
+            "shell" | "shell_command" | "local_shell" => cfg.unified_exec = false,
+            _ => {}
+        }
+    }
+    cfg
+}
+
+fn call_name(item: &ResponseItem) -> Option<&str> {
+    match item {
+        ResponseItem::FunctionCall(c) => Some(&c.name),
+        ResponseItem::CustomToolCall(c) => Some(&c.name),
+        ResponseItem::LocalShellCall(_) => Some("local_shell"),
+        ResponseItem::Other(v) => v.get("name").and_then(Value::as_str),
+        _ => None,
+    }
+}
