@@ -391,8 +391,18 @@ fn request_takes_exactly_one_file() {
     assert_eq!(o.status.code(), Some(2), "--pretty needs --request");
 }
 
+/// A body as the session sent it, with the one value a rollout does not record (the
+/// installation id) replaced by the placeholder a rebuilt request carries.
+fn as_rebuilt(sent: &Value) -> String {
+    let installation = sent["client_metadata"]["x-codex-installation-id"]
+        .as_str()
+        .expect("an installation id");
+    serde_json::to_string(sent)
+        .unwrap()
+        .replace(installation, "00000000-0000-0000-0000-000000000000")
+}
+
 #[test]
-#[ignore = "needs replay()"]
 fn request_n_prints_the_body_the_session_sent_and_names_the_count_when_out_of_range() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let script = serde_json::from_value::<rcodex_runner::mock::Script>(json!({"replies": [
@@ -426,7 +436,7 @@ fn request_n_prints_the_body_the_session_sent_and_names_the_count_when_out_of_ra
         // Same keys in the same order, same values.
         assert_eq!(
             serde_json::to_string(&body).unwrap(),
-            serde_json::to_string(&request.body).unwrap()
+            as_rebuilt(&request.body)
         );
     }
     let o = replay(&["--request", "2", "--pretty", rollout]);
@@ -450,11 +460,13 @@ fn request_n_prints_the_body_the_session_sent_and_names_the_count_when_out_of_ra
         (report["status"].clone(), report["request"].clone()),
         (json!("request"), json!(2))
     );
-    assert_eq!(report["body"], sent[1].body);
+    assert_eq!(
+        serde_json::to_string(&report["body"]).unwrap(),
+        as_rebuilt(&sent[1].body)
+    );
 }
 
 #[test]
-#[ignore = "needs replay()"]
 fn every_bundled_scenario_replays_with_no_divergence() {
     let b = bundled();
     let o = replay(&[b.out.to_str().unwrap()]);
@@ -497,10 +509,11 @@ fn diverges(path: &Path) -> (Value, String) {
     let report = rcodex_tests::json_lines(&text(&o.stdout)).remove(0);
     assert_eq!(report["status"], "divergence");
     let d = &report["divergence"];
+    let pointer = d["pointer"].as_str().unwrap();
     assert_eq!(
         first,
         format!(
-            "{}:{}: request {}{}, at {}: {}",
+            "{}:{}: request {}{}{}: {}",
             path.display(),
             d["line"],
             d["request"],
@@ -508,50 +521,62 @@ fn diverges(path: &Path) -> (Value, String) {
                 .as_u64()
                 .map(|i| format!(", item {i}"))
                 .unwrap_or_default(),
-            d["pointer"]
-                .as_str()
-                .filter(|p| !p.is_empty())
-                .unwrap_or("/"),
+            if pointer.is_empty() {
+                String::new()
+            } else {
+                format!(", at {pointer}")
+            },
             d["what"].as_str().unwrap()
         )
     );
-    assert!(
-        out.contains("\n    --- recorded\n    +++ replayed\n"),
-        "{out}"
-    );
+    assert!(d["line"].as_u64().unwrap() >= 1, "{report}");
+    if d["expected"] != d["actual"] {
+        assert!(
+            out.contains("\n    --- recorded\n    +++ replayed\n"),
+            "{out}"
+        );
+    }
     (report, out)
 }
 
 #[test]
-#[ignore = "needs replay()"]
 fn tampered_rollouts_diverge_with_line_pointer_and_diff() {
     let tmp = tempfile::tempdir().unwrap();
-    let original = std::fs::read_to_string(bundled_rollout("tools/shell_then_answer")).unwrap();
-    let output_line = original
-        .lines()
-        .position(|l| l.contains("\"type\":\"function_call_output\""))
-        .expect("a tool output line");
 
-    // A changed tool output: the diff shows both texts.
-    let changed = tmp.path().join("rollout-changed.jsonl");
-    assert!(original.contains("Output:\\na.txt\\n"));
-    std::fs::write(
-        &changed,
-        original.replace("Output:\\na.txt\\n", "Output:\\nb.txt\\n"),
-    )
-    .unwrap();
-    let (_, out) = diverges(&changed);
-    assert!(out.contains("a.txt") && out.contains("b.txt"), "{out}");
-
-    // The tool output line removed.
-    let removed = tmp.path().join("rollout-removed.jsonl");
-    let kept: Vec<&str> = original
-        .lines()
-        .enumerate()
-        .filter(|(i, _)| *i != output_line)
-        .map(|(_, l)| l)
+    // Parallel outputs swapped: the machine puts them into history in call order.
+    let parallel = std::fs::read_to_string(bundled_rollout("tools/parallel_calls")).unwrap();
+    let lines: Vec<&str> = parallel.lines().collect();
+    let outputs: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains("\"type\":\"function_call_output\""))
         .collect();
+    assert_eq!(outputs.len(), 2, "{parallel}");
+    let mut swapped = lines.clone();
+    swapped.swap(outputs[0], outputs[1]);
+    let reordered = tmp.path().join("rollout-reordered.jsonl");
+    std::fs::write(&reordered, swapped.join("\n") + "\n").unwrap();
+    let (report, out) = diverges(&reordered);
+    let d = &report["divergence"];
+    assert_eq!(d["line"], outputs[0] + 1, "{out}");
+    assert_eq!(d["expected"]["call_id"], "call_b", "{out}");
+    assert_eq!(d["actual"]["call_id"], "call_a", "{out}");
+    assert!(out.contains("    -  \"call_id\": \"call_b\",\n"), "{out}");
+    assert!(out.contains("    +  \"call_id\": \"call_a\",\n"), "{out}");
+
+    // The tool output line removed: the call is never answered.
+    let shell = std::fs::read_to_string(bundled_rollout("tools/shell_then_answer")).unwrap();
+    let kept: Vec<&str> = shell
+        .lines()
+        .filter(|l| !l.contains("\"type\":\"function_call_output\""))
+        .collect();
+    assert_eq!(kept.len() + 1, shell.lines().count());
+    let removed = tmp.path().join("rollout-removed.jsonl");
     std::fs::write(&removed, kept.join("\n") + "\n").unwrap();
-    let (report, _) = diverges(&removed);
-    assert!(report["divergence"]["request"].as_u64().unwrap() >= 1);
+    let (report, out) = diverges(&removed);
+    assert!(
+        report["divergence"]["what"]
+            .as_str()
+            .unwrap()
+            .contains("call_1_0"),
+        "{out}"
+    );
 }

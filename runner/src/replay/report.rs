@@ -194,22 +194,26 @@ pub struct Text {
     pub notes: Vec<String>,
 }
 
-/// `file:line: request N, item I, at POINTER: WHAT`, then the diff indented.
+/// `file:line: request N, item I, at POINTER: WHAT`, then the diff indented (no pointer when
+/// the whole value differs, no diff when the values are equal and the difference is elsewhere,
+/// e.g. a call the recording never answers).
 fn divergence_text(path: &str, d: &Divergence) -> String {
     let item = d.item.map(|i| format!(", item {i}")).unwrap_or_default();
     let pointer = if d.pointer.is_empty() {
-        "/"
+        String::new()
     } else {
-        d.pointer.as_str()
+        format!(", at {}", d.pointer)
     };
     let mut out = format!(
-        "{path}:{}: request {}{item}, at {pointer}: {}\n",
+        "{path}:{}: request {}{item}{pointer}: {}\n",
         d.line, d.request, d.what
     );
-    for line in diff::render(&d.expected, &d.actual).lines() {
-        out.push_str("    ");
-        out.push_str(line);
-        out.push('\n');
+    if d.expected != d.actual {
+        for line in diff::render(&d.expected, &d.actual).lines() {
+            out.push_str("    ");
+            out.push_str(line);
+            out.push('\n');
+        }
     }
     out
 }
@@ -278,6 +282,28 @@ mod tests {
                 warnings: 1,
                 bytes: 1234
             }
+        );
+    }
+
+    #[test]
+    fn a_divergence_about_the_whole_value_has_no_pointer_and_equal_values_no_diff() {
+        let report = FileReport::Divergence {
+            file: facts(),
+            turns: 1,
+            requests: 1,
+            divergence: Divergence {
+                line: 14,
+                request: 1,
+                item: None,
+                pointer: String::new(),
+                expected: Value::Null,
+                actual: Value::Null,
+                what: "the recording has no output for call c1".into(),
+            },
+        };
+        assert_eq!(
+            report.to_text().out,
+            "s/rollout-x.jsonl:14: request 1: the recording has no output for call c1\n"
         );
     }
 
