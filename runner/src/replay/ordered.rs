@@ -1,12 +1,14 @@
-//! Runs one job per file on rayon's pool and hands the results back in file order as soon as
-//! each one and all before it are done, so reports stream out deterministically while memory
-//! stays flat: a file's lines live only inside its job, and `par_bridge` takes files in order,
-//! so at most about one result per worker waits for an earlier one.
+//! Runs one job per file on rayon's pool and hands the results back in file order, a chunk at a
+//! time: reports come out deterministically while memory stays flat (a file's lines live only
+//! inside its job, and at most one chunk of small results waits to be printed). Chunks rather
+//! than a channel per result: waking the printing thread for every file cost a fifth of the run
+//! on small rollouts.
 
-use std::collections::BTreeMap;
-use std::sync::mpsc;
+use rayon::iter::{IntoParallelRefIterator, ParallelIterator};
 
-use rayon::iter::{ParallelBridge, ParallelIterator};
+/// Files handed to the pool at once: enough to keep every core busy past a slow file, few
+/// enough that their results are small.
+const CHUNK: usize = 256;
 
 /// Calls `work` on every item (in parallel) and `sink` on every result (on this thread, in
 /// item order).
@@ -15,29 +17,10 @@ where
     T: Sync,
     R: Send,
 {
-    let (tx, rx) = mpsc::channel::<(usize, R)>();
-    std::thread::scope(|scope| {
-        let work = &work;
-        scope.spawn(move || {
-            items
-                .iter()
-                .enumerate()
-                .par_bridge()
-                .for_each_with(tx, |tx, (index, item)| {
-                    // The receiver outlives every sender: it is drained below until they drop.
-                    let _ = tx.send((index, work(item)));
-                });
-        });
-        let mut waiting = BTreeMap::new();
-        let mut next = 0;
-        for (index, result) in rx {
-            waiting.insert(index, result);
-            while let Some(result) = waiting.remove(&next) {
-                sink(result);
-                next += 1;
-            }
-        }
-    });
+    for chunk in items.chunks(CHUNK) {
+        let results: Vec<R> = chunk.par_iter().map(&work).collect();
+        results.into_iter().for_each(&mut sink);
+    }
 }
 
 #[cfg(test)]

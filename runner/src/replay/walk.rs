@@ -27,7 +27,10 @@ pub fn targets(paths: &[PathBuf]) -> Vec<Target> {
 
 fn walk_dir(dir: &Path, out: &mut Vec<Target>) {
     let before = out.len();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
         match entry {
             Ok(e) if e.file_type().is_file() && is_rollout_name(e.path()) => {
                 out.push(Target::File(e.into_path()));
@@ -82,10 +85,18 @@ mod tests {
         touch(&root.join("sessions/state_5.sqlite"));
         touch(&root.join("batch/results.jsonl"));
         touch(&root.join("batch/rollouts/tools__x-r0.jsonl"));
+        // A linked rollout is followed like a file.
+        touch(&root.join("elsewhere/kept.jsonl"));
+        std::os::unix::fs::symlink(
+            root.join("elsewhere/kept.jsonl"),
+            root.join("sessions/2026/12/02/rollout-c.jsonl"),
+        )
+        .unwrap();
         let got = targets(&[root.join("sessions"), root.join("batch")]);
         let want: Vec<Target> = [
             "sessions/2026/12/01/rollout-z.jsonl",
             "sessions/2026/12/02/rollout-b.jsonl",
+            "sessions/2026/12/02/rollout-c.jsonl",
             "batch/rollouts/tools__x-r0.jsonl",
         ]
         .iter()
