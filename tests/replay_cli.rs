@@ -580,3 +580,57 @@ fn tampered_rollouts_diverge_with_line_pointer_and_diff() {
         "{out}"
     );
 }
+
+#[test]
+fn a_codex_rollout_is_summarised_and_verified() {
+    let codex = repo().join("core/tests/fixtures/upstream/exec-shell-rollout.jsonl");
+    let codex = codex.to_str().unwrap();
+    let o = replay(&["--summary", "--json", codex]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let s = &rcodex_tests::json_lines(&text(&o.stdout))[0];
+    assert_eq!(
+        s["writer"],
+        json!({"originator": "codex_exec", "cli_version": "0.169.0"})
+    );
+    let turns = s["turns"].as_array().unwrap();
+    assert_eq!(turns.len(), 1);
+    let t = &turns[0];
+    assert_eq!(
+        (t["requests"].clone(), t["retries"].clone()),
+        (json!(2), json!(0))
+    );
+    assert_eq!(
+        t["tokens"],
+        json!({"input": 200, "cached": 0, "output": 20})
+    );
+    assert_eq!(
+        (
+            t["time_to_first_token_ms"].clone(),
+            t["duration_ms"].clone()
+        ),
+        (json!(114), json!(366))
+    );
+    let call = &t["tool_calls"][0];
+    assert_eq!(
+        (
+            &call["name"],
+            &call["call_id"],
+            &call["status"],
+            &call["exit_code"]
+        ),
+        (
+            &json!("exec_command"),
+            &json!("call_shell_1"),
+            &json!("completed"),
+            &json!(0)
+        )
+    );
+
+    let o = replay(&[codex]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).starts_with(&format!("{codex}: ok (1 turn, 2 requests)\n")),
+        "{}",
+        text(&o.stdout)
+    );
+}
