@@ -72,6 +72,11 @@ fn record(
             break;
         }
     }
+    recorded(&sim)
+}
+
+/// The simulated session's rollout lines (numbered from 1) and request bodies.
+fn recorded(sim: &Sim) -> (Vec<RecordedLine>, Vec<String>) {
     let lines = sim
         .records()
         .into_iter()
@@ -90,6 +95,19 @@ fn record(
         })
         .collect();
     (lines, bodies)
+}
+
+/// Where the first function call is.
+fn first_call(lines: &[RecordedLine]) -> usize {
+    lines
+        .iter()
+        .position(|l| {
+            matches!(
+                &l.line.item,
+                RolloutItem::ResponseItem(ResponseItem::FunctionCall(_))
+            )
+        })
+        .expect("a function call line")
 }
 
 fn replays_exactly(lines: &[RecordedLine], bodies: &[String]) -> Replay {
@@ -224,15 +242,7 @@ fn an_output_moved_before_its_call_is_reported_with_a_pointer() {
         .position(|l| is_output(l, "call_1 ran"))
         .unwrap();
     let output = lines.remove(at);
-    let call_at = lines
-        .iter()
-        .position(|l| {
-            matches!(
-                &l.line.item,
-                RolloutItem::ResponseItem(ResponseItem::FunctionCall(_))
-            )
-        })
-        .unwrap();
+    let call_at = first_call(&lines);
     lines.insert(call_at, output);
     let d = replay(&lines).unwrap().divergence.expect("diverges");
     // History: developer, environment, prompt, reasoning, then the call where the recording
@@ -269,15 +279,7 @@ fn a_removed_final_message_diverges_at_the_turn_end() {
 #[test]
 fn an_extra_recorded_call_diverges() {
     let (mut lines, _) = record(shell_turn(), &["list the files"], None);
-    let call_at = lines
-        .iter()
-        .position(|l| {
-            matches!(
-                &l.line.item,
-                RolloutItem::ResponseItem(ResponseItem::FunctionCall(_))
-            )
-        })
-        .unwrap();
+    let call_at = first_call(&lines);
     let mut extra = lines[call_at].clone();
     if let RolloutItem::ResponseItem(ResponseItem::FunctionCall(c)) = &mut extra.line.item {
         c.call_id = "call_extra".into();
@@ -331,23 +333,7 @@ fn view_image_content_outputs_replay() {
     };
     let mut sim = Sim::new(session(3, false), START, replies, Box::new(image_tool));
     sim.run_turn(UserTurn::text("what is it"));
-    let lines: Vec<_> = sim
-        .records()
-        .into_iter()
-        .enumerate()
-        .map(|(i, l)| RecordedLine {
-            number: i + 1,
-            line: l.clone(),
-        })
-        .collect();
-    let bodies: Vec<String> = sim
-        .log
-        .iter()
-        .filter_map(|e| match e {
-            Effect::SendRequest { body, .. } => Some(body.clone()),
-            _ => None,
-        })
-        .collect();
+    let (lines, bodies) = recorded(&sim);
     replays_exactly(&lines, &bodies);
 }
 
@@ -388,4 +374,24 @@ fn a_codex_rollout_rebuilds_the_input_codex_sent() {
             assert_eq!(differs, None, "request {} input item {i}", n + 1);
         }
     }
+}
+
+#[test]
+fn history_without_turns_is_unsupported_not_a_divergence() {
+    let (lines, _) = record(shell_turn(), &["x"], None);
+    let without_turns: Vec<_> = lines
+        .into_iter()
+        .filter(|l| {
+            !matches!(
+                l.line.item,
+                RolloutItem::EventMsg(rcodex_core::protocol::EventMsg::TaskStarted(_))
+            )
+        })
+        .collect();
+    let err = replay(&without_turns).unwrap_err();
+    assert!(
+        matches!(&err, rcodex_core::replay::ReplayError::Unsupported { line, message }
+            if *line == without_turns[1].number && message.contains("no task_started")),
+        "{err}"
+    );
 }

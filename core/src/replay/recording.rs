@@ -86,6 +86,19 @@ impl<'a> Recording<'a> {
         for l in lines {
             rec.take(l)?;
         }
+        let first_item = lines
+            .iter()
+            .find(|l| matches!(l.line.item, RolloutItem::ResponseItem(_)));
+        if let (true, Some(item)) = (rec.turns.is_empty(), first_item) {
+            return Err(ReplayError::Unsupported {
+                line: item.number,
+                message: format!(
+                    "history without turns: no task_started line (written by {} {}); \
+                     turns cannot be told apart",
+                    meta.originator, meta.cli_version
+                ),
+            });
+        }
         Ok(rec)
     }
 
