@@ -9,7 +9,7 @@ use rcodex_core::sandbox::SandboxMode;
 #[command(
     name = "rcodex",
     version,
-    about = "A headless Rust kernel of the Codex agent loop: exec, batch, mock."
+    about = "A headless Rust kernel of the Codex agent loop: exec, batch, replay, mock."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -30,6 +30,12 @@ pub enum Command {
     /// status: 0 every run passed (or was skipped); 1 a run failed or errored; 2 usage or config
     /// error; 130 interrupted (re-run with the same --out to resume).
     Batch(crate::batch::BatchArgs),
+    /// Drive recorded rollouts (Codex's or ours) back through the machine: verify them, print a
+    /// rebuilt request (--request N), or explain a session turn by turn (--summary).
+    ///
+    /// Exit status: 0 every file replays; 1 a divergence; 2 an unreadable file (missing, a bad
+    /// line, not a rollout, cannot be replayed) or a usage error.
+    Replay(crate::replay::ReplayArgs),
     /// Serve a scripted model on loopback (for tests and for pointing real `codex exec` at it).
     Mock(MockArgs),
 }

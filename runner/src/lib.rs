@@ -9,6 +9,7 @@ pub mod exec;
 pub mod jsonl;
 pub mod live_ids;
 pub mod mock;
+pub mod replay;
 pub mod rollout;
 pub mod session_setup;
 pub mod session_start;
