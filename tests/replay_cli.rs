@@ -293,7 +293,10 @@ fn unreadable_input_exits_2_naming_file_and_line() {
         (&missing, format!("error: {}: ", missing.display())),
         (
             &results,
-            format!("error: {}:1: missing field `timestamp`", results.display()),
+            format!(
+                "error: {}:1: session meta: missing field `timestamp`",
+                results.display()
+            ),
         ),
     ] {
         let o = replay(&["--summary", path.to_str().unwrap()]);
