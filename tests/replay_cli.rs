@@ -582,6 +582,29 @@ fn tampered_rollouts_diverge_with_line_pointer_and_diff() {
             .contains("call_1_0"),
         "{out}"
     );
+
+    // The command's output edited: it no longer is the command result the rollout recorded.
+    let at = shell
+        .lines()
+        .position(|l| l.contains("\"type\":\"function_call_output\""))
+        .unwrap();
+    let mut edited: Vec<String> = shell.lines().map(String::from).collect();
+    assert!(
+        edited[at].contains("Process exited with code 0"),
+        "{}",
+        edited[at]
+    );
+    edited[at] = edited[at].replace("Output:\\n", "Output:\\nsomething else\\n");
+    let changed = tmp.path().join("rollout-changed.jsonl");
+    std::fs::write(&changed, edited.join("\n") + "\n").unwrap();
+    let (report, out) = diverges(&changed);
+    let d = &report["divergence"];
+    assert_eq!(d["line"], at + 1, "{out}");
+    assert_eq!(d["pointer"], "/output", "{out}");
+    assert!(
+        d["what"].as_str().unwrap().contains("command result"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -395,3 +395,53 @@ fn history_without_turns_is_unsupported_not_a_divergence() {
         "{err}"
     );
 }
+
+/// An exec_command answer as the runner renders it, with the command facts it reports.
+fn exec_tool(call: &ToolCall) -> (ToolOutput, u64) {
+    let listing = format!("{}.txt\n", call.call_id);
+    let text = format!(
+        "Chunk ID: 6936f4\nWall time: 0.0010 seconds\nProcess exited with code 0\nOriginal token count: 2\nOutput:\n{listing}"
+    );
+    let output = ToolOutput {
+        payload: FunctionCallOutputPayload::Text(text),
+        success: true,
+        details: rcodex_core::session::ToolDetails::Command {
+            aggregated_output: listing,
+            exit_code: Some(0),
+            duration_ms: 1,
+            process_id: None,
+        },
+    };
+    (output, 10)
+}
+
+#[test]
+fn an_edited_command_output_is_not_its_recorded_result() {
+    let mut sim = Sim::new(session(5, false), START, shell_turn(), Box::new(exec_tool));
+    sim.run_turn(UserTurn::text("list"));
+    let (mut lines, bodies) = recorded(&sim);
+    replays_exactly(&lines, &bodies);
+    let at = lines
+        .iter()
+        .position(|l| is_output(l, "Chunk ID: 6936f4\nWall time: 0.0010 seconds\nProcess exited with code 0\nOriginal token count: 2\nOutput:\ncall_1.txt\n"))
+        .expect("the command's output line");
+    if let RolloutItem::ResponseItem(ResponseItem::FunctionCallOutput(o)) = &mut lines[at].line.item
+    {
+        let edited = o.output.to_text().replace("call_1.txt", "secret.txt");
+        o.output = FunctionCallOutputPayload::Text(edited);
+    }
+    let d = replay(&lines).unwrap().divergence.expect("diverges");
+    assert_eq!(d.line, lines[at].number);
+    assert_eq!(d.pointer, "/output");
+    assert!(d.what.contains("exec_command (call call_1)"), "{}", d.what);
+    assert!(d
+        .expected
+        .as_str()
+        .unwrap()
+        .ends_with("Output:\ncall_1.txt\n"));
+    assert!(d
+        .actual
+        .as_str()
+        .unwrap()
+        .ends_with("Output:\nsecret.txt\n"));
+}

@@ -159,10 +159,11 @@ impl<'r, 'a> Driver<'r, 'a> {
         }
         if let Some(call) = waiting.tools.pop_front() {
             return match self.rec.outputs.get(call.call_id.as_str()) {
-                Some(out) if !is_aborted(out.item, &turn.end) => Some(Input::ToolDone(
-                    call.call_id.clone(),
-                    self.tool_output(&call, out),
-                )),
+                Some(out) if !is_aborted(out.item, &turn.end) => {
+                    let output = self.tool_output(&call, out);
+                    self.check_command_output(&call, out, &output);
+                    Some(Input::ToolDone(call.call_id.clone(), output))
+                }
                 _ if matches!(turn.end, RecordedEnd::Aborted) => Some(Input::Interrupt),
                 _ => {
                     let what = format!(
@@ -317,6 +318,51 @@ impl<'r, 'a> Driver<'r, 'a> {
             payload,
             success: status.is_none_or(|s| s == "completed"),
             details,
+        }
+    }
+
+    /// A command that exited shows its whole output after `Output:` unless it was truncated:
+    /// a recorded answer whose text is not its recorded command result was edited.
+    fn check_command_output(&mut self, call: &ToolCall, out: &Recorded<'a>, output: &ToolOutput) {
+        let ToolDetails::Command {
+            aggregated_output,
+            exit_code: Some(code),
+            ..
+        } = &output.details
+        else {
+            return;
+        };
+        let text = output.payload.to_text();
+        let Some((head, shown)) = text.split_once("\nOutput:\n") else {
+            return;
+        };
+        let exited = format!("Process exited with code {code}");
+        if !head.contains("Process exited with code ")
+            || shown.contains("tokens truncated")
+            || shown.starts_with("Warning: truncated output")
+            || (head.lines().any(|l| l == exited) && shown == aggregated_output)
+        {
+            return;
+        }
+        let head: Vec<&str> = head
+            .lines()
+            .map(|l| {
+                if l.starts_with("Process exited with code ") {
+                    exited.as_str()
+                } else {
+                    l
+                }
+            })
+            .collect();
+        let expected = format!("{}\nOutput:\n{aggregated_output}", head.join("\n"));
+        let what = format!(
+            "the recorded output of {} (call {}) is not its recorded command result",
+            call.name, call.call_id
+        );
+        self.diverge(out.line, Some(Value::from(expected)), &what, None);
+        if let Some(d) = &mut self.divergence {
+            d.actual = Value::from(text);
+            d.pointer = "/output".into();
         }
     }
 
