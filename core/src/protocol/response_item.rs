@@ -247,6 +247,25 @@ impl ResponseItem {
     }
 
     /// The call id if this item is a tool call of any kind.
+    /// Whether the model wrote the item (part of a response's output) rather than the client
+    /// (the messages it sends, tool outputs, snapshots). An unknown type counts as the model's
+    /// when it names a call (`…_call`, such as a hosted tool's).
+    pub fn is_model_output(&self) -> bool {
+        match self {
+            ResponseItem::Message(m) => m.role == "assistant",
+            ResponseItem::Reasoning(_)
+            | ResponseItem::FunctionCall(_)
+            | ResponseItem::CustomToolCall(_)
+            | ResponseItem::LocalShellCall(_)
+            | ResponseItem::WebSearchCall(_) => true,
+            ResponseItem::FunctionCallOutput(_) | ResponseItem::CustomToolCallOutput(_) => false,
+            ResponseItem::Other(v) => v
+                .get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.ends_with("_call")),
+        }
+    }
+
     /// Whether the item is a call that needs an output (a `local_shell_call` may lack a
     /// `call_id`; its `id` answers for it).
     pub fn is_tool_call(&self) -> bool {

@@ -441,7 +441,7 @@ fn next_response<'a>(
                 lines.next();
                 break;
             }
-            TurnLine::Item(r) if is_model_output(r.item) => {
+            TurnLine::Item(r) if r.item.is_model_output() => {
                 match sampled {
                     None => sampled = Some(r.sampled_through),
                     Some(Some(s)) if r.sampled_through != Some(s) => break,
@@ -462,23 +462,6 @@ fn next_response<'a>(
 impl RecordedResponse<'_> {
     fn is_empty(&self) -> bool {
         self.items.is_empty() && self.usage.is_none()
-    }
-}
-
-/// Whether the model wrote the item (rather than the machine answering it).
-fn is_model_output(item: &ResponseItem) -> bool {
-    match item {
-        ResponseItem::Message(m) => m.role == "assistant",
-        ResponseItem::Reasoning(_)
-        | ResponseItem::FunctionCall(_)
-        | ResponseItem::CustomToolCall(_)
-        | ResponseItem::LocalShellCall(_)
-        | ResponseItem::WebSearchCall(_) => true,
-        ResponseItem::FunctionCallOutput(_) | ResponseItem::CustomToolCallOutput(_) => false,
-        ResponseItem::Other(v) => v
-            .get("type")
-            .and_then(Value::as_str)
-            .is_some_and(|t| !t.ends_with("_output")),
     }
 }
 

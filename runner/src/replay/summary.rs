@@ -215,7 +215,7 @@ impl TurnTally {
             }
             return;
         }
-        if !is_model_output(item) {
+        if !item.is_model_output() {
             return;
         }
         if let Some(meta) = metadata {
@@ -297,21 +297,6 @@ impl TurnTally {
 
 const UNANSWERED: &str = "unanswered";
 const ANSWERED: &str = "answered";
-
-/// Items a response from the model adds to history (not the client's messages and outputs).
-fn is_model_output(item: &ResponseItem) -> bool {
-    match item {
-        ResponseItem::Message(m) => m.role == "assistant",
-        ResponseItem::Reasoning(_)
-        | ResponseItem::FunctionCall(_)
-        | ResponseItem::CustomToolCall(_)
-        | ResponseItem::LocalShellCall(_)
-        | ResponseItem::WebSearchCall(_) => true,
-        ResponseItem::FunctionCallOutput(_)
-        | ResponseItem::CustomToolCallOutput(_)
-        | ResponseItem::Other(_) => false,
-    }
-}
 
 fn tool_name(item: &ResponseItem) -> Option<String> {
     match item {
