@@ -660,3 +660,78 @@ fn a_codex_rollout_is_summarised_and_verified() {
         text(&o.stdout)
     );
 }
+
+#[test]
+fn diff_finds_two_runs_alike_and_names_where_an_edited_one_parts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = repo().join("scenarios/tools/shell_then_answer.toml");
+    let run_once = |name: &str| batch(&[&scenario], &tmp.path().join(name))[0].1.clone();
+    let (a, b) = (run_once("a"), run_once("b"));
+    let (a_str, b_str) = (a.to_str().unwrap(), b.to_str().unwrap());
+
+    let o = replay(&["diff", a_str, b_str]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    assert!(
+        text(&o.stdout).contains("same: 1 turn agrees"),
+        "{}",
+        text(&o.stdout)
+    );
+
+    // B's model asks for another command: the sessions part at that call's arguments.
+    let lines: Vec<String> = std::fs::read_to_string(&b)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            if l.contains("\"type\":\"function_call\"") {
+                l.replace("\\\"ls\\\"", "\\\"ls -la\\\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    let call_line = lines
+        .iter()
+        .position(|l| l.contains("ls -la"))
+        .expect("the edited call")
+        + 1;
+    let edited = tmp.path().join("edited.jsonl");
+    std::fs::write(&edited, lines.join("\n") + "\n").unwrap();
+    let o = replay(&["diff", "--json", a_str, edited.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    let report: Value = serde_json::from_str(text(&o.stdout).trim()).unwrap();
+    let d = &report["divergence"];
+    assert_eq!(d["pointer"], "/arguments", "{report}");
+    assert_eq!(d["line_b"], call_line, "{report}");
+    assert_eq!(
+        (d["turn"].clone(), d["request"].clone()),
+        (json!(1), json!(1))
+    );
+    assert_eq!(
+        report["turns"][0]["a"]["tool_calls"],
+        json!(["exec_command"])
+    );
+
+    let o = replay(&[
+        "diff",
+        a_str,
+        tmp.path().join("missing.jsonl").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("missing.jsonl"),
+        "{}",
+        text(&o.stderr)
+    );
+}

@@ -445,3 +445,75 @@ fn an_edited_command_output_is_not_its_recorded_result() {
         .unwrap()
         .ends_with("Output:\nsecret.txt\n"));
 }
+
+/// Records `replies` for `prompts` with id seed `seed` (ids differ between seeds).
+fn session_lines(seed: u64, replies: Vec<ScriptedReply>, prompts: &[&str]) -> Vec<RecordedLine> {
+    let mut sim = Sim::new(session(seed, false), START, replies, Box::new(exec_tool));
+    for p in prompts {
+        sim.run_turn(UserTurn::text(*p));
+    }
+    recorded(&sim).0
+}
+
+#[test]
+fn two_runs_of_one_task_compare_equal_whatever_their_ids() {
+    let a = session_lines(1, shell_turn(), &["list the files"]);
+    let b = session_lines(2, shell_turn(), &["list the files"]);
+    assert_ne!(a[0].line, b[0].line, "different thread ids");
+    let c = rcodex_core::replay::compare(&a, &b).unwrap();
+    assert_eq!(c.divergence, None);
+    assert_eq!(c.turns.len(), 1);
+    let facts = c.turns[0].a.as_ref().unwrap();
+    assert_eq!(facts.requests, 2);
+    assert_eq!(facts.tool_calls, ["exec_command"]);
+    assert_eq!((facts.input_tokens, facts.output_tokens), (250, 15));
+    assert_eq!(facts.final_message.as_deref(), Some("two files"));
+    assert_eq!(c.turns[0].a, c.turns[0].b);
+}
+
+#[test]
+fn sessions_part_at_the_first_different_call_argument() {
+    let other = vec![
+        ReplyBuilder::new(1)
+            .reasoning("look first")
+            .function_call("call_1", "exec_command", r#"{"cmd":"ls -la"}"#)
+            .completed(100, 10),
+        ReplyBuilder::new(2).message("two files").completed(150, 5),
+    ];
+    let a = session_lines(1, shell_turn(), &["list the files"]);
+    let b = session_lines(1, other, &["list the files"]);
+    let d = rcodex_core::replay::compare(&a, &b)
+        .unwrap()
+        .divergence
+        .expect("they part");
+    assert_eq!((d.turn, d.request, d.item), (1, 1, Some(1)));
+    assert_eq!(d.pointer, "/arguments");
+    assert_eq!(d.a["arguments"], r#"{"cmd":"ls"}"#);
+    assert_eq!(d.b["arguments"], r#"{"cmd":"ls -la"}"#);
+    assert!(d.line_a > 0 && d.line_a == d.line_b);
+}
+
+#[test]
+fn a_missing_turn_and_a_different_ending_are_reported() {
+    let two = vec![
+        ReplyBuilder::new(1).message("one").completed(1, 1),
+        ReplyBuilder::new(2).message("two").completed(1, 1),
+    ];
+    let a = session_lines(1, two.clone(), &["first", "second"]);
+    let b = session_lines(1, two, &["first"]);
+    let c = rcodex_core::replay::compare(&a, &b).unwrap();
+    assert_eq!(c.turns.len(), 2);
+    assert!(c.turns[1].b.is_none());
+    let d = c.divergence.expect("they part");
+    assert_eq!(d.turn, 2);
+    assert!(d.what.contains("only in A"), "{}", d.what);
+
+    let other_end = vec![ReplyBuilder::new(1).message("uno").completed(1, 1)];
+    let b = session_lines(1, other_end, &["first"]);
+    let d = rcodex_core::replay::compare(&a, &b)
+        .unwrap()
+        .divergence
+        .unwrap();
+    assert_eq!((d.turn, d.item), (1, Some(0)));
+    assert_eq!(d.pointer, "/content/0/text");
+}

@@ -3,6 +3,7 @@
 //! numbers) and hands the lines in; this module rebuilds every request the session sent and
 //! reports the first place where the machine would act differently from the recording.
 
+mod compare;
 mod drive;
 mod json_pointer;
 mod recorded_ids;
@@ -14,6 +15,7 @@ use serde_json::Value;
 
 use crate::protocol::RolloutLine;
 use crate::session::Session;
+pub use compare::{compare, Comparison, SessionDivergence, TurnComparison, TurnFacts};
 pub use json_pointer::first_difference;
 
 /// One rollout line and its 1-based number in the file.

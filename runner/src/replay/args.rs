@@ -3,10 +3,13 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, Subcommand};
 
 #[derive(Debug, Args, Clone)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct ReplayArgs {
+    #[command(subcommand)]
+    pub command: Option<ReplayCommand>,
     /// Rollout files, or folders walked for rollouts (`rollout-*.jsonl`, and every `*.jsonl` in a
     /// folder named `rollouts`, as `rcodex batch --out` writes them).
     #[arg(required = true, value_name = "PATH")]
@@ -22,6 +25,27 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub summary: bool,
     /// Print one JSON object per file per line (JSON Lines) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum ReplayCommand {
+    /// Compare two recorded sessions turn by turn: requests, tool calls, tokens, duration and
+    /// outcome side by side, then the first place their histories part (ids, chunk ids and wall
+    /// times aside).
+    ///
+    /// Exit status: 0 the sessions agree; 1 they part; 2 a file is unreadable.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DiffArgs {
+    /// The first session's rollout (A).
+    pub a: PathBuf,
+    /// The second session's rollout (B).
+    pub b: PathBuf,
+    /// Print one JSON object (turns, divergence) instead of text.
     #[arg(long)]
     pub json: bool,
 }

@@ -7,11 +7,16 @@ use similar::{ChangeTag, TextDiff};
 /// A unified-style diff of `expected` (the recording) against `actual` (the machine), every line
 /// prefixed `-`, `+` or ` ` and ending in `\n`.
 pub fn render(expected: &Value, actual: &Value) -> String {
+    render_between(expected, actual, ("recorded", "replayed"))
+}
+
+/// The same diff with its two sides named `labels` (`--- A`, `+++ B`).
+pub fn render_between(expected: &Value, actual: &Value, labels: (&str, &str)) -> String {
     let (old, new) = match (expected, actual) {
         (Value::String(a), Value::String(b)) => (with_newline(a), with_newline(b)),
         _ => (pretty(expected), pretty(actual)),
     };
-    let mut out = String::from("--- recorded\n+++ replayed\n");
+    let mut out = format!("--- {}\n+++ {}\n", labels.0, labels.1);
     for change in TextDiff::from_lines(&old, &new).iter_all_changes() {
         let sign = match change.tag() {
             ChangeTag::Delete => '-',

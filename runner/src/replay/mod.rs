@@ -4,6 +4,7 @@
 //! (rayon) and report in a fixed order; `--json` prints one JSON object per file per line.
 
 mod args;
+mod compare;
 mod diff;
 mod ordered;
 mod progress;
@@ -19,7 +20,7 @@ use std::time::Instant;
 use rcodex_core::replay::{replay, ReplayError};
 
 use crate::rollout::{read_recorded, RecordedRollout};
-pub use args::{Mode, ReplayArgs};
+pub use args::{DiffArgs, Mode, ReplayArgs, ReplayCommand};
 use progress::Progress;
 use report::{FileFacts, FileReport, WriterInfo};
 use totals::Totals;
@@ -28,6 +29,9 @@ use walk::Target;
 /// Runs `rcodex replay`; returns the exit status: 0 every file replays, 1 a divergence, 2 an
 /// unreadable file or a usage error.
 pub fn run_replay(args: ReplayArgs) -> i32 {
+    if let Some(ReplayCommand::Diff(diff)) = &args.command {
+        return compare::run_diff(diff);
+    }
     let started = Instant::now();
     let mode = args.mode();
     let targets = walk::targets(&args.paths);
