@@ -28,6 +28,17 @@ fn run(cmd: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
         .unwrap_or_else(|e| panic!("run rcodex {cmd}: {e}"))
 }
 
+/// Asserts the exit status, showing what the command printed when it differs.
+fn exits(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{}\n{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+}
+
 fn replay(args: &[&str]) -> Output {
     run("replay", args, &[])
 }
@@ -37,13 +48,7 @@ fn batch(paths: &[&Path], out: &Path) -> Vec<(String, PathBuf)> {
     let mut args: Vec<&str> = paths.iter().map(|p| p.to_str().unwrap()).collect();
     args.extend(["-j", "2", "--out", out.to_str().unwrap()]);
     let o = run("batch", &args, &[]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}\n{}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
+    exits(&o, 0);
     let results = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
     rcodex_tests::json_lines(&results)
         .iter()
@@ -473,13 +478,7 @@ fn request_n_prints_the_body_the_session_sent_and_names_the_count_when_out_of_ra
 fn every_bundled_scenario_replays_with_no_divergence() {
     let b = bundled();
     let o = replay(&[b.out.to_str().unwrap()]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}\n{}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
+    exits(&o, 0);
     let out = text(&o.stdout);
     let ok = out.lines().filter(|l| l.contains(": ok (")).count();
     assert_eq!(ok, b.rollouts.len(), "{out}");
@@ -497,13 +496,7 @@ fn every_bundled_scenario_replays_with_no_divergence() {
 /// Runs verify on `path`, which must diverge: returns the report and the first line of text.
 fn diverges(path: &Path) -> (Value, String) {
     let o = replay(&[path.to_str().unwrap()]);
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "{}\n{}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
+    exits(&o, 1);
     let out = text(&o.stdout);
     assert!(out.contains(" 1 divergence, "), "{out}");
     let first = out.lines().next().unwrap().to_string();
