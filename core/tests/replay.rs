@@ -17,6 +17,10 @@ const START: u64 = 1_795_846_712_000;
 
 /// A session configured as `rcodex exec` configures gpt-5.5 (the config replay infers).
 fn session(seed: u64, update_plan: bool) -> Session {
+    Session::new(config(update_plan), Box::new(SeededIds::new(seed)))
+}
+
+fn config(update_plan: bool) -> SessionConfig {
     let env = EnvironmentContext::new("/w", SandboxMode::WorkspaceWrite, "2026-11-28", "UTC");
     let mut cfg = SessionConfig::new(InitialContext::defaults(env));
     let facts = model_facts("gpt-5.5");
@@ -38,7 +42,7 @@ fn session(seed: u64, update_plan: bool) -> Session {
         .into_iter()
         .map(|v| serde_json::from_value::<ToolSpec>(v).unwrap())
         .collect();
-    Session::new(cfg, Box::new(SeededIds::new(seed)))
+    cfg
 }
 
 fn tool(call: &ToolCall) -> (ToolOutput, u64) {
@@ -516,4 +520,60 @@ fn a_missing_turn_and_a_different_ending_are_reported() {
         .unwrap();
     assert_eq!((d.turn, d.item), (1, Some(0)));
     assert_eq!(d.pointer, "/content/0/text");
+}
+
+#[test]
+fn a_thread_resumed_by_a_second_process_replays_as_resumed() {
+    let one = vec![ReplyBuilder::new(1).message("one").completed(10, 1)];
+    let mut first = Sim::new(session(1, false), START, one, Box::new(tool));
+    first.run_turn(UserTurn::text("first"));
+    let (mut lines, mut bodies) = recorded(&first);
+
+    // A new process appends the second turn to the same file, resuming the thread.
+    let mut cfg = config(false);
+    cfg.resume = Some(rcodex_core::session::ResumedThread {
+        thread_id: first.session.thread_id().into(),
+        history: first.session.history().to_vec(),
+        thread_usage: Default::default(),
+    });
+    let two = vec![ReplyBuilder::new(2).message("two").completed(20, 1)];
+    let resumed = Session::new(cfg, Box::new(SeededIds::new(2)));
+    let mut second = Sim::new(resumed, START + 60_000, two, Box::new(tool));
+    second.run_turn(UserTurn::text("second"));
+    let (more, more_bodies) = recorded(&second);
+    let offset = lines.len();
+    lines.extend(more.into_iter().map(|mut l| {
+        l.number += offset;
+        l
+    }));
+    bodies.extend(more_bodies);
+
+    let replayed = replay(&lines).unwrap();
+    assert_eq!(replayed.divergence, None);
+    assert_eq!(replayed.requests.len(), 2);
+    assert_eq!(
+        replayed.requests[0].body, bodies[0],
+        "the first process's request"
+    );
+    let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap();
+    let (rebuilt, sent) = (parse(&replayed.requests[1].body), parse(&bodies[1]));
+    assert_eq!(rebuilt["input"], sent["input"]);
+    assert_eq!(
+        rebuilt["client_metadata"]["turn_id"],
+        sent["client_metadata"]["turn_id"]
+    );
+    let meta = |v: &serde_json::Value| {
+        parse(
+            v["client_metadata"]["x-codex-turn-metadata"]
+                .as_str()
+                .unwrap(),
+        )
+    };
+    assert_eq!(meta(&rebuilt)["history_initialization"], "cold_resume");
+    // Only the resumed process's context window id is not in the rollout.
+    let mut a = meta(&rebuilt);
+    let mut b = meta(&sent);
+    a.as_object_mut().unwrap().remove("context_window_id");
+    b.as_object_mut().unwrap().remove("context_window_id");
+    assert_eq!(a, b);
 }

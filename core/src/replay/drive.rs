@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 use serde_json::Value;
 
 use super::json_pointer::first_difference;
+use super::recorded_ids::RecordedIds;
 use super::recording::{prompt_parts, Recorded, RecordedEnd, RecordedTurn, Recording, TurnLine};
 use super::{Divergence, RebuiltRequest};
 use crate::protocol::event_msg::TaskComplete;
@@ -15,12 +16,13 @@ use crate::protocol::exec_event::PatchChangeKind;
 use crate::protocol::rollout::TokenUsageRecord;
 use crate::protocol::{ResponseEvent, ResponseEventError, ResponseItem, RolloutItem};
 use crate::session::{
-    Effect, Input, ModelError, PatchFileChange, RequestId, Session, TimerId, ToolCall, ToolDetails,
-    ToolOutput, TurnOutcome, TurnStatus, UserTurn,
+    Effect, Input, ModelError, PatchFileChange, RequestId, ResumedThread, Session, SessionConfig,
+    TimerId, ToolCall, ToolDetails, ToolOutput, TurnOutcome, TurnStatus, UserTurn,
 };
 
 pub struct Driver<'r, 'a> {
     rec: &'r Recording<'a>,
+    cfg: SessionConfig,
     session: Session,
     pub requests: Vec<RebuiltRequest>,
     pub divergence: Option<Divergence>,
@@ -47,10 +49,12 @@ struct RecordedResponse<'a> {
 }
 
 impl<'r, 'a> Driver<'r, 'a> {
-    pub fn new(rec: &'r Recording<'a>, session: Session) -> Self {
+    pub fn new(rec: &'r Recording<'a>, cfg: SessionConfig) -> Self {
+        let ids = RecordedIds::new(rec);
         Driver {
             rec,
-            session,
+            session: Session::new(cfg.clone(), Box::new(ids)),
+            cfg,
             requests: Vec::new(),
             divergence: None,
             expected: rec.context.iter().copied().collect(),
@@ -61,6 +65,9 @@ impl<'r, 'a> Driver<'r, 'a> {
 
     /// Replays turn `number` (1-based); false once the replay must stop.
     pub fn run_turn(&mut self, number: usize, turn: &RecordedTurn<'a>) -> bool {
+        if turn.resumed {
+            self.resume(number);
+        }
         let Some(prompt) = turn.prompt else {
             return self.diverge(
                 turn.line,
@@ -107,6 +114,28 @@ impl<'r, 'a> Driver<'r, 'a> {
             );
         }
         !matches!(turn.end, RecordedEnd::Failed(_) | RecordedEnd::Open)
+    }
+
+    /// Turn `number` ran in a new process that resumed the thread: so does the machine, from
+    /// the history so far (the request then says `cold_resume`, as the resumed process's did).
+    fn resume(&mut self, number: usize) {
+        let thread_usage = self.rec.turns[..number - 1]
+            .iter()
+            .flat_map(|t| &t.lines)
+            .rev()
+            .find_map(|l| match l {
+                TurnLine::Usage(u) => Some(u.thread_token_usage),
+                TurnLine::Item(_) => None,
+            })
+            .unwrap_or_default();
+        let mut cfg = self.cfg.clone();
+        cfg.resume = Some(ResumedThread {
+            thread_id: self.rec.meta.id.clone(),
+            history: self.session.history().to_vec(),
+            thread_usage,
+        });
+        let ids = RecordedIds::resuming_at(self.rec, number - 1);
+        self.session = Session::new(cfg, Box::new(ids));
     }
 
     /// After the last turn: anything recorded that the machine never produced.

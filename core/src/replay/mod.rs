@@ -14,7 +14,6 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::protocol::RolloutLine;
-use crate::session::Session;
 pub use compare::{compare, Comparison, SessionDivergence, TurnComparison, TurnFacts};
 pub use json_pointer::first_difference;
 
@@ -73,9 +72,7 @@ pub enum ReplayError {
 /// and stops at the first divergence.
 pub fn replay(lines: &[RecordedLine]) -> Result<Replay, ReplayError> {
     let rec = recording::Recording::read(lines)?;
-    let ids = recorded_ids::RecordedIds::new(&rec);
-    let session = Session::new(session_config::session_config(&rec), Box::new(ids));
-    let mut driver = drive::Driver::new(&rec, session);
+    let mut driver = drive::Driver::new(&rec, session_config::session_config(&rec));
     for (i, turn) in rec.turns.iter().enumerate() {
         if !driver.run_turn(i + 1, turn) {
             break;

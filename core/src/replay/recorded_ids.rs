@@ -54,6 +54,22 @@ impl RecordedIds {
     }
 }
 
+impl RecordedIds {
+    /// The ids a process resuming the thread at turn `k` (0-based) draws: the later turns'
+    /// ids. Its context window id is not recorded anywhere, so it is drawn fresh.
+    pub fn resuming_at(rec: &Recording, k: usize) -> RecordedIds {
+        let mut ids = RecordedIds::new(rec);
+        ids.thread = None;
+        ids.window = None;
+        ids.context.clear();
+        for queue in [&mut ids.prompts, &mut ids.prompt_items] {
+            queue.drain(..k.min(queue.len()));
+        }
+        ids.turns.drain(..k.min(ids.turns.len()));
+        ids
+    }
+}
+
 impl IdSource for RecordedIds {
     fn id(&mut self, kind: IdKind<'_>, now_ms: u64) -> String {
         let recorded = match kind {

@@ -22,6 +22,8 @@ pub struct Recording<'a> {
     pub outputs: HashMap<&'a str, Recorded<'a>>,
     /// `item_completed` items of calls (CommandExecution, FileChange), by call id.
     pub call_items: HashMap<&'a str, &'a Value>,
+    /// Settings applied since the last turn ended (a resume, when a turn follows).
+    settings_applied: bool,
 }
 
 /// A response item and its line.
@@ -36,6 +38,9 @@ pub struct Recorded<'a> {
 pub struct RecordedTurn<'a> {
     pub id: &'a str,
     pub line: usize,
+    /// A later process resumed the thread for this turn (its settings were applied again
+    /// between the previous turn's end and this one's start).
+    pub resumed: bool,
     pub started_ms: u64,
     pub context: Option<&'a TurnContext>,
     /// The user's message that opened the turn.
@@ -82,6 +87,7 @@ impl<'a> Recording<'a> {
             turns: Vec::new(),
             outputs: HashMap::new(),
             call_items: HashMap::new(),
+            settings_applied: false,
         };
         for l in lines {
             rec.take(l)?;
@@ -105,9 +111,13 @@ impl<'a> Recording<'a> {
     fn take(&mut self, l: &'a RecordedLine) -> Result<(), ReplayError> {
         let line = l.number;
         match &l.line.item {
+            RolloutItem::EventMsg(EventMsg::ThreadSettingsApplied(_)) => {
+                self.settings_applied = true;
+            }
             RolloutItem::EventMsg(EventMsg::TaskStarted(t)) => self.turns.push(RecordedTurn {
                 id: &t.turn_id,
                 line,
+                resumed: !self.turns.is_empty() && std::mem::take(&mut self.settings_applied),
                 started_ms: timestamp(l, &l.line.timestamp)?,
                 context: None,
                 prompt: None,
@@ -144,6 +154,7 @@ impl<'a> Recording<'a> {
                 }
             }
             RolloutItem::EventMsg(EventMsg::TaskComplete(done)) => {
+                self.settings_applied = false;
                 if let Some(turn) = self.turns.last_mut() {
                     turn.end = match &done.error {
                         Some(_) => RecordedEnd::Failed(done),
@@ -152,6 +163,7 @@ impl<'a> Recording<'a> {
                 }
             }
             RolloutItem::EventMsg(EventMsg::TurnAborted(_)) => {
+                self.settings_applied = false;
                 if let Some(turn) = self.turns.last_mut() {
                     turn.end = RecordedEnd::Aborted;
                 }
