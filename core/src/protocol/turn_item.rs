@@ -97,6 +97,10 @@ impl Duration {
             nanos: (ms % 1000) as u32 * 1_000_000,
         }
     }
+
+    pub fn as_millis(&self) -> u64 {
+        self.secs * 1000 + u64::from(self.nanos) / 1_000_000
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -111,6 +115,8 @@ pub struct FileChangeItem {
 pub struct FileChangeEntry {
     pub path: String,
     pub kind: PatchChangeKind,
+    /// Codex writes `content` instead for some kinds; such an entry reads with an empty diff.
+    #[serde(default)]
     pub unified_diff: String,
 }
 
@@ -141,5 +147,6 @@ mod tests {
                 nanos: 234_000_000
             }
         );
+        assert_eq!(Duration::from_millis(1_234).as_millis(), 1_234);
     }
 }

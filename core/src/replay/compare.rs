@@ -7,6 +7,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::drive::to_value;
 use super::json_pointer::first_difference;
 use super::recording::{Recorded, RecordedEnd, RecordedTurn, Recording, TurnLine};
 use super::{RecordedLine, ReplayError};
@@ -211,7 +212,7 @@ fn facts(turn: &RecordedTurn) -> TurnFacts {
 /// An item as two runs can share it: no ids, no rollout passthrough, and a command's chunk id
 /// and wall time blanked.
 fn comparable(r: &Recorded) -> Value {
-    let mut v = serde_json::to_value(r.item.clone().without_passthrough()).unwrap_or(Value::Null);
+    let mut v = to_value(r.item);
     if let Value::Object(map) = &mut v {
         map.shift_remove("id");
         map.shift_remove("call_id");

@@ -12,9 +12,9 @@ use super::recorded_ids::RecordedIds;
 use super::recording::{prompt_parts, Recorded, RecordedEnd, RecordedTurn, Recording, TurnLine};
 use super::{Divergence, RebuiltRequest};
 use crate::protocol::event_msg::TaskComplete;
-use crate::protocol::exec_event::PatchChangeKind;
+use crate::protocol::exec_event::ItemStatus;
 use crate::protocol::rollout::TokenUsageRecord;
-use crate::protocol::{ResponseEvent, ResponseEventError, ResponseItem, RolloutItem};
+use crate::protocol::{ResponseEvent, ResponseEventError, ResponseItem, RolloutItem, TurnItem};
 use crate::session::{
     Effect, Input, ModelError, PatchFileChange, RequestId, ResumedThread, Session, SessionConfig,
     TimerId, ToolCall, ToolDetails, ToolOutput, TurnOutcome, TurnStatus, UserTurn,
@@ -340,12 +340,14 @@ impl<'r, 'a> Driver<'r, 'a> {
                 other.assistant_text().unwrap_or_default(),
             ),
         };
-        let facts = self.rec.call_items.get(call.call_id.as_str());
-        let status = facts.and_then(|f| f.get("status")).and_then(Value::as_str);
-        let details = facts.map_or(ToolDetails::None, |f| recorded_details(f));
+        let (success, details) = self
+            .rec
+            .call_items
+            .get(call.call_id.as_str())
+            .map_or((true, ToolDetails::None), |item| recorded_facts(item));
         ToolOutput {
             payload,
-            success: status.is_none_or(|s| s == "completed"),
+            success,
             details,
         }
     }
@@ -526,51 +528,38 @@ fn failed_event(done: &TaskComplete) -> ResponseEvent {
     }
 }
 
-/// Tool facts from a recorded `item_completed` (CommandExecution or FileChange).
-fn recorded_details(item: &Value) -> ToolDetails {
-    let str_of = |key: &str| item.get(key).and_then(Value::as_str);
-    match str_of("type") {
-        Some("CommandExecution") => {
-            let duration = item.get("duration");
-            let secs = duration.and_then(|d| d.get("secs")).and_then(Value::as_u64);
-            let nanos = duration
-                .and_then(|d| d.get("nanos"))
-                .and_then(Value::as_u64);
+/// Whether a call succeeded, and its tool facts, from its recorded `item_completed` item
+/// (CommandExecution or FileChange, read through the typed [`TurnItem`]).
+fn recorded_facts(item: &Value) -> (bool, ToolDetails) {
+    match TurnItem::parse(item) {
+        Some(TurnItem::CommandExecution(c)) => (
+            c.status == ItemStatus::Completed,
             ToolDetails::Command {
-                aggregated_output: str_of("aggregated_output").unwrap_or_default().into(),
-                exit_code: item
-                    .get("exit_code")
-                    .and_then(Value::as_i64)
-                    .and_then(|c| i32::try_from(c).ok()),
-                duration_ms: secs.unwrap_or(0) * 1000 + nanos.unwrap_or(0) / 1_000_000,
-                process_id: str_of("process_id").map(String::from),
-            }
-        }
-        Some("FileChange") => ToolDetails::Patch {
-            changes: item
-                .get("changes")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|c| {
-                    Some(PatchFileChange {
-                        path: c.get("path")?.as_str()?.to_string(),
-                        kind: serde_json::from_value::<PatchChangeKind>(c.get("kind")?.clone())
-                            .ok()?,
-                        unified_diff: c
-                            .get("unified_diff")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_string(),
+                aggregated_output: c.aggregated_output,
+                exit_code: c.exit_code,
+                duration_ms: c.duration.as_millis(),
+                process_id: c.process_id,
+            },
+        ),
+        Some(TurnItem::FileChange(f)) => (
+            f.status == ItemStatus::Completed,
+            ToolDetails::Patch {
+                changes: f
+                    .changes
+                    .into_iter()
+                    .map(|c| PatchFileChange {
+                        path: c.path,
+                        kind: c.kind,
+                        unified_diff: c.unified_diff,
                     })
-                })
-                .collect(),
-        },
-        _ => ToolDetails::None,
+                    .collect(),
+            },
+        ),
+        _ => (true, ToolDetails::None),
     }
 }
 
 /// A history item as compared: what the model sees, without the rollout's passthrough key.
-fn to_value(item: &ResponseItem) -> Value {
+pub(super) fn to_value(item: &ResponseItem) -> Value {
     serde_json::to_value(item.clone().without_passthrough()).unwrap_or(Value::Null)
 }

@@ -214,10 +214,10 @@ impl TurnLoop<'_> {
         let Phase::Tools(batch) = &mut self.turn.phase else {
             return;
         };
-        let cwd = self.thread.cfg.context.environment.cwd.clone();
         while let Some((i, output)) = batch.take_flushable() {
             let call = &batch.slots[i].call;
-            if let Some(item) = rollout_items::call_completed(call, &output, &cwd) {
+            let cwd = &self.thread.cfg.context.environment.cwd;
+            if let Some(item) = rollout_items::call_completed(call, &output, cwd) {
                 self.thread
                     .record_item_completed(self.now, &self.turn.id, item);
             }
