@@ -61,6 +61,9 @@ pub struct SessionMeta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
     pub id: String,
+    /// The thread this one was forked from (Codex's field; `rcodex replay --fork-at` sets it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forked_from_id: Option<String>,
     pub timestamp: String,
     pub cwd: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -63,7 +63,7 @@ pub fn session_config(rec: &Recording) -> SessionConfig {
 
 /// The default tools, plus each optional one the recording calls (the tool list itself is not
 /// recorded; a call proves its tool was offered).
-fn tools_called(rec: &Recording) -> ToolsConfig {
+pub(super) fn tools_called(rec: &Recording) -> ToolsConfig {
     let mut cfg = ToolsConfig::default();
     let names = rec
         .turns

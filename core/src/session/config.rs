@@ -68,6 +68,17 @@ pub struct ResumedThread {
     pub thread_usage: TokenUsage,
 }
 
+/// Where a forked thread came from: the parent thread and the point its history was cut
+/// (`rcodex replay --fork-at TURN.REQUEST`). Written into the new thread's `session_meta`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForkedFrom {
+    pub thread_id: String,
+    /// 1-based turn of the parent thread.
+    pub turn: usize,
+    /// 1-based request within that turn: the first one the fork sends itself.
+    pub request: usize,
+}
+
 /// The whole configuration of a [`super::Session`].
 #[derive(Clone, Debug)]
 pub struct SessionConfig {
@@ -84,6 +95,8 @@ pub struct SessionConfig {
     /// `--output-schema`: sent as `text.format` json_schema, strict.
     pub output_schema: Option<Value>,
     pub resume: Option<ResumedThread>,
+    /// Set when this thread is a fork of a recorded one.
+    pub forked_from: Option<ForkedFrom>,
 }
 
 impl SessionConfig {
@@ -105,6 +118,7 @@ impl SessionConfig {
             retry: RetryPolicy::default(),
             output_schema: None,
             resume: None,
+            forked_from: None,
         }
     }
 }

@@ -22,7 +22,9 @@ mod tool_batch;
 pub mod tool_call;
 mod turn;
 
-pub use config::{Identity, ModelSettings, ResumedThread, SessionConfig, ShellSettings};
+pub use config::{
+    ForkedFrom, Identity, ModelSettings, ResumedThread, SessionConfig, ShellSettings,
+};
 pub use effect::{Effect, ToolCall, ToolInput, TurnOutcome, TurnStatus};
 pub use input::{
     Input, ModelError, PatchFileChange, RequestId, TimerId, ToolDetails, ToolOutput, UserTurn,

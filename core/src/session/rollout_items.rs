@@ -46,6 +46,7 @@ pub fn session_meta(
         account_scoped: None,
         session_id: Some(thread_id.into()),
         id: thread_id.into(),
+        forked_from_id: cfg.forked_from.as_ref().map(|f| f.thread_id.clone()),
         timestamp: rfc3339_millis(now),
         cwd: env.cwd.clone(),
         runtime_workspace_roots: Some(env.workspace_roots.clone()),
@@ -60,8 +61,21 @@ pub fn session_meta(
         }),
         history_mode: Some("paginated".into()),
         context_window: Some(json!({ "window_id": window_id })),
-        extra: Extra::new(),
+        extra: fork_point(cfg),
     })
+}
+
+/// rcodex's own note in a fork's `session_meta`: the parent's turn and request it was cut at
+/// (`forked_from_id` names the parent thread, as Codex does).
+fn fork_point(cfg: &SessionConfig) -> Extra {
+    let mut extra = Extra::new();
+    if let Some(f) = &cfg.forked_from {
+        extra.insert(
+            "fork_point".into(),
+            json!({ "turn": f.turn, "request": f.request }),
+        );
+    }
+    extra
 }
 
 pub fn task_started(cfg: &SessionConfig, turn_id: &str, now: u64) -> RolloutItem {
