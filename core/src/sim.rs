@@ -199,6 +199,21 @@ impl Sim {
     /// Runs one turn to its `TurnDone` and returns the outcome.
     pub fn run_turn(&mut self, turn: UserTurn) -> TurnOutcome {
         self.schedule(self.now, Input::Submit(turn));
+        self.run_to_done()
+    }
+
+    /// Goes on with a turn already running: performs `held` (effects the session queued and
+    /// someone else polled, as a fork hands them over), then runs to the turn's `TurnDone`.
+    pub fn continue_turn(&mut self, held: Vec<Effect>) -> TurnOutcome {
+        for effect in held {
+            if let Some(outcome) = self.perform(effect) {
+                return outcome;
+            }
+        }
+        self.run_to_done()
+    }
+
+    fn run_to_done(&mut self) -> TurnOutcome {
         loop {
             let Some(((at, _seq), input)) = self.queue.pop_first() else {
                 panic!("simulation stalled: no pending input and no TurnDone");
@@ -209,30 +224,38 @@ impl Sim {
                 panic!("session refused an input: {e}");
             }
             while let Some(effect) = self.session.poll() {
-                self.log.push(effect.clone());
-                self.stamps.push(self.now);
-                match effect {
-                    Effect::SendRequest { request_id, .. } => self.answer(request_id),
-                    Effect::RunTool { call, .. } => {
-                        let (out, took) = (self.tool)(&call);
-                        self.schedule(self.now + took, Input::ToolDone(call.call_id, out));
-                    }
-                    Effect::SetTimer { id, at_ms } => self.schedule(at_ms, Input::Timer(id)),
-                    Effect::TurnDone(outcome) => {
-                        while let Some(e) = self.session.poll() {
-                            self.log.push(e);
-                            self.stamps.push(self.now);
-                        }
-                        self.queue.retain(|_, i| matches!(i, Input::Interrupt));
-                        return outcome;
-                    }
-                    Effect::CancelRequest { .. }
-                    | Effect::CancelTool { .. }
-                    | Effect::Record(_)
-                    | Effect::Emit(_) => {}
+                if let Some(outcome) = self.perform(effect) {
+                    return outcome;
                 }
             }
         }
+    }
+
+    /// Logs one effect and schedules what answers it; `Some` when the turn is done.
+    fn perform(&mut self, effect: Effect) -> Option<TurnOutcome> {
+        self.log.push(effect.clone());
+        self.stamps.push(self.now);
+        match effect {
+            Effect::SendRequest { request_id, .. } => self.answer(request_id),
+            Effect::RunTool { call, .. } => {
+                let (out, took) = (self.tool)(&call);
+                self.schedule(self.now + took, Input::ToolDone(call.call_id, out));
+            }
+            Effect::SetTimer { id, at_ms } => self.schedule(at_ms, Input::Timer(id)),
+            Effect::TurnDone(outcome) => {
+                while let Some(e) = self.session.poll() {
+                    self.log.push(e);
+                    self.stamps.push(self.now);
+                }
+                self.queue.retain(|_, i| matches!(i, Input::Interrupt));
+                return Some(outcome);
+            }
+            Effect::CancelRequest { .. }
+            | Effect::CancelTool { .. }
+            | Effect::Record(_)
+            | Effect::Emit(_) => {}
+        }
+        None
     }
 
     fn answer(&mut self, request_id: u64) {

@@ -10,20 +10,34 @@ use serde_json::Value;
 use super::json_pointer::first_difference;
 use super::recorded_ids::RecordedIds;
 use super::recording::{prompt_parts, Recorded, RecordedEnd, RecordedTurn, Recording, TurnLine};
-use super::{Divergence, RebuiltRequest};
+use super::{Divergence, RebuiltRequest, RecordedLine};
+use crate::ids::IdSource;
 use crate::protocol::event_msg::TaskComplete;
 use crate::protocol::exec_event::ItemStatus;
 use crate::protocol::rollout::TokenUsageRecord;
-use crate::protocol::{ResponseEvent, ResponseEventError, ResponseItem, RolloutItem, TurnItem};
+use crate::protocol::{
+    ResponseEvent, ResponseEventError, ResponseItem, RolloutItem, RolloutLine, TurnItem,
+};
 use crate::session::{
     Effect, Input, ModelError, PatchFileChange, RequestId, ResumedThread, Session, SessionConfig,
     TimerId, ToolCall, ToolDetails, ToolOutput, TurnOutcome, TurnStatus, UserTurn,
 };
+use crate::time::parse_rfc3339_millis;
 
 pub struct Driver<'r, 'a> {
     rec: &'r Recording<'a>,
+    /// The rollout's lines, for the time each recorded thing happened.
+    lines: &'r [RecordedLine],
     cfg: SessionConfig,
-    session: Session,
+    pub session: Session,
+    /// Wraps each recorded id source the driver hands a machine (a fork switches to live ids).
+    ids: IdsFor<'r>,
+    /// A fork's cut: stop when the machine sends this request (turn, request in the turn).
+    stop_at: Option<(usize, usize)>,
+    /// The effects the machine queued from the cut request on, unperformed.
+    pub held: Option<Vec<Effect>>,
+    /// Every rollout line the machine wrote, when a fork needs them.
+    pub records: Option<Vec<RolloutLine>>,
     pub requests: Vec<RebuiltRequest>,
     pub divergence: Option<Divergence>,
     /// History items the machine should record next, in order.
@@ -48,12 +62,30 @@ struct RecordedResponse<'a> {
     usage: Option<&'a TokenUsageRecord>,
 }
 
+/// Turns a recording's id source into the one a machine gets.
+pub type IdsFor<'r> = Box<dyn Fn(RecordedIds) -> Box<dyn IdSource> + 'r>;
+
 impl<'r, 'a> Driver<'r, 'a> {
-    pub fn new(rec: &'r Recording<'a>, cfg: SessionConfig) -> Self {
-        let ids = RecordedIds::new(rec);
+    pub fn new(rec: &'r Recording<'a>, lines: &'r [RecordedLine], cfg: SessionConfig) -> Self {
+        Self::with_ids(rec, lines, cfg, Box::new(|ids| Box::new(ids)))
+    }
+
+    /// A driver whose machines draw ids through `ids` (given the recording's ids).
+    pub fn with_ids(
+        rec: &'r Recording<'a>,
+        lines: &'r [RecordedLine],
+        cfg: SessionConfig,
+        ids: IdsFor<'r>,
+    ) -> Self {
+        let session = Session::new(cfg.clone(), ids(RecordedIds::new(rec)));
         Driver {
             rec,
-            session: Session::new(cfg.clone(), Box::new(ids)),
+            lines,
+            session,
+            ids,
+            stop_at: None,
+            held: None,
+            records: None,
             cfg,
             requests: Vec::new(),
             divergence: None,
@@ -61,6 +93,14 @@ impl<'r, 'a> Driver<'r, 'a> {
             recorded: 0,
             now: rec.start_ms,
         }
+    }
+
+    /// Stops the replay when the machine sends request `request` of turn `turn` (both 1-based),
+    /// keeping that request and what follows it in [`Driver::held`], and every rollout line
+    /// the machine wrote before in [`Driver::records`].
+    pub fn stop_at(&mut self, turn: usize, request: usize) {
+        self.stop_at = Some((turn, request));
+        self.records = Some(Vec::new());
     }
 
     /// Replays turn `number` (1-based); false once the replay must stop.
@@ -93,7 +133,7 @@ impl<'r, 'a> Driver<'r, 'a> {
                 return false;
             }
             self.drain(number, &mut waiting);
-            if self.divergence.is_some() {
+            if self.divergence.is_some() || self.held.is_some() {
                 return false;
             }
             if let Some(outcome) = &waiting.done {
@@ -130,12 +170,12 @@ impl<'r, 'a> Driver<'r, 'a> {
             .unwrap_or_default();
         let mut cfg = self.cfg.clone();
         cfg.resume = Some(ResumedThread {
-            thread_id: self.rec.meta.id.clone(),
+            thread_id: self.session.thread_id().to_string(),
             history: self.session.history().to_vec(),
             thread_usage,
         });
         let ids = RecordedIds::resuming_at(self.rec, number - 1);
-        self.session = Session::new(cfg, Box::new(ids));
+        self.session = Session::new(cfg, (self.ids)(ids));
     }
 
     /// After the last turn: anything recorded that the machine never produced.
@@ -157,8 +197,21 @@ impl<'r, 'a> Driver<'r, 'a> {
         while let Some(effect) = self.session.poll() {
             match effect {
                 Effect::SendRequest {
-                    request_id, body, ..
+                    request_id,
+                    body,
+                    headers,
                 } => {
+                    let in_turn = 1 + self.requests.iter().filter(|r| r.turn == turn).count();
+                    if self.stop_at == Some((turn, in_turn)) {
+                        let mut held = vec![Effect::SendRequest {
+                            request_id,
+                            body,
+                            headers,
+                        }];
+                        held.extend(std::iter::from_fn(|| self.session.poll()));
+                        self.held = Some(held);
+                        return;
+                    }
                     self.requests.push(RebuiltRequest { turn, body });
                     waiting.request = Some(request_id);
                 }
@@ -167,6 +220,9 @@ impl<'r, 'a> Driver<'r, 'a> {
                 Effect::Record(line) => {
                     if let RolloutItem::ResponseItem(item) = &line.item {
                         self.check(item);
+                    }
+                    if let Some(records) = &mut self.records {
+                        records.push(*line);
                     }
                 }
                 Effect::TurnDone(outcome) => waiting.done = Some(outcome),
@@ -189,6 +245,7 @@ impl<'r, 'a> Driver<'r, 'a> {
         if let Some(call) = waiting.tools.pop_front() {
             return match self.rec.outputs.get(call.call_id.as_str()) {
                 Some(out) if !is_aborted(out.item, &turn.end) => {
+                    self.catch_up(out.line);
                     let output = self.tool_output(&call, out);
                     self.check_command_output(&call, out, &output);
                     Some(Input::ToolDone(call.call_id.clone(), output))
@@ -243,11 +300,16 @@ impl<'r, 'a> Driver<'r, 'a> {
                 self.stream_partial(request, r.item);
                 continue;
             }
+            self.catch_up(r.line);
             let item = r.item.clone().without_passthrough();
             let done = ResponseEvent::OutputItemDone { item };
             let _ = self.session.handle(self.now, Input::Model(request, done));
         }
         if let Some(u) = response.usage {
+            let after = response.items.last().map_or(0, |r| r.line);
+            if let Some(line) = self.line_of(u, after) {
+                self.catch_up(line);
+            }
             let completed = ResponseEvent::Completed {
                 response_id: u.response_id.clone(),
                 usage: Some(u.usage),
@@ -271,6 +333,26 @@ impl<'r, 'a> Driver<'r, 'a> {
                 Some(Input::Model(request, completed))
             }
         }
+    }
+
+    /// Moves the clock to the time of rollout line `number` (never back): the machine then
+    /// stamps what it records as the recording did.
+    fn catch_up(&mut self, number: usize) {
+        let Ok(i) = self.lines.binary_search_by_key(&number, |l| l.number) else {
+            return;
+        };
+        if let Some(t) = parse_rfc3339_millis(&self.lines[i].line.timestamp) {
+            self.now = self.now.max(t);
+        }
+    }
+
+    /// The number of the line holding `usage`, searched from line `after` on.
+    fn line_of(&self, usage: &TokenUsageRecord, after: usize) -> Option<usize> {
+        let start = self.lines.partition_point(|l| l.number < after);
+        self.lines[start..].iter().find_map(|l| match &l.line.item {
+            RolloutItem::TokenUsageRecord(r) if std::ptr::eq(r, usage) => Some(l.number),
+            _ => None,
+        })
     }
 
     /// A message the stream cut short: started, and its text so far.
@@ -333,23 +415,7 @@ impl<'r, 'a> Driver<'r, 'a> {
 
     /// The recorded answer to `call`, with the facts its `item_completed` line recorded.
     fn tool_output(&self, call: &ToolCall, out: &Recorded<'a>) -> ToolOutput {
-        let payload = match out.item {
-            ResponseItem::FunctionCallOutput(o) => o.output.clone(),
-            ResponseItem::CustomToolCallOutput(o) => o.output.clone(),
-            other => crate::protocol::FunctionCallOutputPayload::Text(
-                other.assistant_text().unwrap_or_default(),
-            ),
-        };
-        let (success, details) = self
-            .rec
-            .call_items
-            .get(call.call_id.as_str())
-            .map_or((true, ToolDetails::None), |item| recorded_facts(item));
-        ToolOutput {
-            payload,
-            success,
-            details,
-        }
+        recorded_output(self.rec, &call.call_id, out.item)
     }
 
     /// A command that exited shows its whole output after `Output:` unless it was truncated:
@@ -501,7 +567,7 @@ fn is_incomplete_message(item: &ResponseItem) -> bool {
 }
 
 /// An "aborted" answer in an interrupted turn was the interrupt's doing, not the tool's.
-fn is_aborted(item: &ResponseItem, end: &RecordedEnd) -> bool {
+pub(super) fn is_aborted(item: &ResponseItem, end: &RecordedEnd) -> bool {
     let text = match item {
         ResponseItem::FunctionCallOutput(o) => o.output.to_text(),
         ResponseItem::CustomToolCallOutput(o) => o.output.to_text(),
@@ -525,6 +591,27 @@ fn failed_event(done: &TaskComplete) -> ResponseEvent {
             code: Some(code.into()),
             message,
         },
+    }
+}
+
+/// The recorded answer `item` to call `call_id`, with the facts its `item_completed` line
+/// recorded, as the runner would have handed it to the machine.
+pub(super) fn recorded_output(rec: &Recording, call_id: &str, item: &ResponseItem) -> ToolOutput {
+    let payload = match item {
+        ResponseItem::FunctionCallOutput(o) => o.output.clone(),
+        ResponseItem::CustomToolCallOutput(o) => o.output.clone(),
+        other => crate::protocol::FunctionCallOutputPayload::Text(
+            other.assistant_text().unwrap_or_default(),
+        ),
+    };
+    let (success, details) = rec
+        .call_items
+        .get(call_id)
+        .map_or((true, ToolDetails::None), |item| recorded_facts(item));
+    ToolOutput {
+        payload,
+        success,
+        details,
     }
 }
 

@@ -3,8 +3,10 @@
 //! numbers) and hands the lines in; this module rebuilds every request the session sent and
 //! reports the first place where the machine would act differently from the recording.
 
+mod answers;
 mod compare;
 mod drive;
+mod fork;
 mod json_pointer;
 mod recorded_ids;
 mod recording;
@@ -14,7 +16,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::protocol::RolloutLine;
+pub use answers::RecordedAnswers;
 pub use compare::{compare, Comparison, SessionDivergence, TurnComparison, TurnFacts};
+pub use fork::{fork, Fork, ForkError, ForkOptions, ForkPoint};
 pub use json_pointer::first_difference;
 
 /// One rollout line and its 1-based number in the file.
@@ -72,7 +76,7 @@ pub enum ReplayError {
 /// and stops at the first divergence.
 pub fn replay(lines: &[RecordedLine]) -> Result<Replay, ReplayError> {
     let rec = recording::Recording::read(lines)?;
-    let mut driver = drive::Driver::new(&rec, session_config::session_config(&rec));
+    let mut driver = drive::Driver::new(&rec, lines, session_config::session_config(&rec));
     for (i, turn) in rec.turns.iter().enumerate() {
         if !driver.run_turn(i + 1, turn) {
             break;

@@ -66,13 +66,9 @@ impl ClassifiedCall {
     }
 }
 
-/// Classifies a tool-call item; `None` if the item is not a tool call.
-pub fn classify(
-    item: &ResponseItem,
-    advertised: &[String],
-    shell: &ShellSettings,
-    cwd: &str,
-) -> Option<ClassifiedCall> {
+/// The call a tool-call item makes, and whether its tool is freeform; `None` if the item is not
+/// a tool call.
+pub fn call_of(item: &ResponseItem) -> Option<(ToolCall, bool)> {
     let (call_id, name, input, freeform) = match item {
         ResponseItem::FunctionCall(c) => (
             c.call_id.clone(),
@@ -97,11 +93,25 @@ pub fn classify(
         ),
         _ => return None,
     };
-    let call = ToolCall {
-        call_id,
-        name: name.clone(),
-        input,
-    };
+    Some((
+        ToolCall {
+            call_id,
+            name,
+            input,
+        },
+        freeform,
+    ))
+}
+
+/// Classifies a tool-call item; `None` if the item is not a tool call.
+pub fn classify(
+    item: &ResponseItem,
+    advertised: &[String],
+    shell: &ShellSettings,
+    cwd: &str,
+) -> Option<ClassifiedCall> {
+    let (call, freeform) = call_of(item)?;
+    let name = call.name.clone();
     let exclusive = EXCLUSIVE_TOOLS.contains(&name.as_str());
     let answer_now = |text: String| ClassifiedCall {
         call: call.clone(),
