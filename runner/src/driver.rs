@@ -56,6 +56,25 @@ pub struct TurnIo<'a> {
 /// Drives `session` through one turn. Requests, tools and timers run as tasks of the turn; each
 /// task's end (even a panic) becomes an input, and whatever still runs at `TurnDone` is aborted.
 pub async fn drive_turn(session: &mut Session, turn: UserTurn, io: TurnIo<'_>) -> DriveReport {
+    drive(session, Some(Input::Submit(turn)), Vec::new(), io).await
+}
+
+/// Drives a turn `session` is already inside to its end: `held` are effects it queued that were
+/// polled but not performed (a fork's cut request first), performed before any other.
+pub async fn continue_turn(
+    session: &mut Session,
+    held: Vec<Effect>,
+    io: TurnIo<'_>,
+) -> DriveReport {
+    drive(session, None, held, io).await
+}
+
+async fn drive(
+    session: &mut Session,
+    first: Option<Input>,
+    held: Vec<Effect>,
+    io: TurnIo<'_>,
+) -> DriveReport {
     let TurnIo {
         client,
         tools,
@@ -70,7 +89,8 @@ pub async fn drive_turn(session: &mut Session, turn: UserTurn, io: TurnIo<'_>) -
     let mut requests_started = 0u32;
     let mut record_error = None;
     let mut interrupted = false;
-    let mut pending = Some(Input::Submit(turn));
+    let mut pending = first;
+    let mut held = std::collections::VecDeque::from(held);
     loop {
         if let Some(input) = pending.take() {
             if let Err(e) = session.handle(now_ms(), input) {
@@ -89,7 +109,7 @@ pub async fn drive_turn(session: &mut Session, turn: UserTurn, io: TurnIo<'_>) -
                 };
             }
         }
-        while let Some(effect) = session.poll() {
+        while let Some(effect) = held.pop_front().or_else(|| session.poll()) {
             match effect {
                 Effect::SendRequest {
                     request_id,

@@ -4,6 +4,8 @@
 mod human;
 pub mod prompt;
 
+pub(crate) use human::print_event as print_human_event;
+
 use std::path::{Path, PathBuf};
 
 use rcodex_core::sandbox::SandboxMode;

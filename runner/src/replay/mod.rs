@@ -6,6 +6,7 @@
 mod args;
 mod compare;
 mod diff;
+mod fork;
 mod ordered;
 mod progress;
 pub mod report;
@@ -21,6 +22,7 @@ use rcodex_core::replay::{replay, ReplayError};
 
 use crate::rollout::{read_recorded, RecordedRollout};
 pub use args::{DiffArgs, Mode, ReplayArgs, ReplayCommand};
+pub use fork::ForkTools;
 use progress::Progress;
 use report::{FileFacts, FileReport, WriterInfo};
 use totals::Totals;
@@ -31,6 +33,25 @@ use walk::Target;
 pub fn run_replay(args: ReplayArgs) -> i32 {
     if let Some(ReplayCommand::Diff(diff)) = &args.command {
         return compare::run_diff(diff);
+    }
+    if let Some(at) = args.fork_at {
+        return match args.paths.as_slice() {
+            [path] if path.is_file() => fork::run_fork(fork::ForkRequest {
+                path,
+                at,
+                tools: args.tools,
+                live: args.live,
+                script: args.script.as_deref(),
+                model: args.model.clone(),
+                cd: args.cd.as_deref(),
+                config: args.config.clone(),
+                json: args.json,
+            }),
+            _ => {
+                eprintln!("error: --fork-at takes one rollout file");
+                2
+            }
+        };
     }
     let started = Instant::now();
     let mode = args.mode();
