@@ -34,7 +34,12 @@ fn codex_0_169_tool_turn_resumed_for_a_second_turn_replays() {
 
 #[test]
 fn codex_0_150_and_0_169_failed_turns_replay_to_their_failure() {
-    for name in ["codex-0.150.0-failed.jsonl", "codex-0.169.0-failed.jsonl"] {
+    // 0.107 recorded the failed turn as completed with no answer and no error.
+    for name in [
+        "codex-0.107.0-failed.jsonl",
+        "codex-0.150.0-failed.jsonl",
+        "codex-0.169.0-failed.jsonl",
+    ] {
         let replayed = replay_fixture(name).unwrap();
         assert_eq!(replayed.divergence, None, "{name}");
         assert_eq!(replayed.requests.len(), 1, "{name}");
@@ -63,4 +68,60 @@ fn compacted_histories_and_turnless_layouts_are_refused_with_their_line() {
             other => panic!("{name}: expected unsupported, got {other:?}"),
         }
     }
+}
+
+#[test]
+fn older_layouts_without_ids_or_per_response_usage_replay() {
+    // 0.107 wrote history items without ids; 0.107 and 0.150 no token_usage_record per
+    // response (a response followed by another one completed).
+    for name in [
+        "codex-0.107.0-shell-resumed.jsonl",
+        "codex-0.150.0-shell-resumed.jsonl",
+    ] {
+        let replayed = replay_fixture(name).unwrap();
+        assert_eq!(replayed.divergence, None, "{name}");
+        let turns: Vec<usize> = replayed.requests.iter().map(|r| r.turn).collect();
+        assert_eq!(turns, [1, 1, 2], "{name}");
+    }
+}
+
+#[test]
+fn interrupted_turns_replay_with_codexs_marker_message_where_codex_left_it() {
+    for name in [
+        "codex-0.107.0-aborted.jsonl",
+        "codex-0.150.0-aborted.jsonl",
+        "codex-0.169.0-aborted.jsonl",
+        "codex-0.169.0-aborted-command.jsonl",
+    ] {
+        let replayed = replay_fixture(name).unwrap();
+        assert_eq!(replayed.divergence, None, "{name}");
+        assert_eq!(replayed.requests.len(), 1, "{name}");
+    }
+}
+
+#[test]
+fn an_edited_wall_time_of_an_interrupted_command_diverges() {
+    // The machine times the interrupted command itself from the recorded line times. (The
+    // marker's words come from the recording, so editing them edits the input, not the output.)
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/rollouts/codex-0.169.0-aborted-command.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("Wall time: 3.7 seconds"));
+    let dir = tempfile::tempdir().unwrap();
+    let edited = dir.path().join("edited.jsonl");
+    std::fs::write(
+        &edited,
+        text.replacen("Wall time: 3.7 seconds", "Wall time: 9.9 seconds", 1),
+    )
+    .unwrap();
+    let lines = read_recorded(&edited).unwrap().lines;
+    let d = replay(&lines)
+        .unwrap()
+        .divergence
+        .expect("the edit is noticed");
+    assert_eq!(d.pointer, "/output", "{}", d.what);
+    assert_eq!(
+        d.actual["output"],
+        "Wall time: 3.7 seconds\naborted by user"
+    );
 }

@@ -20,6 +20,8 @@ pub enum IdKind<'a> {
     UserMessage,
     /// A turn's prompt, as the `UserMessage` turn item of its `item_completed` line.
     UserTurnItem,
+    /// The user message an interrupted turn leaves in history (`msg_…`).
+    InterruptMarker,
     /// The history item answering call `call_id` (`fco_…`, or `ctco_…` for freeform tools).
     ToolOutput {
         call_id: &'a str,
@@ -31,7 +33,10 @@ impl IdKind<'_> {
     /// What Codex puts before the UUID in ids of this kind.
     pub fn prefix(&self) -> &'static str {
         match self {
-            IdKind::DeveloperMessage | IdKind::EnvironmentMessage | IdKind::UserMessage => "msg_",
+            IdKind::DeveloperMessage
+            | IdKind::EnvironmentMessage
+            | IdKind::UserMessage
+            | IdKind::InterruptMarker => "msg_",
             IdKind::ToolOutput { freeform: true, .. } => "ctco_",
             IdKind::ToolOutput {
                 freeform: false, ..

@@ -14,6 +14,8 @@ use rcodex_core::sim::{ReplyBuilder, ScriptedReply, Sim};
 use rcodex_core::tool_set::{model_facts, tool_specs, ToolsConfig};
 
 const START: u64 = 1_795_846_712_000;
+/// Stands in for Codex's interrupt marker (whose words rcodex never carries).
+const INTERRUPT_MARKER: &str = "<turn_aborted>\nmarker words\n</turn_aborted>";
 
 /// A session configured as `rcodex exec` configures gpt-5.5 (the config replay infers).
 fn session(seed: u64, update_plan: bool) -> Session {
@@ -25,6 +27,7 @@ fn config(update_plan: bool) -> SessionConfig {
     let mut cfg = SessionConfig::new(InitialContext::defaults(env));
     let facts = model_facts("gpt-5.5");
     cfg.start_ms = START;
+    cfg.interrupt_marker = Some(INTERRUPT_MARKER.into());
     cfg.model = ModelSettings {
         slug: facts.slug.clone(),
         context_window: Some(facts.context_window),
@@ -211,9 +214,25 @@ fn an_interrupted_turn_replays_with_its_aborted_calls() {
     ];
     // Tools take 30 ms; the interrupt lands while both run.
     let (lines, bodies) = record(replies, &["go", "again"], Some(START + 15));
-    let aborted = lines.iter().filter(|l| is_output(l, "aborted")).count();
+    let aborted = lines
+        .iter()
+        .filter(|l| is_output(l, "Wall time: 0.0 seconds\naborted by user"))
+        .count();
     assert_eq!(aborted, 2, "both calls answered as aborted");
-    replays_exactly(&lines, &bodies);
+    // The marker the interrupt left is replayed, with its recorded id, before the next prompt.
+    let markers: Vec<usize> = lines
+        .iter()
+        .filter(|l| is_message(l, INTERRUPT_MARKER))
+        .map(|l| l.number)
+        .collect();
+    assert_eq!(markers.len(), 1);
+    let replayed = replays_exactly(&lines, &bodies);
+    assert!(replayed.requests[1].body.contains("marker words"));
+}
+
+fn is_message(l: &RecordedLine, text: &str) -> bool {
+    let line = serde_json::to_value(&l.line).unwrap();
+    line["payload"]["type"] == "message" && line["payload"]["content"][0]["text"] == text
 }
 
 fn is_output(l: &RecordedLine, text: &str) -> bool {

@@ -103,6 +103,8 @@ pub struct ThreadSettingsApplied {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TurnAborted {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_turn_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub turn_id: Option<String>,
     pub reason: String,
     #[serde(flatten)]

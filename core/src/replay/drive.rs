@@ -38,6 +38,11 @@ pub struct Driver<'r, 'a> {
     pub held: Option<Vec<Effect>>,
     /// Every rollout line the machine wrote, when a fork needs them.
     pub records: Option<Vec<RolloutLine>>,
+    /// Whether the writer recorded each response's usage (`token_usage_record`, Codex 0.169
+    /// and rcodex): without, a response without usage is not a broken stream.
+    usage_recorded: bool,
+    /// The current turn failed where its (old) writer recorded a completion.
+    unrecorded_failure: bool,
     pub requests: Vec<RebuiltRequest>,
     pub divergence: Option<Divergence>,
     /// History items the machine should record next, in order.
@@ -86,6 +91,12 @@ impl<'r, 'a> Driver<'r, 'a> {
             stop_at: None,
             held: None,
             records: None,
+            usage_recorded: rec
+                .turns
+                .iter()
+                .flat_map(|t| &t.lines)
+                .any(|l| matches!(l, TurnLine::Usage(_))),
+            unrecorded_failure: false,
             cfg,
             requests: Vec::new(),
             divergence: None,
@@ -105,6 +116,7 @@ impl<'r, 'a> Driver<'r, 'a> {
 
     /// Replays turn `number` (1-based); false once the replay must stop.
     pub fn run_turn(&mut self, number: usize, turn: &RecordedTurn<'a>) -> bool {
+        self.unrecorded_failure = false;
         if turn.resumed {
             self.resume(number);
         }
@@ -250,6 +262,11 @@ impl<'r, 'a> Driver<'r, 'a> {
                     self.check_command_output(&call, out, &output);
                     Some(Input::ToolDone(call.call_id.clone(), output))
                 }
+                Some(out) if matches!(turn.end, RecordedEnd::Aborted) => {
+                    // Interrupted while it ran: at the time its "aborted" answer was written.
+                    self.catch_up(out.line);
+                    Some(Input::Interrupt)
+                }
                 _ if matches!(turn.end, RecordedEnd::Aborted) => Some(Input::Interrupt),
                 _ => {
                     let what = format!(
@@ -285,6 +302,16 @@ impl<'r, 'a> Driver<'r, 'a> {
                 RecordedEnd::Failed(done) => Some(Input::Model(request, failed_event(done))),
                 RecordedEnd::Aborted => Some(Input::Interrupt),
                 RecordedEnd::Open => None,
+                RecordedEnd::Completed { done, .. }
+                    if !self.usage_recorded
+                        && done.last_agent_message.is_none()
+                        && self.requests_in_turn() == 1 =>
+                {
+                    // Codex before 0.150 ended a failed turn as completed, with no answer and
+                    // the error unrecorded.
+                    self.unrecorded_failure = true;
+                    Some(Input::Model(request, failed_event(done)))
+                }
                 RecordedEnd::Completed { .. } => {
                     let what = format!(
                         "the machine sends request {} but the recording has no response for it",
@@ -317,8 +344,18 @@ impl<'r, 'a> Driver<'r, 'a> {
             };
             return Some(Input::Model(request, completed));
         }
-        if !last {
+        if !last && self.usage_recorded {
             return Some(Input::ModelFailed(request, ModelError::StreamClosed));
+        }
+        if !last {
+            // Writers before Codex 0.169 kept no per-response usage line: a response followed
+            // by another one completed.
+            let completed = ResponseEvent::Completed {
+                response_id: String::new(),
+                usage: None,
+                end_turn: None,
+            };
+            return Some(Input::Model(request, completed));
         }
         match end {
             RecordedEnd::Failed(done) => Some(Input::Model(request, failed_event(done))),
@@ -333,6 +370,12 @@ impl<'r, 'a> Driver<'r, 'a> {
                 Some(Input::Model(request, completed))
             }
         }
+    }
+
+    /// How many requests the machine sent in the turn of the last one.
+    fn requests_in_turn(&self) -> usize {
+        let turn = self.requests.last().map_or(0, |r| r.turn);
+        self.requests.iter().filter(|r| r.turn == turn).count()
     }
 
     /// Moves the clock to the time of rollout line `number` (never back): the machine then
@@ -404,7 +447,7 @@ impl<'r, 'a> Driver<'r, 'a> {
             TurnStatus::Failed { .. } => "failed",
             TurnStatus::Interrupted => "interrupted",
         };
-        if actual != expected {
+        if actual != expected && !(actual == "failed" && self.unrecorded_failure) {
             let what = format!("the turn ends {actual}, the recording's {expected}");
             self.diverge(line, Some(Value::from(expected)), &what, None);
             if let Some(d) = &mut self.divergence {
@@ -470,7 +513,7 @@ impl<'r, 'a> Driver<'r, 'a> {
         if self.divergence.is_some() {
             return;
         }
-        let actual_value = to_value(actual);
+        let mut actual_value = to_value(actual);
         let Some(expected) = self.expected.pop_front() else {
             self.diverge(
                 0,
@@ -481,6 +524,13 @@ impl<'r, 'a> Driver<'r, 'a> {
             return;
         };
         let expected_value = to_value(expected.item);
+        // Writers before Codex 0.150 gave history messages and outputs no id: an id is only
+        // compared where the recording has one.
+        if expected_value.get("id").is_none() {
+            if let Some(item) = actual_value.as_object_mut() {
+                item.remove("id");
+            }
+        }
         if let Some(pointer) = first_difference(&expected_value, &actual_value) {
             let what = format!("history item {index} differs at {pointer}");
             self.divergence = Some(Divergence {
@@ -566,14 +616,17 @@ fn is_incomplete_message(item: &ResponseItem) -> bool {
     matches!(item, ResponseItem::Message(m) if m.role == "assistant" && m.status.as_deref() == Some("incomplete"))
 }
 
-/// An "aborted" answer in an interrupted turn was the interrupt's doing, not the tool's.
+/// An "aborted" answer in an interrupted turn (a running command's: its wall time and "aborted
+/// by user") was the interrupt's doing, not the tool's.
 pub(super) fn is_aborted(item: &ResponseItem, end: &RecordedEnd) -> bool {
     let text = match item {
         ResponseItem::FunctionCallOutput(o) => o.output.to_text(),
         ResponseItem::CustomToolCallOutput(o) => o.output.to_text(),
         _ => return false,
     };
-    matches!(end, RecordedEnd::Aborted) && text == "aborted"
+    matches!(end, RecordedEnd::Aborted)
+        && (text == "aborted"
+            || (text.starts_with("Wall time: ") && text.ends_with("\naborted by user")))
 }
 
 /// A `response.failed` that makes the machine fail the turn as the recording shows.

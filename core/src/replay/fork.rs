@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use super::answers::RecordedAnswers;
 use super::drive::Driver;
+use super::interrupt_marker::recorded_marker;
 use super::recorded_ids::RecordedIds;
 use super::recording::{prompt_parts, Recording, TurnLine};
 use super::session_config::{session_config, tools_called};
@@ -115,6 +116,7 @@ pub fn fork(
         configure,
     } = options;
     let mut cfg = session_config(&rec);
+    cfg.interrupt_marker = recorded_marker(&rec);
     if let Some(slug) = model {
         switch_model(&mut cfg, &rec, &slug);
     }

@@ -7,6 +7,7 @@ mod answers;
 mod compare;
 mod drive;
 mod fork;
+mod interrupt_marker;
 mod json_pointer;
 mod recorded_ids;
 mod recording;
@@ -76,7 +77,9 @@ pub enum ReplayError {
 /// and stops at the first divergence.
 pub fn replay(lines: &[RecordedLine]) -> Result<Replay, ReplayError> {
     let rec = recording::Recording::read(lines)?;
-    let mut driver = drive::Driver::new(&rec, lines, session_config::session_config(&rec));
+    let mut cfg = session_config::session_config(&rec);
+    cfg.interrupt_marker = interrupt_marker::recorded_marker(&rec);
+    let mut driver = drive::Driver::new(&rec, lines, cfg);
     for (i, turn) in rec.turns.iter().enumerate() {
         if !driver.run_turn(i + 1, turn) {
             break;

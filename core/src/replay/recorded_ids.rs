@@ -4,7 +4,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::recording::Recording;
+use super::interrupt_marker::marker_text;
+use super::recording::{Recording, TurnLine};
 use crate::ids::{IdKind, IdSource, SeededIds};
 use crate::protocol::ResponseItem;
 
@@ -16,6 +17,8 @@ pub struct RecordedIds {
     prompts: VecDeque<Option<String>>,
     prompt_items: VecDeque<Option<String>>,
     outputs: HashMap<String, String>,
+    /// The ids of interrupt markers, per turn.
+    markers: VecDeque<Vec<String>>,
     fresh: SeededIds,
 }
 
@@ -49,6 +52,19 @@ impl RecordedIds {
                 .iter()
                 .filter_map(|(call, out)| Some((call.to_string(), item_id(out.item)?)))
                 .collect(),
+            markers: rec
+                .turns
+                .iter()
+                .map(|t| {
+                    t.lines
+                        .iter()
+                        .filter_map(|l| match l {
+                            TurnLine::Item(r) if marker_text(r.item).is_some() => item_id(r.item),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .collect(),
             fresh: SeededIds::new(0),
         }
     }
@@ -65,8 +81,22 @@ impl RecordedIds {
         for queue in [&mut ids.prompts, &mut ids.prompt_items] {
             queue.drain(..k.min(queue.len()));
         }
+        ids.markers.drain(..k.min(ids.markers.len()));
         ids.turns.drain(..k.min(ids.turns.len()));
         ids
+    }
+}
+
+impl RecordedIds {
+    /// The next recorded marker id, in turn order.
+    fn next_marker(&mut self) -> Option<String> {
+        while let Some(turn) = self.markers.front_mut() {
+            if !turn.is_empty() {
+                return Some(turn.remove(0));
+            }
+            self.markers.pop_front();
+        }
+        None
     }
 }
 
@@ -80,6 +110,7 @@ impl IdSource for RecordedIds {
             IdKind::UserMessage => self.prompts.pop_front().flatten(),
             IdKind::UserTurnItem => self.prompt_items.pop_front().flatten(),
             IdKind::ToolOutput { call_id, .. } => self.outputs.get(call_id).cloned(),
+            IdKind::InterruptMarker => self.next_marker(),
         };
         recorded.unwrap_or_else(|| format!("{}{}", kind.prefix(), self.fresh.uuid_v7(now_ms)))
     }

@@ -97,6 +97,10 @@ pub struct SessionConfig {
     pub resume: Option<ResumedThread>,
     /// Set when this thread is a fork of a recorded one.
     pub forked_from: Option<ForkedFrom>,
+    /// The text of the user message Codex leaves in history when a turn is interrupted (its
+    /// words are Codex's: read from a recording or a local Codex, never built in). `None`: no
+    /// such message.
+    pub interrupt_marker: Option<String>,
 }
 
 impl SessionConfig {
@@ -119,6 +123,7 @@ impl SessionConfig {
             output_schema: None,
             resume: None,
             forked_from: None,
+            interrupt_marker: None,
         }
     }
 }

@@ -9,7 +9,7 @@ use super::thread::Thread;
 use super::turn::{Turn, TurnEnd};
 use crate::ids::IdKind;
 use crate::protocol::exec_event::{ExecUsage, ThreadError};
-use crate::protocol::{ContentItem, ResponseItem, ThreadEvent};
+use crate::protocol::{ContentItem, ResponseItem, ThreadEvent, TokenUsage};
 
 impl Thread {
     /// Everything before the first request of turn `turn_id`.
@@ -86,7 +86,18 @@ impl Thread {
                 TurnStatus::Completed
             }
             TurnEnd::Interrupted => {
-                self.record(now, items::turn_aborted(&turn.id));
+                // Codex 0.169 (captured): usage if a response completed, the marker message,
+                // then `turn_aborted`.
+                if turn.usage != TokenUsage::default() {
+                    let window = self.cfg.model.context_window;
+                    self.record(now, items::token_count(self.usage, turn.last_usage, window));
+                }
+                if let Some(text) = self.cfg.interrupt_marker.clone() {
+                    let id = self.ids.id(IdKind::InterruptMarker, now);
+                    let marker = items::interrupt_marker(id, &text);
+                    self.push_history(now, &turn.id, marker, false);
+                }
+                self.record(now, items::turn_aborted(&turn.id, timing));
                 self.emit(ThreadEvent::TurnFailed {
                     error: ThreadError {
                         message: "turn interrupted".into(),

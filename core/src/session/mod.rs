@@ -231,7 +231,7 @@ impl TurnLoop<'_> {
         if batch.all_flushed() {
             return self.follow_up();
         }
-        for i in batch.release() {
+        for i in batch.release(self.now) {
             let slot = &mut batch.slots[i];
             let shown = self
                 .thread
@@ -379,7 +379,7 @@ impl TurnLoop<'_> {
                 for call_id in batch.running_ids() {
                     self.thread.push(Effect::CancelTool { call_id });
                 }
-                batch.abort_unfinished();
+                batch.abort_unfinished(self.now);
                 while let Some((i, output)) = batch.take_flushable() {
                     let call = &batch.slots[i].call;
                     let id = self.thread.ids.id(call.output_id_kind(), self.now);

@@ -20,7 +20,7 @@ use crate::protocol::turn_item::{
     AgentMessageContent, AgentMessageItem, CommandExecutionItem, Duration, FileChangeEntry,
     FileChangeItem, ReasoningTurnItem, TurnItem, UserInput, UserMessageItem,
 };
-use crate::protocol::{EventMsg, RolloutItem, TokenUsage};
+use crate::protocol::{ContentItem, EventMsg, ResponseItem, RolloutItem, TokenUsage};
 use crate::sandbox::SandboxMode;
 use crate::time::rfc3339_millis;
 
@@ -286,10 +286,28 @@ pub fn task_complete(
     }))
 }
 
-pub fn turn_aborted(turn_id: &str) -> RolloutItem {
+/// Codex 0.169's `turn_aborted` (captured): the turn, the reason, and its timing.
+pub fn turn_aborted(turn_id: &str, t: TurnTiming) -> RolloutItem {
+    let mut extra = Extra::new();
+    extra.insert("started_at".into(), json!(t.started_ms / 1000));
+    extra.insert("completed_at".into(), json!(t.now_ms / 1000));
+    extra.insert(
+        "duration_ms".into(),
+        json!(t.now_ms.saturating_sub(t.started_ms)),
+    );
     RolloutItem::EventMsg(EventMsg::TurnAborted(TurnAborted {
+        root_turn_id: Some(turn_id.into()),
         turn_id: Some(turn_id.into()),
         reason: "interrupted".into(),
-        extra: Extra::new(),
+        extra,
     }))
+}
+
+/// The user message an interrupted turn leaves in history, with Codex's `text`.
+pub fn interrupt_marker(id: String, text: &str) -> ResponseItem {
+    ResponseItem::message(
+        Some(id),
+        "user",
+        vec![ContentItem::InputText { text: text.into() }],
+    )
 }

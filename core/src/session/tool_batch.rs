@@ -20,6 +20,8 @@ pub struct Slot {
     pub state: SlotState,
     /// The `item_N` id of its `--json` item, once started.
     pub exec_item_id: Option<String>,
+    /// When it started running (ms since the epoch).
+    pub started_ms: Option<u64>,
 }
 
 /// Calls in call order.
@@ -38,6 +40,7 @@ impl ToolBatch {
             call,
             state,
             exec_item_id: None,
+            started_ms: None,
         });
     }
 
@@ -53,7 +56,7 @@ impl ToolBatch {
 
     /// Marks the calls that may start now as running and returns their indices: a run of
     /// parallel-safe calls together, or one exclusive call alone, in call order.
-    pub fn release(&mut self) -> Vec<usize> {
+    pub fn release(&mut self, now: u64) -> Vec<usize> {
         let mut started = Vec::new();
         if self.running().any(|s| s.call.exclusive) {
             return started;
@@ -66,11 +69,13 @@ impl ToolBatch {
             if slot.call.exclusive {
                 if !any_running {
                     slot.state = SlotState::Running;
+                    slot.started_ms = Some(now);
                     started.push(i);
                 }
                 break;
             }
             slot.state = SlotState::Running;
+            slot.started_ms = Some(now);
             any_running = true;
             started.push(i);
         }
@@ -106,12 +111,20 @@ impl ToolBatch {
         self.slots.iter().all(|s| s.state == SlotState::Flushed)
     }
 
-    /// Answers every call not yet finished with "aborted" (on interrupt).
-    pub fn abort_unfinished(&mut self) {
+    /// Answers every call not yet finished (on interrupt at `now`): a running unified-exec
+    /// command with its wall time and "aborted by user", as Codex 0.169 does (captured); any
+    /// other call with "aborted".
+    pub fn abort_unfinished(&mut self, now: u64) {
         for slot in &mut self.slots {
-            if matches!(slot.state, SlotState::Queued | SlotState::Running) {
-                slot.state = SlotState::Done(ToolOutput::text("aborted", false));
-            }
+            let text = match (&slot.state, slot.started_ms) {
+                (SlotState::Running, Some(since)) if slot.call.call.name == "exec_command" => {
+                    let secs = now.saturating_sub(since) as f64 / 1000.0;
+                    format!("Wall time: {secs:.1} seconds\naborted by user")
+                }
+                (SlotState::Queued | SlotState::Running, _) => "aborted".to_string(),
+                _ => continue,
+            };
+            slot.state = SlotState::Done(ToolOutput::text(text, false));
         }
     }
 
@@ -159,14 +172,14 @@ mod tests {
     #[test]
     fn parallel_calls_start_together_up_to_the_first_exclusive_one() {
         let mut b = batch(&[("a", false), ("b", false), ("x", true), ("c", false)]);
-        assert_eq!(b.release(), vec![0, 1]);
-        assert_eq!(b.release(), Vec::<usize>::new(), "x waits for a and b");
+        assert_eq!(b.release(0), vec![0, 1]);
+        assert_eq!(b.release(0), Vec::<usize>::new(), "x waits for a and b");
         b.finish("a", ToolOutput::text("", true));
         b.finish("b", ToolOutput::text("", true));
-        assert_eq!(b.release(), vec![2], "x runs alone");
-        assert_eq!(b.release(), Vec::<usize>::new(), "nothing starts beside x");
+        assert_eq!(b.release(0), vec![2], "x runs alone");
+        assert_eq!(b.release(0), Vec::<usize>::new(), "nothing starts beside x");
         b.finish("x", ToolOutput::text("", true));
-        assert_eq!(b.release(), vec![3]);
+        assert_eq!(b.release(0), vec![3]);
     }
 
     #[test]
@@ -174,16 +187,16 @@ mod tests {
         // A later parallel call must not start beside a running exclusive one, even when
         // everything before the exclusive call has finished.
         let mut b = batch(&[("x", true), ("c", false), ("d", false)]);
-        assert_eq!(b.release(), vec![0]);
-        assert_eq!(b.release(), Vec::<usize>::new());
+        assert_eq!(b.release(0), vec![0]);
+        assert_eq!(b.release(0), Vec::<usize>::new());
         b.finish("x", ToolOutput::text("", true));
-        assert_eq!(b.release(), vec![1, 2]);
+        assert_eq!(b.release(0), vec![1, 2]);
     }
 
     #[test]
     fn outputs_flush_in_call_order_whatever_order_they_finish_in() {
         let mut b = batch(&[("a", false), ("b", false)]);
-        b.release();
+        b.release(0);
         b.finish("b", ToolOutput::text("B", true));
         assert_eq!(b.take_flushable(), None, "b waits for a");
         b.finish("a", ToolOutput::text("A", true));
@@ -195,11 +208,18 @@ mod tests {
     #[test]
     fn an_abort_answers_every_unfinished_call() {
         let mut b = batch(&[("a", false), ("x", true)]);
-        b.release();
-        b.abort_unfinished();
+        b.release(1_000);
+        b.abort_unfinished(4_730);
         let answers: Vec<_> = std::iter::from_fn(|| b.take_flushable())
             .map(|(_, out)| (out.payload.to_text(), out.success))
             .collect();
-        assert_eq!(answers, vec![("aborted".into(), false); 2]);
+        assert_eq!(
+            answers,
+            vec![
+                // a (exec_command) ran 3.73 s; x (apply_patch) never started.
+                ("Wall time: 3.7 seconds\naborted by user".into(), false),
+                ("aborted".into(), false)
+            ]
+        );
     }
 }

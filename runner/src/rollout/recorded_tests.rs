@@ -88,7 +88,7 @@ fn meta(r: &RecordedRollout) -> &SessionMeta {
     }
 }
 
-const FIXTURES: [&str; 21] = [
+const FIXTURES: [&str; 22] = [
     "codex-0.29.0-shell.jsonl",
     "codex-0.29.0-resumed.jsonl",
     "codex-0.29.0-failed.jsonl",
@@ -109,6 +109,7 @@ const FIXTURES: [&str; 21] = [
     "codex-0.169.0-compacted.jsonl",
     "codex-0.169.0-failed.jsonl",
     "codex-0.169.0-aborted.jsonl",
+    "codex-0.169.0-aborted-command.jsonl",
     "handmade-task-event-names.jsonl",
 ];
 
