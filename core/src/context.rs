@@ -111,6 +111,9 @@ will approve escalations, so work within these limits.\n</permissions instructio
     )
 }
 
+/// The word that marks the base-instruction line Codex leaves out when `update_plan` is off.
+const CHECKLIST_WORD: &str = "checklist";
+
 /// The texts a session opens with; each is an input so alignment can swap in upstream text.
 #[derive(Clone, Debug, PartialEq)]
 pub struct InitialContext {
@@ -134,15 +137,29 @@ impl InitialContext {
         }
     }
 
-    /// The first developer message (base instructions), sent but not recorded as a rollout item.
-    /// Its id is derived from the text, so it is the same in every request and after resume.
-    pub fn base_message(&self) -> ResponseItem {
+    /// The base instructions as sent, which is not always as recorded: without `update_plan`
+    /// among the tools, Codex 0.169 sends its instructions without their one bullet line about
+    /// keeping a checklist current (captured: the line is in `session_meta` and in requests that
+    /// offer `update_plan`, and in no other request). The line is found by that word, so Codex's
+    /// text is never needed here; rcodex's own instructions have no such line.
+    pub fn sent_base_instructions(&self, update_plan_offered: bool) -> String {
+        if update_plan_offered || !self.base_instructions.contains(CHECKLIST_WORD) {
+            return self.base_instructions.clone();
+        }
+        self.base_instructions
+            .split_inclusive('\n')
+            .filter(|line| !(line.starts_with("- ") && line.contains(CHECKLIST_WORD)))
+            .collect()
+    }
+
+    /// The first developer message (the base instructions as sent), not recorded as a rollout
+    /// item. Its id is derived from the text, so it is the same in every request and after resume.
+    pub fn base_message(&self, update_plan_offered: bool) -> ResponseItem {
+        let text = self.sent_base_instructions(update_plan_offered);
         ResponseItem::message(
-            Some(format!("msg_{}", content_uuid(&self.base_instructions))),
+            Some(format!("msg_{}", content_uuid(&text))),
             "developer",
-            vec![ContentItem::InputText {
-                text: self.base_instructions.clone(),
-            }],
+            vec![ContentItem::InputText { text }],
         )
     }
 
@@ -207,5 +224,21 @@ mod tests {
             .collect();
         assert_eq!(roles, ["developer", "user"]);
         assert!(ctx.developer_sections[0].contains("read-only"));
+    }
+
+    #[test]
+    fn the_checklist_bullet_is_sent_only_with_update_plan() {
+        let env = EnvironmentContext::new("/w", SandboxMode::ReadOnly, "2026-01-01", "UTC");
+        let mut ctx = InitialContext::defaults(env);
+        ctx.base_instructions =
+            "Intro.\n- keep going\n- a checklist bullet\n- last\nA checklist in prose stays.\n"
+                .into();
+        assert_eq!(
+            ctx.sent_base_instructions(false),
+            "Intro.\n- keep going\n- last\nA checklist in prose stays.\n"
+        );
+        assert_eq!(ctx.sent_base_instructions(true), ctx.base_instructions);
+        let (off, on) = (ctx.base_message(false), ctx.base_message(true));
+        assert_ne!(off, on, "the id follows the text sent");
     }
 }

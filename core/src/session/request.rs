@@ -51,9 +51,10 @@ pub fn build_request(
     let model = &cfg.model;
     let body = ResponsesRequest {
         model: model.slug.clone(),
-        instructions: model
-            .instructions_field
-            .then(|| cfg.context.base_instructions.clone()),
+        instructions: model.instructions_field.then(|| {
+            let update_plan = cfg.tools.iter().any(|t| t.name() == "update_plan");
+            cfg.context.sent_base_instructions(update_plan)
+        }),
         stream: true,
         input,
         tools: Some(Cow::Borrowed(&cfg.tools)),

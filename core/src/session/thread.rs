@@ -49,10 +49,11 @@ impl Thread {
             ),
         };
         let window_id = ids.id(IdKind::ContextWindow, cfg.start_ms);
+        let update_plan = cfg.tools.iter().any(|t| t.name() == "update_plan");
         let prefix = if cfg.model.instructions_field {
             Vec::new()
         } else {
-            vec![cfg.context.base_message()]
+            vec![cfg.context.base_message(update_plan)]
         };
         let advertised = cfg.tools.iter().map(|t| t.name().to_string()).collect();
         Thread {
