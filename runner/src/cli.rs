@@ -31,10 +31,12 @@ pub enum Command {
     /// error; 130 interrupted (re-run with the same --out to resume).
     Batch(crate::batch::BatchArgs),
     /// Drive recorded rollouts (Codex's or ours) back through the machine: verify them, print a
-    /// rebuilt request (--request N), or explain a session turn by turn (--summary).
+    /// rebuilt request (--request N), explain a session turn by turn (--summary), fork it from
+    /// any request as a new thread (--fork-at), or compare two (diff).
     ///
     /// Exit status: 0 every file replays; 1 a divergence; 2 an unreadable file (missing, a bad
-    /// line, not a rollout, cannot be replayed) or a usage error.
+    /// line, not a rollout, cannot be replayed) or a usage error. --fork-at: 0 every turn
+    /// completed, 1 one failed or was interrupted, 2 it cannot fork there.
     Replay(crate::replay::ReplayArgs),
     /// Serve a scripted model on loopback (for tests and for pointing real `codex exec` at it).
     Mock(MockArgs),
