@@ -232,7 +232,7 @@ async fn interrupted_then_resumed(client: Option<&Path>, other: Option<&Path>) -
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn the first client");
+    let child = cmd.spawn().expect("spawn the first client");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while server.requests().is_empty() {
         assert!(std::time::Instant::now() < deadline, "no request came");
