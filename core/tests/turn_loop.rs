@@ -587,6 +587,29 @@ fn interrupt_mid_tool_cancels_running_calls_and_answers_every_call() {
         .filter_map(|i| i.output_call_id())
         .collect();
     assert_eq!(answered, ["c1", "c2", "c3"], "history answers every call");
+    // After `turn_aborted`, each cut-short command completes as failed, exit -1, no output
+    // (Codex 0.169, captured); the patch that never ran has no item.
+    let lines: Vec<Value> = s
+        .records()
+        .iter()
+        .map(|l| serde_json::to_value(l).unwrap())
+        .collect();
+    let aborted_at = lines
+        .iter()
+        .position(|l| l["payload"]["type"] == "turn_aborted")
+        .expect("turn_aborted");
+    let after: Vec<(&str, &str, i64)> = lines[aborted_at + 1..]
+        .iter()
+        .map(|l| &l["payload"]["item"])
+        .map(|i| {
+            (
+                i["id"].as_str().unwrap(),
+                i["status"].as_str().unwrap(),
+                i["exit_code"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(after, [("c1", "failed", -1), ("c2", "failed", -1)]);
     // Late results of cancelled calls change nothing.
     let before = s.session.history().len();
     s.session

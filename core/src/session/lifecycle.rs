@@ -98,6 +98,9 @@ impl Thread {
                     self.push_history(now, &turn.id, marker, false);
                 }
                 self.record(now, items::turn_aborted(&turn.id, timing));
+                for item in turn.aborted_items {
+                    self.record_item_completed(now, &turn.id, item);
+                }
                 self.emit(ThreadEvent::TurnFailed {
                     error: ThreadError {
                         message: "turn interrupted".into(),

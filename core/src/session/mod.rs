@@ -379,9 +379,18 @@ impl TurnLoop<'_> {
                 for call_id in batch.running_ids() {
                     self.thread.push(Effect::CancelTool { call_id });
                 }
-                batch.abort_unfinished(self.now);
+                let aborted = batch.abort_unfinished(self.now);
                 while let Some((i, output)) = batch.take_flushable() {
                     let call = &batch.slots[i].call;
+                    let cwd = &self.thread.cfg.context.environment.cwd;
+                    if let Some(item) = rollout_items::call_completed(call, &output, cwd) {
+                        if aborted.contains(&i) {
+                            self.turn.aborted_items.push(item);
+                        } else {
+                            self.thread
+                                .record_item_completed(self.now, &self.turn.id, item);
+                        }
+                    }
                     let id = self.thread.ids.id(call.output_id_kind(), self.now);
                     let answer = call.output_item(output, id);
                     self.thread

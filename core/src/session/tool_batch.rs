@@ -1,7 +1,7 @@
 //! The tool calls of one response: which may start now, and the order their outputs enter
 //! history (call order, whatever order they finish in).
 
-use super::input::ToolOutput;
+use super::input::{ToolDetails, ToolOutput};
 use super::tool_call::ClassifiedCall;
 
 /// One call's progress.
@@ -111,21 +111,36 @@ impl ToolBatch {
         self.slots.iter().all(|s| s.state == SlotState::Flushed)
     }
 
-    /// Answers every call not yet finished (on interrupt at `now`): a running unified-exec
-    /// command with its wall time and "aborted by user", as Codex 0.169 does (captured); any
-    /// other call with "aborted".
-    pub fn abort_unfinished(&mut self, now: u64) {
-        for slot in &mut self.slots {
-            let text = match (&slot.state, slot.started_ms) {
+    /// Answers every call not yet finished (on interrupt at `now`) and returns their indices:
+    /// a running unified-exec command with its wall time and "aborted by user", as a command
+    /// that failed with exit code -1 and no output, as Codex 0.169 does (captured); any other
+    /// call with "aborted".
+    pub fn abort_unfinished(&mut self, now: u64) -> Vec<usize> {
+        let mut aborted = Vec::new();
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            let output = match (&slot.state, slot.started_ms) {
                 (SlotState::Running, Some(since)) if slot.call.call.name == "exec_command" => {
-                    let secs = now.saturating_sub(since) as f64 / 1000.0;
-                    format!("Wall time: {secs:.1} seconds\naborted by user")
+                    let ran = now.saturating_sub(since);
+                    let secs = ran as f64 / 1000.0;
+                    let mut out = ToolOutput::text(
+                        format!("Wall time: {secs:.1} seconds\naborted by user"),
+                        false,
+                    );
+                    out.details = ToolDetails::Command {
+                        aggregated_output: String::new(),
+                        exit_code: Some(-1),
+                        duration_ms: ran,
+                        process_id: None,
+                    };
+                    out
                 }
-                (SlotState::Queued | SlotState::Running, _) => "aborted".to_string(),
+                (SlotState::Queued | SlotState::Running, _) => ToolOutput::text("aborted", false),
                 _ => continue,
             };
-            slot.state = SlotState::Done(ToolOutput::text(text, false));
+            slot.state = SlotState::Done(output);
+            aborted.push(i);
         }
+        aborted
     }
 
     /// Ids of calls still running.

@@ -6,7 +6,7 @@ use super::exec_items::TodoList;
 use super::input::{RequestId, TimerId};
 use super::retry::{RetryCount, TurnError};
 use super::tool_batch::ToolBatch;
-use crate::protocol::{ContentItem, ResponseItem, TokenUsage};
+use crate::protocol::{ContentItem, ResponseItem, TokenUsage, TurnItem};
 
 pub struct Turn {
     pub id: String,
@@ -21,6 +21,8 @@ pub struct Turn {
     pub pending_input: Vec<ResponseItem>,
     pub retries: RetryCount,
     pub todo: Option<TodoList>,
+    /// Items of calls an interrupt cut short, recorded after `turn_aborted` (as Codex does).
+    pub aborted_items: Vec<TurnItem>,
     pub phase: Phase,
 }
 
@@ -111,6 +113,7 @@ impl Turn {
             pending_input: Vec::new(),
             retries: RetryCount::default(),
             todo: None,
+            aborted_items: Vec::new(),
             phase: Phase::Sampling {
                 request,
                 response: Response::default(),
