@@ -2,7 +2,7 @@
 //! a thread rcodex recorded, and `rcodex exec resume` continues a thread Codex recorded.
 //! The pinned CLI is installed on first use (see `tests/support/codex_cli.rs`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use rcodex_runner::mock::{MockServer, Script};
@@ -91,7 +91,7 @@ async fn round_trip(first: Option<&Path>, second: Option<&Path>) {
     assert!(pos("first question") < pos("first answer"));
     assert!(pos("first answer") < pos("second question"));
     // Still one rollout file for the thread.
-    let files: Vec<_> = walk(&home.join("sessions"));
+    let files: Vec<_> = rcodex_tests::files_under(&home.join("sessions"));
     assert_eq!(
         files
             .iter()
@@ -100,21 +100,6 @@ async fn round_trip(first: Option<&Path>, second: Option<&Path>) {
         1,
         "{files:?}"
     );
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -177,7 +162,7 @@ async fn thread_across(clients: &[Option<&Path>]) -> (MockServer, Vec<String>) {
             thread = first["thread_id"].as_str().unwrap().to_string();
         }
     }
-    let files: Vec<_> = walk(&home.join("sessions"));
+    let files: Vec<_> = rcodex_tests::files_under(&home.join("sessions"));
     assert_eq!(
         files.len(),
         1,
@@ -252,7 +237,7 @@ async fn interrupted_then_resumed(client: Option<&Path>, other: Option<&Path>) -
         .as_str()
         .unwrap()
         .to_string();
-    let rollout = walk(&home.join("sessions"));
+    let rollout = rcodex_tests::files_under(&home.join("sessions"));
     assert_eq!(rollout.len(), 1);
     let text = std::fs::read_to_string(&rollout[0]).unwrap();
     assert!(

@@ -127,7 +127,7 @@ async fn a_thread_resumed_by_rcodex_reads_both_turns_from_one_file() {
         String::from_utf8_lossy(&second.stderr)
     );
 
-    let files: Vec<PathBuf> = files_under(&home.join("sessions"));
+    let files: Vec<PathBuf> = rcodex_tests::files_under(&home.join("sessions"));
     assert_eq!(files.len(), 1, "{files:?}");
     let (r, ends) = read_ours(&files[0]);
     assert_eq!(ends, [None, None]);
@@ -144,17 +144,4 @@ async fn a_thread_resumed_by_rcodex_reads_both_turns_from_one_file() {
         })
         .collect();
     assert_eq!(answers, ["first answer", "second answer"]);
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }

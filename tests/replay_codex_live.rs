@@ -33,18 +33,7 @@ async fn codex(codex: &Path, home: &Path, work: &Path, tail: &[&str]) -> Output 
 }
 
 fn rollout_of(home: &Path, thread: &str) -> PathBuf {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(&home.join("sessions"), &mut files);
+    let mut files = rcodex_tests::files_under(&home.join("sessions"));
     files.retain(|f| f.to_string_lossy().contains(thread));
     assert_eq!(files.len(), 1, "one rollout for thread {thread}: {files:?}");
     files.remove(0)

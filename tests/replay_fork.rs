@@ -73,19 +73,7 @@ fn recorded_session(dir: &Path) -> PathBuf {
 
 /// Every file under `home/sessions`.
 fn rollouts(home: &Path) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&home.join("sessions"), &mut out);
-    out
+    rcodex_tests::files_under(&home.join("sessions"))
 }
 
 fn lines(path: &Path) -> Vec<Value> {

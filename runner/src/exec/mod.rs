@@ -4,7 +4,18 @@
 mod human;
 pub mod prompt;
 
-pub(crate) use human::print_event as print_human_event;
+/// Prints one event as `exec` does: a JSON line on stdout with `--json`, else for a person.
+pub fn print_event(event: &rcodex_core::protocol::ThreadEvent, json: bool) {
+    if json {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = serde_json::to_writer(&mut out, event);
+        let _ = out.write_all(b"\n");
+        let _ = out.flush();
+    } else {
+        human::print_event(event);
+    }
+}
 
 use std::path::{Path, PathBuf};
 
@@ -166,17 +177,7 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
         );
     }
     let json = args.json;
-    let mut on_event = move |ev: &rcodex_core::protocol::ThreadEvent| {
-        if json {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            let _ = serde_json::to_writer(&mut out, ev);
-            let _ = out.write_all(b"\n");
-            let _ = out.flush();
-        } else {
-            human::print_event(ev);
-        }
-    };
+    let mut on_event = move |ev: &rcodex_core::protocol::ThreadEvent| print_event(ev, json);
     let mut interrupt = Box::pin(async {
         let _ = tokio::signal::ctrl_c().await;
     });

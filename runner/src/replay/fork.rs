@@ -16,7 +16,7 @@ use rcodex_core::session::{Effect, ToolCall, ToolOutput, TurnStatus};
 
 use crate::config::{load_config, ConfigOverrides};
 use crate::driver::{continue_turn, drive_turn, now_ms, DriveReport, ToolRunner, TurnIo};
-use crate::exec::local_timezone;
+use crate::exec::{local_timezone, print_event};
 use crate::live_ids::LiveIds;
 use crate::mock::{load_script, MockServer};
 use crate::rollout::{read_recorded, rollout_path, RolloutWriter};
@@ -198,32 +198,18 @@ async fn fork_inner(request: ForkRequest<'_>) -> Result<i32, String> {
     let mut interrupt = Box::pin(async {
         let _ = tokio::signal::ctrl_c().await;
     });
-    let mut code = 0;
-    let mut report = Some(
-        continue_turn(
-            &mut session,
-            held,
-            TurnIo {
-                client: &parts.client,
-                tools: &runner,
-                rollout: Some(&mut writer),
-                on_event: &mut on_event,
-                on_request: None,
-                interrupt: &mut interrupt,
-            },
-        )
-        .await,
-    );
+    // The cut turn goes on from its held request; each later recorded prompt is a turn of its own.
+    let mut held = Some(held);
     let mut later = later_turns.into_iter();
-    while let Some(done) = report.take() {
-        code = finish_turn(&done, json);
-        if code != 0 {
-            break;
-        }
-        let Some(turn) = later.next() else { break };
-        if !json {
-            eprintln!("user\n{}", turn.text);
-        }
+    let mut code = 0;
+    loop {
+        let next = match held.take() {
+            Some(effects) => Ok(effects),
+            None => match later.next() {
+                Some(turn) => Err(turn),
+                None => break,
+            },
+        };
         let io = TurnIo {
             client: &parts.client,
             tools: &runner,
@@ -232,7 +218,19 @@ async fn fork_inner(request: ForkRequest<'_>) -> Result<i32, String> {
             on_request: None,
             interrupt: &mut interrupt,
         };
-        report = Some(drive_turn(&mut session, turn, io).await);
+        let done = match next {
+            Ok(effects) => continue_turn(&mut session, effects, io).await,
+            Err(turn) => {
+                if !json {
+                    eprintln!("user\n{}", turn.text);
+                }
+                drive_turn(&mut session, turn, io).await
+            }
+        };
+        code = finish_turn(&done, json);
+        if code != 0 {
+            break;
+        }
     }
     parts.tools.exec.shutdown().await;
     if let Some(server) = server {
@@ -282,18 +280,6 @@ fn finish_turn(done: &DriveReport, json: bool) -> i32 {
             eprintln!("turn interrupted");
             1
         }
-    }
-}
-
-fn print_event(event: &ThreadEvent, json: bool) {
-    if json {
-        use std::io::Write;
-        let mut out = std::io::stdout().lock();
-        let _ = serde_json::to_writer(&mut out, event);
-        let _ = out.write_all(b"\n");
-        let _ = out.flush();
-    } else {
-        crate::exec::print_human_event(event);
     }
 }
 
