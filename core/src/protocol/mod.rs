@@ -5,6 +5,7 @@
 
 pub mod event_msg;
 pub mod exec_event;
+mod from_json;
 pub mod request;
 pub mod response_event;
 pub mod response_item;
@@ -12,6 +13,7 @@ pub mod rollout;
 pub mod tool_spec;
 pub mod turn_item;
 pub mod usage;
+mod with_extra;
 
 pub use event_msg::EventMsg;
 pub use exec_event::{ThreadEvent, ThreadItem, ThreadItemDetails};

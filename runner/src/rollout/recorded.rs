@@ -4,7 +4,9 @@
 //! are kept as `Other`, never dropped.
 //!
 //! Lines go through [`crate::jsonl`] (it says why not the `jsonl` crate): bad lines before the
-//! last are `path:line: what is wrong`, a torn last line is skipped with a warning.
+//! last are `path:line: what is wrong`, a torn last line is skipped with a warning. Each line is
+//! read by the core's `from_json_slice` readers: the derived `Deserialize`'s values, without
+//! its buffering (see `rcodex_core::protocol::from_json`).
 
 use std::path::{Path, PathBuf};
 
@@ -87,7 +89,7 @@ type ReadLines = (Vec<RecordedLine>, Option<TornLine>);
 
 /// `{timestamp, [ordinal,] type, payload}` lines, older payload shapes made today's.
 fn read_envelope(bytes: &[u8], shown: &str) -> Result<ReadLines, JsonlError> {
-    let parsed = jsonl::parse::<RolloutLine>(bytes, shown)?;
+    let parsed = jsonl::parse_with(bytes, shown, RolloutLine::from_json_slice)?;
     let lines = parsed
         .records
         .into_iter()
@@ -115,7 +117,7 @@ fn read_envelope(bytes: &[u8], shown: &str) -> Result<ReadLines, JsonlError> {
 
 /// Bare records of Codex 0.29 and before, each put in today's envelope.
 fn read_flat(bytes: &[u8], shown: &str) -> Result<ReadLines, JsonlError> {
-    let parsed = jsonl::parse::<ResponseItem>(bytes, shown)?;
+    let parsed = jsonl::parse_with(bytes, shown, ResponseItem::from_json_slice)?;
     let lines = parsed
         .records
         .into_iter()
