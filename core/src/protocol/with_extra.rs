@@ -9,57 +9,56 @@
 //! is ``duplicate field `x` ``, unknown keys kept in file order (a repeated one keeps its first
 //! place and its last value).
 //!
-//! [`Tagless`] reads the same struct as the payload of an internally tagged enum: the tag key
-//! is dropped once, as serde's tagged-enum support removes it before the variant sees the map.
+//! [`TagKey`] reads the same struct as the variant of an internally tagged enum: the tag key is
+//! dropped once (or was already read), as serde's tagged-enum support removes it before the
+//! variant sees the map.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 /// A struct whose `Deserialize` [`deserialize_with_extra!`] wrote.
 pub(crate) trait WithExtra: Sized {
     /// As the derive names it in `expected struct …`.
     const EXPECTING: &'static str;
 
-    /// Reads the fields from `map`, dropping the first `tag` key when one is given.
-    fn visit<'de, A: MapAccess<'de>>(map: A, tag: Option<&'static str>) -> Result<Self, A::Error>;
+    /// Reads the fields from `map`, handling the tag key as `tag` says.
+    fn visit<'de, A: MapAccess<'de>>(map: A, tag: TagKey) -> Result<Self, A::Error>;
 }
 
-/// Reads a [`WithExtra`] struct from a map, optionally dropping its tag key.
-pub(crate) struct Tagless<T> {
-    tag: Option<&'static str>,
-    ty: PhantomData<T>,
+/// The tag key of an internally tagged enum, seen from the variant's fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TagKey {
+    /// Not read as a variant: every unknown key, `type` too, goes to `extra`.
+    Untagged,
+    /// The map still holds the tag: it is dropped once.
+    Ahead(&'static str),
+    /// The tag was already taken from the map: another one is ``duplicate field `type` ``.
+    Taken(&'static str),
 }
 
-impl<T> Tagless<T> {
-    /// Reads the struct as is: every unknown key, `type` too, goes to `extra`.
-    pub(crate) fn keeping_every_key() -> Self {
-        Tagless {
-            tag: None,
-            ty: PhantomData,
-        }
-    }
-
-    /// Reads the struct as the variant of an enum tagged by `tag`.
-    pub(crate) fn without(tag: &'static str) -> Self {
-        Tagless {
-            tag: Some(tag),
-            ty: PhantomData,
+impl TagKey {
+    /// The tag's key, for a variant.
+    pub(crate) fn name(self) -> Option<&'static str> {
+        match self {
+            TagKey::Untagged => None,
+            TagKey::Ahead(name) | TagKey::Taken(name) => Some(name),
         }
     }
 }
 
-impl<'de, T: WithExtra> DeserializeSeed<'de> for Tagless<T> {
-    type Value = T;
+/// Reads a [`WithExtra`] struct from a map on its own (not as an enum's variant).
+pub(crate) struct WithExtraVisitor<T>(PhantomData<T>);
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
-        d.deserialize_map(self)
+impl<T> WithExtraVisitor<T> {
+    pub(crate) fn new() -> Self {
+        WithExtraVisitor(PhantomData)
     }
 }
 
-impl<'de, T: WithExtra> Visitor<'de> for Tagless<T> {
+impl<'de, T: WithExtra> Visitor<'de> for WithExtraVisitor<T> {
     type Value = T;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -67,7 +66,7 @@ impl<'de, T: WithExtra> Visitor<'de> for Tagless<T> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-        T::visit(map, self.tag)
+        T::visit(map, TagKey::Untagged)
     }
 }
 
@@ -138,10 +137,7 @@ macro_rules! deserialize_with_extra {
     ($ty:ident { $($field:ident $(= $default:ident)?),* $(,)? }) => {
         impl<'de> ::serde::Deserialize<'de> for $ty {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                ::serde::de::DeserializeSeed::deserialize(
-                    $crate::protocol::with_extra::Tagless::<$ty>::keeping_every_key(),
-                    d,
-                )
+                d.deserialize_map($crate::protocol::with_extra::WithExtraVisitor::<$ty>::new())
             }
         }
 
@@ -150,12 +146,12 @@ macro_rules! deserialize_with_extra {
 
             fn visit<'de, A: ::serde::de::MapAccess<'de>>(
                 mut map: A,
-                tag: Option<&'static str>,
+                mut tag: $crate::protocol::with_extra::TagKey,
             ) -> Result<Self, A::Error> {
+                use $crate::protocol::with_extra::TagKey;
                 use ::serde::de::Error as _;
                 $(let mut $field = None;)*
                 let mut extra = $crate::protocol::response_item::Extra::new();
-                let mut tag_seen = false;
                 while let Some($crate::protocol::with_extra::Key(key)) = map.next_key()? {
                     match &*key {
                         $(stringify!($field) => {
@@ -164,11 +160,14 @@ macro_rules! deserialize_with_extra {
                             }
                             $field = Some(map.next_value()?);
                         })*
-                        k if Some(k) == tag => {
-                            if tag_seen {
-                                return Err(A::Error::duplicate_field(tag.unwrap_or_default()));
+                        k if tag.name() == Some(k) => {
+                            match tag {
+                                TagKey::Ahead(name) => tag = TagKey::Taken(name),
+                                _ => {
+                                    let name = tag.name().unwrap_or_default();
+                                    return Err(A::Error::duplicate_field(name));
+                                }
                             }
-                            tag_seen = true;
                             map.next_value::<::serde::de::IgnoredAny>()?;
                         }
                         _ => {
