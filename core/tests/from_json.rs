@@ -383,3 +383,87 @@ proptest! {
         same_as_twin::<TokenCount, DerivedTokenCount>(&object(count));
     }
 }
+
+/// `ContentItem` as serde derives it: the reference for its hand-written `Deserialize`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum DerivedContentItem {
+    InputText {
+        text: String,
+    },
+    InputImage {
+        image_url: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
+    OutputText {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        annotations: Option<Vec<Value>>,
+    },
+    #[serde(untagged)]
+    Other(Value),
+}
+
+/// `FunctionCallOutputPayload` over the derived parts: content items read through serde's
+/// buffered (untagged) deserializer.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+enum DerivedOutputPayload {
+    Text(String),
+    Content(Vec<DerivedContentItem>),
+}
+
+const PART_VALUES: &[&str] = &[
+    r#""input_text""#,
+    r#""input_image""#,
+    r#""output_text""#,
+    r#""refusal""#,
+    r#""t""#,
+    "null",
+    "5",
+    "-2.5",
+    "[]",
+    r#"[{"u":1}]"#,
+    r#"{"a":1}"#,
+    "true",
+];
+
+fn content_part() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => (
+            prop::sample::select(PART_VALUES),
+            entries(&["type", "text", "image_url", "detail", "annotations", "x"], PART_VALUES, 5),
+        )
+            .prop_map(|(tag, mut rest)| {
+                rest.insert(0, ("type".to_string(), tag.to_string()));
+                object(rest)
+            }),
+        1 => entries(&["type", "text", "x"], PART_VALUES, 3).prop_map(object),
+        1 => prop::sample::select(PART_VALUES).prop_map(str::to_string),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn content_parts_read_as_the_derive_reads_them(
+        part in content_part(),
+        more in prop::collection::vec(content_part(), 0..3),
+        shuffle in any::<prop::sample::Index>(),
+    ) {
+        use rcodex_core::protocol::{ContentItem, FunctionCallOutputPayload};
+        same_as_twin::<ContentItem, DerivedContentItem>(&part);
+        let value: Value = serde_json::from_str(&part).unwrap();
+        let hand = serde_json::to_string(&serde_json::from_value::<ContentItem>(value.clone()).unwrap()).unwrap();
+        let twin = serde_json::to_string(&serde_json::from_value::<DerivedContentItem>(value).unwrap()).unwrap();
+        prop_assert_eq!(hand, twin);
+        // As the items of a tool output, read through serde's untagged buffering.
+        let mut parts = more;
+        parts.insert(shuffle.index(parts.len() + 1), part);
+        let list = format!("[{}]", parts.join(","));
+        same_as_twin::<FunctionCallOutputPayload, DerivedOutputPayload>(&list);
+        same_as_twin::<Vec<ContentItem>, Vec<DerivedContentItem>>(&list);
+    }
+}

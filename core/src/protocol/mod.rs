@@ -3,6 +3,7 @@
 //! Field order in every struct is the order Codex puts keys on the wire, so that serialized bodies
 //! and rollout lines keep Codex's key order. Unknown variants are kept as raw JSON, never dropped.
 
+mod content_item_de;
 pub mod event_msg;
 pub mod exec_event;
 mod from_json;

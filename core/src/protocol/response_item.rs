@@ -44,8 +44,8 @@ deserialize_with_extra!(MessageItem {
     content
 });
 
-/// A part of a message's content.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A part of a message's content. `Deserialize` is written by hand in `content_item_de.rs`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ContentItem {
     InputText {
