@@ -4,10 +4,13 @@
 //! The catalog facts and the tool specs live in `vendor/codex-0.169.0/` (facts only; descriptions
 //! are rcodex's own) and are embedded here, so building the list is pure.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
+
+use crate::protocol::ToolSpec;
 
 const MODELS_JSON: &str = include_str!("../../vendor/codex-0.169.0/models.json");
 const TOOLS_JSON: &str = include_str!("../../vendor/codex-0.169.0/tools.json");
@@ -155,7 +158,32 @@ fn spec(id: &str) -> Value {
 
 /// The `tools` array for a request, in Codex's order.
 pub fn tool_specs(model: &ModelFacts, cfg: &ToolsConfig) -> Vec<Value> {
-    let mut ids: Vec<&str> = Vec::new();
+    tool_ids(model, cfg).into_iter().map(spec).collect()
+}
+
+/// The same list as [`tool_specs`], typed: what `serde_json::from_value::<ToolSpec>` makes of
+/// each entry. Each vendored spec is parsed once per process, so a replay of many files clones
+/// the parsed specs instead of parsing their JSON schemas again for every file.
+pub fn typed_tool_specs(model: &ModelFacts, cfg: &ToolsConfig) -> Vec<ToolSpec> {
+    static PARSED: OnceLock<HashMap<String, Option<ToolSpec>>> = OnceLock::new();
+    let parsed = PARSED.get_or_init(|| {
+        tool_table()
+            .iter()
+            .map(|(id, v)| (id.clone(), serde_json::from_value(v.clone()).ok()))
+            .collect()
+    });
+    tool_ids(model, cfg)
+        .into_iter()
+        .filter_map(|id| match parsed.get(id) {
+            Some(typed) => typed.clone(),
+            None => panic!("vendored tools.json lacks `{id}` (tested)"),
+        })
+        .collect()
+}
+
+/// The ids (keys of `tools.json`) of the tools offered, in Codex's order.
+fn tool_ids(model: &ModelFacts, cfg: &ToolsConfig) -> Vec<&'static str> {
+    let mut ids: Vec<&'static str> = Vec::new();
     let shell = if cfg.unified_exec {
         ShellType::UnifiedExec
     } else {
@@ -190,7 +218,7 @@ pub fn tool_specs(model: &ModelFacts, cfg: &ToolsConfig) -> Vec<Value> {
             ids.push(id);
         }
     }
-    ids.into_iter().map(spec).collect()
+    ids
 }
 
 /// The names the model sees, in order (`type` for hosted tools without a name).

@@ -272,3 +272,32 @@ fn full_tool_structure_snapshot() {
         .collect();
     insta::assert_json_snapshot!(specs);
 }
+
+#[test]
+fn typed_specs_are_the_json_specs_parsed_for_every_model_and_switch() {
+    let mut models: Vec<String> = catalog().models.iter().map(|m| m.slug.clone()).collect();
+    models.push("my-local-model".into());
+    let mut checked = 0;
+    for slug in &models {
+        let facts = model_facts(slug);
+        for bits in 0u8..128 {
+            let cfg = ToolsConfig {
+                update_plan: bits & 1 != 0,
+                read_file: bits & 2 != 0,
+                list_dir: bits & 4 != 0,
+                grep_files: bits & 8 != 0,
+                view_image: bits & 16 != 0,
+                request_user_input: bits & 32 != 0,
+                unified_exec: bits & 64 != 0,
+            };
+            let parsed: Vec<ToolSpec> = tool_specs(&facts, &cfg)
+                .into_iter()
+                .map(|v| serde_json::from_value(v).unwrap())
+                .collect();
+            let typed = typed_tool_specs(&facts, &cfg);
+            assert_eq!(typed, parsed, "{slug} {cfg:?}");
+            checked += typed.len();
+        }
+    }
+    assert!(checked > 1000, "{checked}");
+}

@@ -4,6 +4,12 @@
 use clap::Parser;
 use rcodex_runner::cli::{Cli, Command};
 
+/// mimalloc rather than glibc's malloc: replay allocates and frees in small pieces all the way
+/// (history items, request bodies), and glibc spent a third of its time there. Built without
+/// transparent huge pages so its arena does not raise peak RSS (bench/replay.sh measures both).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = Cli::parse();
     let codex_home = rcodex_runner::config::codex_home_from_env();

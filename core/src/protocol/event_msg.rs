@@ -1,6 +1,8 @@
 //! `event_msg` payloads of rollout lines: the turn's lifecycle as Codex records it.
 
 use serde::{Deserialize, Serialize};
+
+use super::with_extra::deserialize_with_extra;
 use serde_json::Value;
 
 use super::response_item::Extra;
@@ -19,7 +21,7 @@ pub enum EventMsg {
     Other(Value),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TaskStarted {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub turn_attribution: Option<Value>,
@@ -36,7 +38,16 @@ pub struct TaskStarted {
     pub extra: Extra,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+deserialize_with_extra!(TaskStarted {
+    turn_attribution,
+    turn_id,
+    root_turn_id,
+    started_at,
+    model_context_window,
+    collaboration_mode_kind
+});
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TaskComplete {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root_turn_id: Option<String>,
@@ -56,6 +67,17 @@ pub struct TaskComplete {
     pub extra: Extra,
 }
 
+deserialize_with_extra!(TaskComplete {
+    root_turn_id,
+    turn_id,
+    last_agent_message,
+    error,
+    started_at,
+    completed_at,
+    duration_ms,
+    time_to_first_token_ms
+});
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TaskError {
     pub message: String,
@@ -63,7 +85,7 @@ pub struct TaskError {
 }
 
 /// A finished thread item (UserMessage, AgentMessage, CommandExecution, FileChange, Reasoning).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ItemCompleted {
     pub thread_id: String,
     pub turn_id: String,
@@ -74,7 +96,15 @@ pub struct ItemCompleted {
     pub extra: Extra,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+deserialize_with_extra!(ItemCompleted {
+    thread_id,
+    turn_id,
+    item,
+    started_at_ms,
+    completed_at_ms
+});
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TokenCount {
     pub info: Option<TokenCountInfo>,
     #[serde(default)]
@@ -82,6 +112,8 @@ pub struct TokenCount {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+deserialize_with_extra!(TokenCount { info, rate_limits = default });
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TokenCountInfo {
@@ -92,7 +124,7 @@ pub struct TokenCountInfo {
     pub model_context_window: Option<u64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ThreadSettingsApplied {
     pub thread_id: String,
     pub thread_settings: Value,
@@ -100,7 +132,12 @@ pub struct ThreadSettingsApplied {
     pub extra: Extra,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+deserialize_with_extra!(ThreadSettingsApplied {
+    thread_id,
+    thread_settings
+});
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TurnAborted {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root_turn_id: Option<String>,
@@ -110,3 +147,5 @@ pub struct TurnAborted {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+deserialize_with_extra!(TurnAborted { turn_id, reason });

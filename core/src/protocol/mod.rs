@@ -3,8 +3,10 @@
 //! Field order in every struct is the order Codex puts keys on the wire, so that serialized bodies
 //! and rollout lines keep Codex's key order. Unknown variants are kept as raw JSON, never dropped.
 
+mod content_item_de;
 pub mod event_msg;
 pub mod exec_event;
+mod from_json;
 pub mod request;
 pub mod response_event;
 pub mod response_item;
@@ -12,6 +14,7 @@ pub mod rollout;
 pub mod tool_spec;
 pub mod turn_item;
 pub mod usage;
+mod with_extra;
 
 pub use event_msg::EventMsg;
 pub use exec_event::{ThreadEvent, ThreadItem, ThreadItemDetails};

@@ -1,6 +1,8 @@
 //! Conversation history items (`input` of a request, `output` of a response, rollout payloads).
 
 use serde::{Deserialize, Serialize};
+
+use super::with_extra::deserialize_with_extra;
 use serde_json::{Map, Value};
 
 /// One item of model-visible history, as the Responses API and Codex's rollouts spell it.
@@ -23,7 +25,7 @@ pub enum ResponseItem {
 /// Extra keys we do not model but must keep for a faithful round trip.
 pub type Extra = Map<String, Value>;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MessageItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
@@ -35,8 +37,15 @@ pub struct MessageItem {
     pub extra: Extra,
 }
 
-/// A part of a message's content.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+deserialize_with_extra!(MessageItem {
+    status,
+    id,
+    role,
+    content
+});
+
+/// A part of a message's content. `Deserialize` is written by hand in `content_item_de.rs`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ContentItem {
     InputText {
@@ -56,7 +65,7 @@ pub enum ContentItem {
     Other(Value),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReasoningItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -70,6 +79,8 @@ pub struct ReasoningItem {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+deserialize_with_extra!(ReasoningItem { id, summary = default, content, encrypted_content });
 
 impl ReasoningItem {
     /// The texts of the summary parts, in order.
@@ -107,7 +118,7 @@ pub enum ReasoningContent {
     Other(Value),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FunctionCallItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
@@ -120,7 +131,15 @@ pub struct FunctionCallItem {
     pub extra: Extra,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+deserialize_with_extra!(FunctionCallItem {
+    status,
+    id,
+    name,
+    arguments,
+    call_id
+});
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FunctionCallOutputItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -129,6 +148,12 @@ pub struct FunctionCallOutputItem {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+deserialize_with_extra!(FunctionCallOutputItem {
+    id,
+    call_id,
+    output
+});
 
 /// A tool's answer: plain text, or content items (e.g. an image from view_image).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -157,7 +182,7 @@ impl FunctionCallOutputPayload {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CustomToolCallItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
@@ -170,7 +195,15 @@ pub struct CustomToolCallItem {
     pub extra: Extra,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+deserialize_with_extra!(CustomToolCallItem {
+    status,
+    id,
+    name,
+    input,
+    call_id
+});
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CustomToolCallOutputItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -180,7 +213,13 @@ pub struct CustomToolCallOutputItem {
     pub extra: Extra,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+deserialize_with_extra!(CustomToolCallOutputItem {
+    id,
+    call_id,
+    output
+});
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LocalShellCallItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -191,6 +230,13 @@ pub struct LocalShellCallItem {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+deserialize_with_extra!(LocalShellCallItem {
+    id,
+    call_id,
+    status,
+    action
+});
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -210,7 +256,7 @@ pub enum LocalShellAction {
     Other(Value),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WebSearchCallItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -221,6 +267,8 @@ pub struct WebSearchCallItem {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+deserialize_with_extra!(WebSearchCallItem { id, status, action });
 
 /// The key Codex adds to rollout payloads but never sends to the model.
 pub const PASSTHROUGH_KEY: &str = "internal_chat_message_metadata_passthrough";

@@ -1,6 +1,8 @@
 //! Rollout files: Codex's session JSONL, one `{timestamp, ordinal, type, payload}` line each.
 
 use serde::{Deserialize, Serialize};
+
+use super::with_extra::deserialize_with_extra;
 use serde_json::Value;
 
 use super::response_item::Extra;
@@ -36,7 +38,7 @@ pub enum RolloutItem {
 }
 
 /// `metadata` of a `response_item` line.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ItemMetadata {
     pub history_sequence: u64,
     pub sampled_through_sequence: u64,
@@ -53,8 +55,18 @@ pub struct ItemMetadata {
     pub extra: Extra,
 }
 
+deserialize_with_extra!(ItemMetadata {
+    history_sequence,
+    sampled_through_sequence,
+    retained_source,
+    client_authored,
+    user_input_order,
+    mcp_attribution,
+    fallback_token_limit_override
+});
+
 /// First line of every rollout.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SessionMeta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_scoped: Option<bool>,
@@ -86,6 +98,24 @@ pub struct SessionMeta {
     pub extra: Extra,
 }
 
+deserialize_with_extra!(SessionMeta {
+    account_scoped,
+    session_id,
+    id,
+    forked_from_id,
+    timestamp,
+    cwd,
+    runtime_workspace_roots,
+    originator,
+    cli_version,
+    source,
+    thread_source,
+    model_provider,
+    base_instructions,
+    history_mode,
+    context_window
+});
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BaseInstructions {
     pub text: String,
@@ -94,7 +124,7 @@ pub struct BaseInstructions {
 }
 
 /// Per-turn settings line.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TurnContext {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub turn_id: Option<String>,
@@ -127,8 +157,26 @@ pub struct TurnContext {
     pub extra: Extra,
 }
 
+deserialize_with_extra!(TurnContext {
+    turn_id,
+    root_turn_id,
+    disabled_plugin_ids,
+    cwd,
+    approval_policy,
+    approvals_reviewer,
+    permission_profile,
+    model,
+    comp_hash,
+    collaboration_mode,
+    multi_agent_version,
+    realtime_active,
+    effort,
+    summary,
+    sandbox_policy
+});
+
 /// A compaction: the summary message and, in newer rollouts, the history that replaces all before.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Compacted {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -137,8 +185,13 @@ pub struct Compacted {
     pub extra: Extra,
 }
 
+deserialize_with_extra!(Compacted {
+    message,
+    replacement_history
+});
+
 /// Usage of one response, with the turn's and the thread's running totals.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TokenUsageRecord {
     pub thread_id: String,
     pub turn_id: String,
@@ -151,3 +204,14 @@ pub struct TokenUsageRecord {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+deserialize_with_extra!(TokenUsageRecord {
+    thread_id,
+    turn_id,
+    session_id,
+    root_turn_id,
+    response_id,
+    usage,
+    turn_token_usage,
+    thread_token_usage
+});

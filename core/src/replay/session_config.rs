@@ -6,11 +6,11 @@ use serde_json::Value;
 
 use super::recording::{Recording, TurnLine};
 use crate::context::{EnvironmentContext, InitialContext};
-use crate::protocol::{ResponseItem, ToolSpec};
+use crate::protocol::ResponseItem;
 use crate::sandbox::SandboxMode;
 use crate::session::{ModelSettings, SessionConfig};
 use crate::time::utc_date;
-use crate::tool_set::{model_facts, tool_specs, ToolsConfig};
+use crate::tool_set::{model_facts, typed_tool_specs, ToolsConfig};
 
 /// What a rebuilt request cannot know from a rollout: the installation id (sent in
 /// `client_metadata`) and `--output-schema` are not recorded.
@@ -49,10 +49,7 @@ pub fn session_config(rec: &Recording) -> SessionConfig {
         parallel_tool_calls: true,
         instructions_field: facts.uses_instructions_field,
     };
-    cfg.tools = tool_specs(&facts, &tools_called(rec))
-        .into_iter()
-        .filter_map(|spec| serde_json::from_value::<ToolSpec>(spec).ok())
-        .collect();
+    cfg.tools = typed_tool_specs(&facts, &tools_called(rec));
     cfg.identity.originator = meta.originator.clone();
     cfg.identity.cli_version = meta.cli_version.clone();
     if let Some(provider) = &meta.model_provider {

@@ -34,7 +34,11 @@ pub enum RolloutReadError {
 /// Parses a rollout file.
 pub fn read_rollout(path: &Path) -> Result<RolloutHistory, RolloutReadError> {
     let shown = path.display().to_string();
-    let lines = jsonl::read_file::<RolloutLine>(path)?;
+    let bytes = std::fs::read(path).map_err(|source| JsonlError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    let lines = jsonl::parse_with(&bytes, &shown, RolloutLine::from_json_slice)?;
     let mut out = RolloutHistory {
         lines: lines.records.len() + usize::from(lines.torn.is_some()),
         warnings: lines

@@ -4,8 +4,11 @@
 //! are kept as `Other`, never dropped.
 //!
 //! Lines go through [`crate::jsonl`] (it says why not the `jsonl` crate): bad lines before the
-//! last are `path:line: what is wrong`, a torn last line is skipped with a warning.
+//! last are `path:line: what is wrong`, a torn last line is skipped with a warning. Each line is
+//! read by the core's `from_json_slice` readers: the derived `Deserialize`'s values, without
+//! its buffering (see `rcodex_core::protocol::from_json`).
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rcodex_core::protocol::{ResponseItem, RolloutItem, RolloutLine};
@@ -44,15 +47,42 @@ pub struct RecordedRollout {
 
 /// Reads the rollout at `path`, in any layout Codex has written.
 pub fn read_recorded(path: &Path) -> Result<RecordedRollout, RolloutReadError> {
-    let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| JsonlError::Io {
-        path: shown.clone(),
+    FILE_BUFFER.with_borrow_mut(|bytes| {
+        let read = read_into(path, bytes).and_then(|()| read_bytes(path, bytes));
+        if bytes.capacity() > KEPT_BUFFER {
+            *bytes = Vec::new();
+        }
+        read
+    })
+}
+
+thread_local! {
+    /// The bytes of the file being read, kept for the next file this thread reads: a replay of
+    /// many files would otherwise allocate (and fault in) a fresh buffer for every one.
+    static FILE_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A buffer grown past this by one large file is dropped after it.
+const KEPT_BUFFER: usize = 4 << 20;
+
+fn read_into(path: &Path, bytes: &mut Vec<u8>) -> Result<(), RolloutReadError> {
+    let io = |source| JsonlError::Io {
+        path: path.display().to_string(),
         source,
-    })?;
-    let layout = Layout::of_file(&bytes);
+    };
+    bytes.clear();
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    file.read_to_end(bytes).map_err(io)?;
+    Ok(())
+}
+
+/// Reads the rollout whose text is `bytes`.
+fn read_bytes(path: &Path, bytes: &[u8]) -> Result<RecordedRollout, RolloutReadError> {
+    let shown = path.display().to_string();
+    let layout = Layout::of_file(bytes);
     let (lines, torn) = match layout {
-        Layout::FlatRecords => read_flat(&bytes, &shown)?,
-        Layout::Envelope | Layout::OrdinalEnvelope => read_envelope(&bytes, &shown)?,
+        Layout::FlatRecords => read_flat(bytes, &shown)?,
+        Layout::Envelope | Layout::OrdinalEnvelope => read_envelope(bytes, &shown)?,
     };
     let writer = lines
         .iter()
@@ -87,7 +117,7 @@ type ReadLines = (Vec<RecordedLine>, Option<TornLine>);
 
 /// `{timestamp, [ordinal,] type, payload}` lines, older payload shapes made today's.
 fn read_envelope(bytes: &[u8], shown: &str) -> Result<ReadLines, JsonlError> {
-    let parsed = jsonl::parse::<RolloutLine>(bytes, shown)?;
+    let parsed = jsonl::parse_with(bytes, shown, RolloutLine::from_json_slice)?;
     let lines = parsed
         .records
         .into_iter()
@@ -115,7 +145,7 @@ fn read_envelope(bytes: &[u8], shown: &str) -> Result<ReadLines, JsonlError> {
 
 /// Bare records of Codex 0.29 and before, each put in today's envelope.
 fn read_flat(bytes: &[u8], shown: &str) -> Result<ReadLines, JsonlError> {
-    let parsed = jsonl::parse::<ResponseItem>(bytes, shown)?;
+    let parsed = jsonl::parse_with(bytes, shown, ResponseItem::from_json_slice)?;
     let lines = parsed
         .records
         .into_iter()
