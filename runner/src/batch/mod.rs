@@ -208,7 +208,7 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
                         stop: &mut stop_fut,
                     };
                     match run_scenario(&s, &found.id, repeat, ctx).await {
-                        Ok(line) => line,
+                        Ok(run) => run.line,
                         Err(run_one::Stopped) => return,
                     }
                 }
