@@ -6,6 +6,8 @@
 
 pub mod redaction;
 pub mod selector;
+pub mod snap_file;
+pub mod store;
 
 use std::path::PathBuf;
 
