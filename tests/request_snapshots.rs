@@ -12,13 +12,16 @@
 //! does for ours, a first run writes, a second passes, a changed reply drifts with a diff in
 //! results.jsonl and JUnit, and `--snapshots-update` accepts.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
 
 use serde_json::Value;
+use tokio::task::JoinSet;
 
 use rcodex_runner::batch::discover::discover;
-use rcodex_runner::batch::run_one::{run_scenario, ModelMode, RunContext};
+use rcodex_runner::batch::run_one::{run_scenario, Capture, ModelMode, RunContext};
 use rcodex_runner::batch::scenario::load_scenario;
 use rcodex_runner::snapshot::redaction::{filters, Rule};
 use rcodex_runner::snapshot::{entries, run_folder};
@@ -35,6 +38,8 @@ fn settings(
     workspace: &Path,
 ) -> insta::Settings {
     let mut s = insta::Settings::clone_current();
+    // Named `request-N`/`events` in the scenario's folder, not by glob!'s file suffix.
+    s.remove_snapshot_suffix();
     s.set_input_file(scenario);
     s.set_snapshot_path(folder);
     s.set_prepend_module_to_snapshot(false);
@@ -57,42 +62,54 @@ fn settings(
     s
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn every_bundled_scenario_matches_its_snapshots() {
+/// Runs every bundled scenario once, scripted, all at once; by canonical file path: its id and
+/// what it sent and emitted.
+async fn run_bundled() -> BTreeMap<PathBuf, (String, Capture)> {
     let found = discover(&[repo().join("scenarios")]).unwrap();
-    assert!(found.len() >= 18, "scenarios/ holds {}", found.len());
-    let rollouts = tempfile::tempdir().unwrap();
-    let mut snapshotted = 0;
-    for f in &found {
-        let scenario = load_scenario(&f.path).unwrap_or_else(|e| panic!("{e}"));
-        let mut never = Box::pin(std::future::pending::<()>());
-        let ctx = RunContext {
-            mode: &ModelMode::Scripted,
-            rollout_dir: rollouts.path(),
-            stop: &mut never,
-        };
-        let Ok(run) = run_scenario(&scenario, &f.id, 0, ctx).await else {
-            panic!("{}: stopped", f.id)
-        };
-        let Some(capture) = run.capture else {
-            // Only a scenario without scripted replies has nothing to snapshot.
-            assert!(scenario.model.reply.is_empty(), "{}: {:?}", f.id, run.line);
-            continue;
-        };
-        assert!(!capture.requests.is_empty(), "{}: no request sent", f.id);
-        let folder = repo().join("snapshots").join(run_folder(&f.id, 0));
+    let rollouts = Arc::new(tempfile::tempdir().unwrap());
+    let mut runs = JoinSet::new();
+    for f in found {
+        let rollouts = rollouts.clone();
+        runs.spawn(async move {
+            let scenario = load_scenario(&f.path).unwrap_or_else(|e| panic!("{e}"));
+            let mut never = Box::pin(std::future::pending::<()>());
+            let ctx = RunContext {
+                mode: &ModelMode::Scripted,
+                rollout_dir: rollouts.path(),
+                stop: &mut never,
+            };
+            let Ok(run) = run_scenario(&scenario, &f.id, 0, ctx).await else {
+                panic!("{}: stopped", f.id)
+            };
+            // Every bundled scenario is scripted, so every one has something to snapshot.
+            let capture = run
+                .capture
+                .unwrap_or_else(|| panic!("{}: not run: {:?}", f.id, run.line));
+            assert!(!capture.requests.is_empty(), "{}: no request sent", f.id);
+            (f.path.canonicalize().unwrap(), (f.id, capture))
+        });
+    }
+    runs.join_all().await.into_iter().collect()
+}
+
+#[test]
+fn every_bundled_scenario_matches_its_snapshots() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let runs = runtime.block_on(run_bundled());
+    assert!(runs.len() >= 18, "scenarios/ holds {}", runs.len());
+    let mut checked = 0;
+    // glob! goes on past a failing scenario and fails at the end, so one run shows every drift.
+    insta::glob!("..", "scenarios/**/*.toml", |path| {
+        let (id, capture) = &runs[&path.canonicalize().unwrap()];
+        let folder = repo().join("snapshots").join(run_folder(id, 0));
         for entry in entries(&capture.requests, &capture.events) {
-            settings(&f.path, &folder, entry.rules, &capture.workspace).bind(|| {
+            settings(path, &folder, entry.rules, &capture.workspace).bind(|| {
                 insta::assert_json_snapshot!(entry.name.as_str(), entry.value);
             });
         }
-        snapshotted += 1;
-    }
-    assert_eq!(
-        snapshotted,
-        found.len(),
-        "every bundled scenario is scripted"
-    );
+        checked += 1;
+    });
+    assert_eq!(checked, runs.len());
 }
 
 fn batch(args: &[&str], cwd: &Path) -> Output {
