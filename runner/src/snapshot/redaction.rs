@@ -131,30 +131,40 @@ pub struct Filter {
     pub replacement: &'static str,
 }
 
-/// The filters for a run whose workspace was `workspace`.
+/// Filters every run shares, after the workspace path's own.
+const FIXED_FILTERS: [(&str, &str); 3] = [
+    (
+        r"<current_date>\d{4}-\d{2}-\d{2}</current_date>",
+        "<current_date>[date]</current_date>",
+    ),
+    (r"Chunk ID: [0-9a-f]+", "Chunk ID: [chunk]"),
+    (r"Wall time: [0-9.]+ seconds", "Wall time: [time] seconds"),
+];
+
+const WORKSPACE: &str = "[workspace]";
+
+static FIXED: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+    FIXED_FILTERS
+        .iter()
+        .map(|(p, r)| (Regex::new(p).expect("fixed filter pattern"), *r))
+        .collect()
+});
+
+/// The filters for a run whose workspace was `workspace`, in the order they apply: the path
+/// (as a literal), then [`FIXED_FILTERS`].
 pub fn filters(workspace: &Path) -> Vec<Filter> {
-    let mut out = Vec::new();
     let path = workspace.display().to_string();
-    if !path.is_empty() {
-        out.push(Filter {
-            pattern: regex::escape(&path),
-            replacement: "[workspace]",
-        });
-    }
-    for (pattern, replacement) in [
-        (
-            r"<current_date>\d{4}-\d{2}-\d{2}</current_date>",
-            "<current_date>[date]</current_date>",
-        ),
-        (r"Chunk ID: [0-9a-f]+", "Chunk ID: [chunk]"),
-        (r"Wall time: [0-9.]+ seconds", "Wall time: [time] seconds"),
-    ] {
-        out.push(Filter {
+    let literal = (!path.is_empty()).then(|| Filter {
+        pattern: regex::escape(&path),
+        replacement: WORKSPACE,
+    });
+    literal
+        .into_iter()
+        .chain(FIXED_FILTERS.iter().map(|(pattern, replacement)| Filter {
             pattern: pattern.to_string(),
             replacement,
-        });
-    }
-    out
+        }))
+        .collect()
 }
 
 /// A request body as snapshots show it: as sent, key order kept, except that the turn-metadata
@@ -171,17 +181,24 @@ pub fn request_view(body: &Value) -> Value {
     view
 }
 
-/// `value` with `rules` applied, pretty-printed, then `filters` applied: the text of a snapshot.
-pub fn render(value: &Value, rules: &[Rule], filters: &[Filter]) -> String {
+/// `value` with `rules` applied, pretty-printed, then the [`filters`] of `workspace` applied:
+/// the text of a snapshot. Does what insta does with the same rules, without compiling a
+/// pattern per call (the workspace path is replaced as the literal its escaped pattern matches).
+pub fn render(value: &Value, rules: &[Rule], workspace: &Path) -> String {
     let mut value = value.clone();
     for r in rules {
         let selector: Selector = r.selector.parse().expect("rule selectors are tested");
         selector.redact(&mut value, &|v| r.placeholder.apply(v));
     }
     let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
-    for f in filters {
-        let re = Regex::new(&f.pattern).expect("filter patterns are tested or escaped");
-        text = re.replace_all(&text, f.replacement).into_owned();
+    let path = workspace.display().to_string();
+    if !path.is_empty() {
+        text = text.replace(&path, WORKSPACE);
+    }
+    for (re, replacement) in FIXED.iter() {
+        if let std::borrow::Cow::Owned(replaced) = re.replace_all(&text, *replacement) {
+            text = replaced;
+        }
     }
     text
 }
@@ -196,9 +213,11 @@ mod tests {
         for r in REQUEST_RULES.iter().chain(EVENT_RULES) {
             assert!(r.selector.parse::<Selector>().is_ok(), "{}", r.selector);
         }
-        for f in filters(Path::new("/tmp/.tmpAb+c")) {
-            assert!(Regex::new(&f.pattern).is_ok(), "{}", f.pattern);
-        }
+        let all = filters(Path::new("/tmp/.tmpAb+c"));
+        assert_eq!(all.len(), 1 + FIXED.len());
+        assert!(Regex::new(&all[0].pattern)
+            .unwrap()
+            .is_match("at /tmp/.tmpAb+c/x"));
     }
 
     #[test]
@@ -213,11 +232,7 @@ mod tests {
             "client_metadata": {"x-codex-window-id": "0193a1b2-0000-7000-8000-000000000001:0", "x-codex-turn-metadata": meta.to_string()},
             "prompt_cache_key": "0193a1b2-0000-7000-8000-000000000001"
         });
-        let text = render(
-            &request_view(&body),
-            REQUEST_RULES,
-            &filters(Path::new("/tmp/ws")),
-        );
+        let text = render(&request_view(&body), REQUEST_RULES, Path::new("/tmp/ws"));
         let got: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(
             got,

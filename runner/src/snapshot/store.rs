@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use similar::TextDiff;
 
-use super::redaction::{filters, render};
+use super::redaction::render;
 use super::snap_file;
 use super::{entries, run_folder};
 
@@ -87,12 +87,11 @@ impl SnapshotStore {
     /// Compares (or, updating, accepts) the snapshots of one run; file errors name the file.
     pub fn check_run(&self, run: &RunOutput<'_>) -> Result<Vec<Checked>, String> {
         let folder = self.root.join(run_folder(run.scenario_id, run.repeat));
-        let filters = filters(run.workspace);
         let mut out = Vec::new();
         let produced = entries(run.requests, run.events);
         for entry in &produced {
             let path = folder.join(format!("{}.snap", entry.name));
-            let text = render(&entry.value, entry.rules, &filters);
+            let text = render(&entry.value, entry.rules, run.workspace);
             let verdict = self.settle(&path, run.scenario_file, &text)?;
             out.push(Checked {
                 name: entry.name.clone(),
