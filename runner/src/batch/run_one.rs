@@ -289,11 +289,6 @@ async fn run_inner(
         })
         .collect();
     record.events = events;
-    let capture = Capture {
-        requests: record.requests.clone(),
-        events: event_values,
-        workspace: work,
-    };
     let checks = evaluate(&s.expect, &record);
     line.status = if checks.iter().all(|c| c.passed) {
         Status::Pass
@@ -305,7 +300,11 @@ async fn run_inner(
     line.tool_calls = record.tool_calls;
     line.final_message = record.final_message;
     line.error = record.error;
-    Ok(Some(capture))
+    Ok(Some(Capture {
+        requests: record.requests,
+        events: event_values,
+        workspace: work,
+    }))
 }
 
 /// `type`, or `type:item_type` for item events.
