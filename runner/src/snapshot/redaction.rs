@@ -2,8 +2,8 @@
 //! to `insta::Settings` (`add_redaction`, `add_filter`), `rcodex batch --snapshots` applies the
 //! same rules itself ([`super::selector`]). Hidden are what changes from run to run — ids, times,
 //! the temp workspace path, a command's chunk id and wall time — and rcodex's own long texts
-//! (base instructions, tool descriptions, the apply_patch grammar), kept as their length so a
-//! change still shows.
+//! (base instructions, tool descriptions, the apply_patch grammar), kept as their length and a
+//! short hash so a change still shows.
 
 use std::path::Path;
 use std::sync::LazyLock;
@@ -12,13 +12,15 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::selector::Selector;
+use crate::batch::discover::stable_hash;
 
 /// What a redacted value becomes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Placeholder {
     /// This text, whatever the value was.
     Text(&'static str),
-    /// `[LABEL, N chars]` for a string (others kept).
+    /// `[LABEL, N chars, fnv1a H]` for a string (others kept): short, yet any edit of the text
+    /// changes it (H is the first 8 hex digits of the text's FNV-1a 64 hash).
     Length(&'static str),
     /// The string with each UUID in it replaced by `[LABEL]`, so a prefix such as `msg_` or a
     /// suffix such as `:0` stays visible (others kept).
@@ -36,9 +38,11 @@ impl Placeholder {
     pub fn replace(&self, text: Option<&str>) -> Option<String> {
         match (*self, text) {
             (Placeholder::Text(t), _) => Some(t.to_string()),
-            (Placeholder::Length(label), Some(s)) => {
-                Some(format!("[{label}, {} chars]", s.chars().count()))
-            }
+            (Placeholder::Length(label), Some(s)) => Some(format!(
+                "[{label}, {} chars, fnv1a {:08x}]",
+                s.chars().count(),
+                stable_hash(s) >> 32
+            )),
             (Placeholder::Uuids(label), Some(s)) => {
                 Some(UUID.replace_all(s, format!("[{label}]")).into_owned())
             }
@@ -239,7 +243,7 @@ mod tests {
             json!({
                 "model": "m",
                 "input": [
-                    {"id": "msg_[id]", "content": [{"text": "[base instructions, 3 chars]"}]},
+                    {"id": "msg_[id]", "content": [{"text": "[base instructions, 3 chars, fnv1a e71fa219]"}]},
                     {"id": "item_1_0", "output": "Chunk ID: [chunk]\nWall time: [time] seconds\nin [workspace]/x"}
                 ],
                 "client_metadata": {"x-codex-window-id": "[thread]:0", "x-codex-turn-metadata": {"thread_id": "[thread]", "turn_started_at_unix_ms": "[time]", "model": "m"}},
