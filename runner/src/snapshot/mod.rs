@@ -53,3 +53,24 @@ pub fn run_folder(scenario_id: &str, repeat: u32) -> PathBuf {
     }
     dir
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::path::Path;
+
+    #[test]
+    fn a_run_has_a_snapshot_per_request_then_its_events_in_its_scenarios_folder() {
+        let names: Vec<String> = entries(&[json!({}), json!({})], &[json!({"type": "x"})])
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        assert_eq!(names, ["request-1", "request-2", "events"]);
+        assert_eq!(run_folder("tools/shell", 0), Path::new("tools/shell"));
+        assert_eq!(
+            run_folder("tools/shell", 2),
+            Path::new("tools/shell/repeat-2")
+        );
+    }
+}
