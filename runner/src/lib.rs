@@ -13,4 +13,5 @@ pub mod replay;
 pub mod rollout;
 pub mod session_setup;
 pub mod session_start;
+pub mod snapshot;
 pub mod tools;

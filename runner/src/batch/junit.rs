@@ -61,7 +61,8 @@ pub fn render(results: &[ResultLine]) -> String {
                 let _ = write!(
                     out,
                     ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
-                    escape(failed.first().map_or("failed", String::as_str)),
+                    // The message is one line; a snapshot's diff follows in the body.
+                    escape(failed.first().and_then(|f| f.lines().next()).unwrap_or("failed")),
                     escape(&failed.join("\n"))
                 );
             }

@@ -8,6 +8,7 @@ mod progress;
 pub mod results;
 pub mod run_one;
 pub mod scenario;
+pub mod snapshots;
 pub mod summary;
 
 use std::collections::HashSet;
@@ -21,6 +22,9 @@ use discover::{discover, Shard};
 use results::{read_results, ResultLine, ResultsFile, Status};
 use run_one::{run_scenario, ModelMode, RunContext};
 use scenario::load_scenario;
+use snapshots::Tally;
+
+use crate::snapshot::store::SnapshotStore;
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -51,6 +55,16 @@ pub struct BatchArgs {
     /// Default: rcodex-batch/run-<timestamp>.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Snapshot every run's request bodies and `--json` events (ids, times and paths redacted)
+    /// into DIR/<scenario id>/ as insta .snap files, and compare with the ones stored there: a
+    /// difference fails the run with a diff (the new version is left as .snap.new), a missing
+    /// one is written as new. DIR defaults to snapshots/ beside the first PATH; give PATHs
+    /// first or write --snapshots=DIR.
+    #[arg(long, value_name = "DIR", num_args = 0..=1)]
+    pub snapshots: Option<Option<PathBuf>>,
+    /// Accept this run's snapshots as the stored ones (implies --snapshots).
+    #[arg(long)]
+    pub snapshots_update: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,6 +154,13 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
             chrono::Local::now().format("%Y%m%d-%H%M%S")
         ))
     });
+    let store = (args.snapshots.is_some() || args.snapshots_update).then(|| SnapshotStore {
+        root: match &args.snapshots {
+            Some(Some(dir)) => dir.clone(),
+            _ => snapshots::default_dir(&paths[0]),
+        },
+        update: args.snapshots_update,
+    });
     let (mut results_file, previous) = ResultsFile::open(&out).map_err(|e| e.to_string())?;
     let done: HashSet<(String, u32)> = previous.iter().map(ResultLine::key).collect();
     let mode = if args.live {
@@ -172,18 +193,20 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
     let limit = Arc::new(Semaphore::new(jobs_limit));
     let live_limit = Arc::new(Semaphore::new(args.live_concurrency.max(1)));
     let (stop_tx, stop_rx) = watch::channel(false);
-    let (tx, mut rx) = mpsc::unbounded_channel::<ResultLine>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<(ResultLine, Tally)>();
     let rollout_dir = Arc::new(out.join("rollouts"));
     let mode = Arc::new(mode);
+    let store = Arc::new(store);
     let mut handles = Vec::new();
     for (found, repeat) in jobs {
-        let (limit, live_limit, tx, mut stop, rollout_dir, mode) = (
+        let (limit, live_limit, tx, mut stop, rollout_dir, mode, store) = (
             limit.clone(),
             live_limit.clone(),
             tx.clone(),
             stop_rx.clone(),
             rollout_dir.clone(),
             mode.clone(),
+            store.clone(),
         );
         handles.push(tokio::spawn(async move {
             let Ok(_permit) = limit.acquire_owned().await else {
@@ -196,6 +219,7 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
             if *stop.borrow() {
                 return;
             }
+            let mut tally = Tally::default();
             let line = match load_scenario(&found.path) {
                 Err(e) => error_line(&found, repeat, e.to_string()),
                 Ok(s) => {
@@ -208,23 +232,31 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
                         stop: &mut stop_fut,
                     };
                     match run_scenario(&s, &found.id, repeat, ctx).await {
-                        Ok(line) => line,
+                        Ok(run) => {
+                            let mut line = run.line;
+                            if let (Some(store), Some(capture)) = (&*store, &run.capture) {
+                                tally = snapshots::check(store, &mut line, capture);
+                            }
+                            line
+                        }
                         Err(run_one::Stopped) => return,
                     }
                 }
             };
-            let _ = tx.send(line);
+            let _ = tx.send((line, tally));
         }));
     }
     drop(tx);
     let mut progress = progress::Progress::new(total as u64);
     let mut new_results = Vec::new();
+    let mut tally = Tally::default();
     let mut interrupted = false;
     let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
     loop {
         tokio::select! {
             line = rx.recv() => {
-                let Some(line) = line else { break };
+                let Some((line, snapshots)) = line else { break };
+                tally.add(snapshots);
                 results_file.append(&line).map_err(|e| format!("{}: {e}", results_file.path().display()))?;
                 progress.finished(&line);
                 new_results.push(line);
@@ -243,6 +275,14 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
     let (all, _) = read_results(results_file.path()).map_err(|e| e.to_string())?;
     let table = write_reports(&out, &all).map_err(|e| e.to_string())?;
     print!("{table}");
+    if let Some(store) = &*store {
+        println!("snapshots in {}: {tally}", store.root.display());
+        if tally.drifted + tally.not_produced > 0 {
+            println!(
+                "review the .snap.new files (`cargo insta review` inside a Cargo project), or accept them all with --snapshots-update"
+            );
+        }
+    }
     println!("results: {}", out.display());
     if interrupted {
         let mut cmd: Vec<String> = std::env::args().collect();

@@ -41,6 +41,24 @@ pub struct RunContext<'a> {
 /// A run that was stopped before it finished: not recorded, so a resume runs it again.
 pub struct Stopped;
 
+/// What a run sent and emitted, as it was (unredacted): the material of snapshots.
+#[derive(Clone, Debug, Default)]
+pub struct Capture {
+    /// Request bodies in the order they were sent, keys in the order they were sent.
+    pub requests: Vec<Value>,
+    /// The `exec --json` events, in order.
+    pub events: Vec<Value>,
+    /// The run's temp workspace (deleted by now; snapshots redact its path).
+    pub workspace: PathBuf,
+}
+
+/// One finished run: its results line and, when it got as far as sending requests, what it
+/// sent and emitted.
+pub struct ScenarioRun {
+    pub line: ResultLine,
+    pub capture: Option<Capture>,
+}
+
 fn base_line(s: &Scenario, id: &str, repeat: u32) -> ResultLine {
     ResultLine {
         id: id.to_string(),
@@ -65,18 +83,21 @@ pub async fn run_scenario(
     id: &str,
     repeat: u32,
     ctx: RunContext<'_>,
-) -> Result<ResultLine, Stopped> {
+) -> Result<ScenarioRun, Stopped> {
     let started = Instant::now();
     let mut line = base_line(scenario, id, repeat);
     let result = run_inner(scenario, id, repeat, ctx, &mut line).await;
     line.duration_ms = started.elapsed().as_millis() as u64;
     match result {
-        Ok(()) => Ok(line),
+        Ok(capture) => Ok(ScenarioRun { line, capture }),
         Err(RunError::Stopped) => Err(Stopped),
         Err(RunError::Setup(message)) => {
             line.status = Status::Error;
             line.error = Some(message);
-            Ok(line)
+            Ok(ScenarioRun {
+                line,
+                capture: None,
+            })
         }
     }
 }
@@ -104,11 +125,11 @@ async fn run_inner(
     repeat: u32,
     ctx: RunContext<'_>,
     line: &mut ResultLine,
-) -> Result<(), RunError> {
+) -> Result<Option<Capture>, RunError> {
     let script = script_of(s);
     if script.replies.is_empty() && matches!(ctx.mode, ModelMode::Scripted) {
         line.status = Status::Skipped;
-        return Ok(());
+        return Ok(None);
     }
     // The temp dir is the workspace; scripted runs need no CODEX_HOME on disk (config comes as
     // overrides, rollouts go to the results folder), which keeps per-scenario cost down.
@@ -202,6 +223,7 @@ async fn run_inner(
     line.rollout = Some(rollout_path.display().to_string());
 
     let mut events: Vec<String> = Vec::new();
+    let mut event_values: Vec<Value> = Vec::new();
     let mut bodies: Vec<String> = Vec::new();
     let mut record = RunRecord {
         workspace: work.clone(),
@@ -210,7 +232,11 @@ async fn run_inner(
     };
     let mut stopped = false;
     for prompt in s.prompts() {
-        let mut on_event = |e: &ThreadEvent| events.push(event_name(e));
+        let mut on_event = |e: &ThreadEvent| {
+            let v = serde_json::to_value(e).unwrap_or(Value::Null);
+            events.push(event_name(&v));
+            event_values.push(v);
+        };
         let mut on_request = |b: &str| bodies.push(b.to_string());
         let io = TurnIo {
             client: &client,
@@ -274,12 +300,15 @@ async fn run_inner(
     line.tool_calls = record.tool_calls;
     line.final_message = record.final_message;
     line.error = record.error;
-    Ok(())
+    Ok(Some(Capture {
+        requests: record.requests,
+        events: event_values,
+        workspace: work,
+    }))
 }
 
 /// `type`, or `type:item_type` for item events.
-fn event_name(e: &ThreadEvent) -> String {
-    let v = serde_json::to_value(e).unwrap_or(Value::Null);
+fn event_name(v: &Value) -> String {
     let kind = v["type"].as_str().unwrap_or("").to_string();
     match v["item"]["type"].as_str() {
         Some(item) => format!("{kind}:{item}"),
