@@ -8,6 +8,7 @@ use globset::{GlobBuilder, GlobMatcher};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::checks::{Check, Finding};
+use super::json_diff::Change;
 use crate::config::from_toml_str;
 
 /// Why a difference is there, which also says whether imported upstream text removes it.
@@ -20,6 +21,8 @@ pub enum AllowKind {
     OwnText,
     /// Something rcodex does not do like Codex yet; the reason says what.
     Gap,
+    /// The scenario's scripted replies fit one client only (a value the script must guess).
+    Script,
 }
 
 /// One `[[allow]]` entry.
@@ -33,8 +36,32 @@ pub struct AllowEntry {
     /// Scenario id globs (`tools/*`); empty means every scenario.
     #[serde(default)]
     pub scenarios: Vec<Pattern>,
+    /// Only this kind of change (`value`, `only-codex`, `only-rcodex`, `order`); any if absent.
+    #[serde(default)]
+    pub change: Option<ChangeKind>,
     pub kind: AllowKind,
     pub why: Reason,
+}
+
+/// The kinds of `Change`, as an entry names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeKind {
+    Value,
+    OnlyCodex,
+    OnlyRcodex,
+    Order,
+}
+
+impl ChangeKind {
+    fn of(change: &Change) -> ChangeKind {
+        match change {
+            Change::Value { .. } => ChangeKind::Value,
+            Change::OnlyCodex { .. } => ChangeKind::OnlyCodex,
+            Change::OnlyRcodex { .. } => ChangeKind::OnlyRcodex,
+            Change::Order { .. } => ChangeKind::Order,
+        }
+    }
 }
 
 /// A glob, checked when the file is read so a bad one is an error at its line.
@@ -122,6 +149,8 @@ impl AllowList {
         self.entries.iter().position(|e| {
             e.check == finding.check
                 && e.pointer.matches(&finding.difference.pointer)
+                && e.change
+                    .is_none_or(|c| c == ChangeKind::of(&finding.difference.change))
                 && (e.scenarios.is_empty() || e.scenarios.iter().any(|s| s.matches(scenario)))
         })
     }
@@ -139,7 +168,7 @@ fn line_of_entry(text: &str, i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::align::json_diff::{Change, Difference};
+    use crate::align::json_diff::Difference;
     use serde_json::json;
 
     fn finding(check: Check, pointer: &str) -> Finding {
@@ -175,6 +204,13 @@ pointer = "/input/**"
 scenarios = ["tools/*"]
 kind = "gap"
 why = "only tool scenarios"
+
+[[allow]]
+check = "headers"
+pointer = "/"
+change = "order"
+kind = "gap"
+why = "only the order"
 "#;
 
     #[test]

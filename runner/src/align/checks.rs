@@ -7,7 +7,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::json_diff::{differences, Change, Difference};
+use super::json_diff::{differences, Change, Difference, Layout, Plain};
 use super::normalize::{normalize_string, normalize_value, RunPaths};
 use crate::mock::RecordedRequest;
 
@@ -99,7 +99,7 @@ pub fn compare(codex: &Captured, rcodex: &Captured) -> Vec<Finding> {
             difference: d,
         };
         out.extend(
-            differences(&line(x), &line(y), &|_| false)
+            differences(&line(x), &line(y), &Plain)
                 .into_iter()
                 .map(|d| file(Check::Requests, d)),
         );
@@ -108,7 +108,7 @@ pub fn compare(codex: &Captured, rcodex: &Captured) -> Vec<Finding> {
             headers_value(&y.headers, rcodex.paths),
         );
         out.extend(
-            differences(&hx, &hy, &|_| false)
+            differences(&hx, &hy, &Plain)
                 .into_iter()
                 .map(|d| file(Check::Headers, d)),
         );
@@ -117,7 +117,7 @@ pub fn compare(codex: &Captured, rcodex: &Captured) -> Vec<Finding> {
             body_value(&y.body, rcodex.paths),
         );
         out.extend(
-            differences(&bx, &by, &unordered_in_body)
+            differences(&bx, &by, &BodyLayout)
                 .into_iter()
                 .map(|d| file(classify_body(&d), d)),
         );
@@ -125,10 +125,46 @@ pub fn compare(codex: &Captured, rcodex: &Captured) -> Vec<Finding> {
     out
 }
 
-/// Codex sends `client_metadata` (and the turn metadata inside it) in a different key order
-/// from run to run, so only its keys and values are compared.
-fn unordered_in_body(pointer: &str) -> bool {
-    pointer.starts_with("/client_metadata")
+/// How request bodies are read.
+struct BodyLayout;
+
+impl Layout for BodyLayout {
+    /// Codex sends `client_metadata` (and the turn metadata inside it) in a different key order
+    /// from run to run, so only its keys and values are compared.
+    fn unordered(&self, pointer: &str) -> bool {
+        pointer.starts_with("/client_metadata")
+    }
+
+    /// Input items pair by type and role, their content parts by type and the tag their text
+    /// opens with, so an item or part only Codex sends (its skills list) does not make every
+    /// later one look different.
+    fn element_key(&self, pointer: &str, element: &Value) -> Option<String> {
+        let is_content = pointer.starts_with("/input/") && pointer.ends_with("/content");
+        if pointer != "/input" && !is_content {
+            return None;
+        }
+        let kind = element["type"].as_str().unwrap_or("");
+        Some(if is_content {
+            let text = element["text"].as_str().unwrap_or("");
+            format!("{kind}:{}", opening_tag(text))
+        } else {
+            format!("{kind}:{}", element["role"].as_str().unwrap_or(""))
+        })
+    }
+}
+
+/// `<permissions instructions>` of a text that opens with a tag; the first line of a Markdown
+/// heading; else nothing.
+fn opening_tag(text: &str) -> &str {
+    if text.starts_with('<') {
+        if let Some(end) = text.find('>') {
+            return &text[..=end];
+        }
+    }
+    if text.starts_with("# ") {
+        return text.lines().next().unwrap_or("");
+    }
+    ""
 }
 
 /// Headers as an object in arrival order, values normalized. `content-length` follows the
@@ -322,5 +358,39 @@ mod tests {
         let codex = request(&[], json!({"client_metadata": {"a": "1", "b": "2"}}));
         let rcodex = request(&[], json!({"client_metadata": {"b": "2", "a": "1"}}));
         assert_eq!(findings(vec![codex], vec![rcodex]), vec![]);
+    }
+
+    #[test]
+    fn message_parts_pair_by_their_opening_tag() {
+        let part = |t: &str| json!({"type": "input_text", "text": t});
+        let codex = request(
+            &[],
+            json!({"input": [{"type": "message", "role": "developer", "content": [
+                part("<skills_instructions>\nupstream"), part("<permissions instructions>\ntheirs"), part("<tools>\nupstream")
+            ]}]}),
+        );
+        let rcodex = request(
+            &[],
+            json!({"input": [{"type": "message", "role": "developer", "content": [
+                part("<permissions instructions>\nours")
+            ]}]}),
+        );
+        assert_eq!(
+            summary(&findings(vec![codex], vec![rcodex])),
+            vec![
+                (1, Check::Input, "/input/0/content/0"),
+                (1, Check::Texts, "/input/0/content/1/text"),
+                (1, Check::Input, "/input/0/content/2"),
+            ]
+        );
+        assert_eq!(
+            opening_tag("<environment_context>\n  <cwd>"),
+            "<environment_context>"
+        );
+        assert_eq!(
+            opening_tag("# AGENTS.md instructions for <work>\n\nx"),
+            "# AGENTS.md instructions for <work>"
+        );
+        assert_eq!(opening_tag("Say hello."), "");
     }
 }

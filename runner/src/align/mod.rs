@@ -11,6 +11,7 @@ pub mod normalize;
 pub mod report;
 pub mod short_diff;
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -82,7 +83,11 @@ async fn align(args: AlignArgs) -> Result<i32, String> {
         },
     );
     let mut results = Vec::new();
-    for (id, path) in found {
+    let (total, tty) = (found.len(), std::io::stderr().is_terminal());
+    for (n, (id, path)) in found.into_iter().enumerate() {
+        if tty {
+            eprintln!("[{}/{total}] {id}", n + 1);
+        }
         let outcome = align_one(&id, &path, &clients, &allow).await;
         let result = ScenarioResult {
             id,

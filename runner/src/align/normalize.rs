@@ -38,6 +38,8 @@ fn rules() -> &'static [Rule] {
                 r"Wall time: [0-9.]+ seconds",
                 "Wall time: <seconds> seconds",
             ),
+            // Codex numbers running processes at random, rcodex from 1000.
+            rule(r"session ID [0-9]+", "session ID <session>"),
         ]
     })
 }
@@ -111,11 +113,11 @@ mod tests {
     #[test]
     fn ids_paths_ports_chunks_and_wall_times_become_placeholders() {
         let text = "msg_01a235ce-16d6-7181-a711-4892a8ef8538 in /tmp/.tmpAbc/work/a.txt \
-                    via http://127.0.0.1:33489/v1\nChunk ID: 6936f4\nWall time: 0.0032 seconds";
+                    via http://127.0.0.1:33489/v1\nChunk ID: 6936f4\nWall time: 0.0032 seconds\nProcess running with session ID 61552";
         assert_eq!(
             normalize_text(text, &paths()),
             "msg_<uuid> in <work>/a.txt via http://127.0.0.1:<port>/v1\nChunk ID: <chunk>\n\
-             Wall time: <seconds> seconds"
+             Wall time: <seconds> seconds\nProcess running with session ID <session>"
         );
     }
 
