@@ -196,7 +196,7 @@ fn scenario_files(args: &[PathBuf]) -> Result<Vec<(String, PathBuf)>, String> {
         paths.push(root.to_path_buf());
     }
     let canonical_root = root.canonicalize().ok();
-    Ok(discover(&paths)?
+    let mut found: Vec<(String, PathBuf)> = discover(&paths)?
         .into_iter()
         .map(|f| {
             let under_root = canonical_root.as_ref().and_then(|r| {
@@ -206,7 +206,10 @@ fn scenario_files(args: &[PathBuf]) -> Result<Vec<(String, PathBuf)>, String> {
             });
             (under_root.unwrap_or(f.id), f.path)
         })
-        .collect())
+        .collect();
+    found.sort();
+    found.dedup();
+    Ok(found)
 }
 
 /// On stderr: how many differences the allow-list explained, and, for a run over every
