@@ -13,6 +13,7 @@ pub mod short_diff;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use clap::Args;
 
@@ -88,11 +89,13 @@ async fn align(args: AlignArgs) -> Result<i32, String> {
         if tty {
             eprintln!("[{}/{total}] {id}", n + 1);
         }
+        let started = Instant::now();
         let outcome = align_one(&id, &path, &clients, &allow).await;
         let result = ScenarioResult {
             id,
             file: path.display().to_string(),
             outcome,
+            duration_ms: started.elapsed().as_millis() as u64,
         };
         if args.json {
             println!("{}", report::json_object(&result, &allow));
@@ -106,6 +109,8 @@ async fn align(args: AlignArgs) -> Result<i32, String> {
             println!("\nDifferences the allow-list does not explain:\n{unexplained}");
         }
     }
+    let seconds = results.iter().map(|r| r.duration_ms).sum::<u64>() as f64 / 1000.0;
+    eprintln!("{} scenarios in {seconds:.1} s", results.len());
     summarize_allowed(&results, &allow, args.scenarios.is_empty());
     let error = results
         .iter()

@@ -38,6 +38,8 @@ pub struct ScenarioResult {
     pub id: String,
     pub file: String,
     pub outcome: Outcome,
+    /// Wall time of both clients' runs and the comparison.
+    pub duration_ms: u64,
 }
 
 /// A cell of the table.
@@ -176,7 +178,8 @@ pub fn allowed_counts(results: &[ScenarioResult]) -> BTreeMap<usize, usize> {
 }
 
 /// `--json`: `{scenario, file, status, requests: {codex, rcodex}, checks: {check: cell},
-/// differences: [{request, check, pointer, change, diff, allowed: {kind, why} | null}], error}`.
+/// differences: [{request, check, pointer, change, diff, allowed: {kind, why, pointer} | null}],
+/// error, duration_ms}`.
 pub fn json_object(r: &ScenarioResult, allow: &AllowList) -> Value {
     let (requests, checks, differences, error) = match &r.outcome {
         Outcome::Compared {
@@ -211,6 +214,7 @@ pub fn json_object(r: &ScenarioResult, allow: &AllowList) -> Value {
         "checks": checks,
         "differences": differences,
         "error": error,
+        "duration_ms": r.duration_ms,
     })
 }
 
@@ -268,6 +272,7 @@ mod tests {
                     rcodex_requests: 1,
                     findings: vec![],
                 },
+                duration_ms: 1,
             },
             ScenarioResult {
                 id: "b/mixed".into(),
@@ -281,11 +286,13 @@ mod tests {
                         explained(Check::Body, "/model", 2, None),
                     ],
                 },
+                duration_ms: 2,
             },
             ScenarioResult {
                 id: "c/broken".into(),
                 file: "c/broken.toml".into(),
                 outcome: Outcome::Error("c/broken.toml:3: prompt: missing".into()),
+                duration_ms: 3,
             },
         ]
     }
@@ -336,6 +343,7 @@ mod tests {
         assert_eq!(v["differences"][1]["pointer"], "/model");
         assert_eq!(v["differences"][1]["change"], "value");
         assert_eq!(v["differences"][1]["allowed"], Value::Null);
+        assert_eq!(v["duration_ms"], 2);
         let e = json_object(&results()[2], &AllowList::default());
         assert_eq!(e["status"], "error");
         assert_eq!(e["error"], "c/broken.toml:3: prompt: missing");
