@@ -211,3 +211,27 @@ fn an_unknown_scenario_or_codex_binary_is_a_setup_error() {
         "Error: --codex /nonexistent/codex: no such file\n"
     );
 }
+
+#[test]
+fn a_codex_that_sends_nothing_is_a_setup_error_with_its_last_words() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("codex");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nif [ \"$1\" = --version ]; then echo codex-cli 0.0.1; exit 0; fi\necho 'cannot reach the model' >&2\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = align(&["conversation/no_tool_answer"], Some(&fake));
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("(codex-cli 0.0.1; from --codex)\nwarning: rcodex aligns to Codex 0.169.0"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stdout.lines().nth(1).unwrap(),
+        "conversation/no_tool_answer  error: codex sent no request (exit 3): cannot reach the model"
+    );
+}

@@ -70,6 +70,27 @@ pub struct ClientRun {
     pub paths: RunPaths,
     /// Exit status of each turn's process (`None`: killed by a signal).
     pub exit_codes: Vec<Option<i32>>,
+    /// The last non-empty line the last turn's process wrote to stderr.
+    pub last_stderr_line: String,
+}
+
+impl ClientRun {
+    /// Why a run that sent nothing failed, for the scenario's error row: a client that cannot
+    /// reach the server or does not start a turn is a setup problem, not a difference.
+    pub fn nothing_sent(&self, client: &str) -> Option<String> {
+        if !self.requests.is_empty() {
+            return None;
+        }
+        let exit = match self.exit_codes.last() {
+            Some(Some(code)) => format!("exit {code}"),
+            Some(None) => "killed".to_string(),
+            None => "not run".to_string(),
+        };
+        Some(format!(
+            "{client} sent no request ({exit}): {}",
+            self.last_stderr_line
+        ))
+    }
 }
 
 /// Runs `client` on every turn of `scenario`. `Err` is a setup failure (a file that cannot be
@@ -93,6 +114,7 @@ pub async fn run_client(client: &Client, scenario: &Scenario) -> Result<ClientRu
         None => None,
     };
     let mut exit_codes = Vec::new();
+    let mut last_stderr_line = String::new();
     for (turn, prompt) in scenario.prompts().iter().enumerate() {
         let mut cmd = client.exec();
         cmd.arg("-C").arg(&work);
@@ -132,6 +154,14 @@ pub async fn run_client(client: &Client, scenario: &Scenario) -> Result<ClientRu
             })?
             .map_err(|e| format!("{}: {e}", client.name()))?;
         exit_codes.push(out.status.code());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        last_stderr_line = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("no output on stderr")
+            .trim()
+            .to_string();
     }
     let requests = server.requests();
     server.shutdown().await;
@@ -142,6 +172,7 @@ pub async fn run_client(client: &Client, scenario: &Scenario) -> Result<ClientRu
             home: home.display().to_string(),
         },
         exit_codes,
+        last_stderr_line,
     })
 }
 

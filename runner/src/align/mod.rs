@@ -144,6 +144,12 @@ async fn align_one(
         Ok(run) => run,
         Err(e) => return Outcome::Error(e),
     };
+    if let Some(e) = codex
+        .nothing_sent(clients.0.name())
+        .or_else(|| rcodex.nothing_sent(clients.1.name()))
+    {
+        return Outcome::Error(e);
+    }
     let findings = compare(
         &Captured {
             requests: &codex.requests,
