@@ -76,13 +76,13 @@ async fn align(args: AlignArgs) -> Result<i32, String> {
         );
     }
     let rcodex = std::env::current_exe().map_err(|e| format!("the rcodex binary: {e}"))?;
-    let clients = (
-        Client::Codex(codex.path.clone()),
-        Client::Rcodex {
+    let clients = Clients {
+        codex: Client::Codex(codex.path.clone()),
+        rcodex: Client::Rcodex {
             bin: rcodex,
             config: args.rcodex_config.clone(),
         },
-    );
+    };
     let mut results = Vec::new();
     let (total, tty) = (found.len(), std::io::stderr().is_terminal());
     for (n, (id, path)) in found.into_iter().enumerate() {
@@ -122,13 +122,14 @@ async fn align(args: AlignArgs) -> Result<i32, String> {
     })
 }
 
+/// The two clients compared.
+struct Clients {
+    codex: Client,
+    rcodex: Client,
+}
+
 /// Runs both clients on one scenario and explains what differs.
-async fn align_one(
-    id: &str,
-    path: &Path,
-    clients: &(Client, Client),
-    allow: &AllowList,
-) -> Outcome {
+async fn align_one(id: &str, path: &Path, clients: &Clients, allow: &AllowList) -> Outcome {
     let scenario = match load_scenario(path) {
         Ok(s) => s,
         Err(e) => return Outcome::Error(e.to_string()),
@@ -136,17 +137,17 @@ async fn align_one(
     if scenario.model.reply.is_empty() {
         return Outcome::Skipped("no scripted replies".into());
     }
-    let codex = match run_client(&clients.0, &scenario).await {
+    let codex = match run_client(&clients.codex, &scenario).await {
         Ok(run) => run,
         Err(e) => return Outcome::Error(e),
     };
-    let rcodex = match run_client(&clients.1, &scenario).await {
+    let rcodex = match run_client(&clients.rcodex, &scenario).await {
         Ok(run) => run,
         Err(e) => return Outcome::Error(e),
     };
     if let Some(e) = codex
-        .nothing_sent(clients.0.name())
-        .or_else(|| rcodex.nothing_sent(clients.1.name()))
+        .nothing_sent(clients.codex.name())
+        .or_else(|| rcodex.nothing_sent(clients.rcodex.name()))
     {
         return Outcome::Error(e);
     }
