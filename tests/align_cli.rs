@@ -72,11 +72,14 @@ fn bundled_scenarios_align_with_the_committed_allow_list() {
     assert_eq!(rows.len(), scenarios.len(), "{stdout}");
     for (row, id) in rows.iter().zip(scenarios) {
         let cells: Vec<&str> = row.split_whitespace().collect();
-        // Both clients made the same number of requests; the known differences were found
-        // (headers always differ: originator) and every one of them explained.
-        assert_eq!(
-            cells,
-            [id, "equal", "allowed", "allowed", "allowed", "allowed", "allowed"],
+        assert_eq!(cells.len(), 7, "{row}");
+        assert_eq!(cells[0], id);
+        // Both clients made the same number of requests; the originator always differs, so the
+        // headers were compared and the difference explained; nothing is left unexplained.
+        assert_eq!(cells[1], "equal", "{stdout}");
+        assert_eq!(cells[2], "allowed", "{stdout}");
+        assert!(
+            cells[3..].iter().all(|c| *c == "equal" || *c == "allowed"),
             "{stdout}"
         );
     }
