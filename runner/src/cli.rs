@@ -9,7 +9,7 @@ use rcodex_core::sandbox::SandboxMode;
 #[command(
     name = "rcodex",
     version,
-    about = "A headless Rust kernel of the Codex agent loop: exec, batch, replay, mock."
+    about = "A headless Rust kernel of the Codex agent loop: exec, batch, replay, align, mock."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -38,6 +38,13 @@ pub enum Command {
     /// line, not a rollout, cannot be replayed) or a usage error. --fork-at: 0 every turn
     /// completed, 1 one failed or was interrupted, 2 it cannot fork there.
     Replay(crate::replay::ReplayArgs),
+    /// Run the real Codex CLI and rcodex on the same scenarios and compare their requests.
+    ///
+    /// Per scenario: the scripted server with its replies, the real Codex CLI, then rcodex,
+    /// each in a temp workspace and CODEX_HOME; then headers, body, input items, tools and texts
+    /// request by request. Exit status: 0 every difference is in the allow-list; 1 one is not;
+    /// 2 usage or setup error (no Codex CLI, a bad allow-list or scenario).
+    Align(crate::align::AlignArgs),
     /// Serve a scripted model on loopback (for tests and for pointing real `codex exec` at it).
     Mock(MockArgs),
 }

@@ -23,6 +23,7 @@ fn main() {
         Command::Exec(args) => current_thread().block_on(rcodex_runner::exec::run_exec(args)),
         Command::Batch(args) => multi_thread().block_on(rcodex_runner::batch::run_batch(args)),
         Command::Replay(args) => rcodex_runner::replay::run_replay(args),
+        Command::Align(args) => current_thread().block_on(rcodex_runner::align::run_align(args)),
         Command::Mock(args) => {
             current_thread().block_on(rcodex_runner::mock::run_cli_command(args))
         }

@@ -148,4 +148,8 @@ pub struct TurnAborted {
     pub extra: Extra,
 }
 
-deserialize_with_extra!(TurnAborted { turn_id, reason });
+deserialize_with_extra!(TurnAborted {
+    root_turn_id,
+    turn_id,
+    reason
+});
