@@ -98,11 +98,13 @@ fn every_bundled_scenario_matches_its_snapshots() {
     let runs = runtime.block_on(run_bundled());
     assert!(runs.len() >= 18, "scenarios/ holds {}", runs.len());
     let mut checked = 0;
+    let mut expected = Vec::new();
     // glob! goes on past a failing scenario and fails at the end, so one run shows every drift.
     insta::glob!("..", "scenarios/**/*.toml", |path| {
         let (id, capture) = &runs[&path.canonicalize().unwrap()];
         let folder = repo().join("snapshots").join(run_folder(id, 0));
         for entry in entries(&capture.requests, &capture.events) {
+            expected.push(folder.join(format!("{}.snap", entry.name)));
             settings(path, &folder, entry.rules, &capture.workspace).bind(|| {
                 insta::assert_json_snapshot!(entry.name.as_str(), entry.value);
             });
@@ -110,6 +112,14 @@ fn every_bundled_scenario_matches_its_snapshots() {
         checked += 1;
     });
     assert_eq!(checked, runs.len());
+    // No snapshot file that no scenario produces (what `cargo insta test --unreferenced=reject`
+    // checks), and no pending `.snap.new`: plain `cargo test` rejects both.
+    let stored = walk(&repo().join("snapshots"));
+    let unreferenced: Vec<&PathBuf> = stored.iter().filter(|p| !expected.contains(p)).collect();
+    assert!(
+        unreferenced.is_empty(),
+        "snapshot files no scenario produces (delete them, or review with `cargo insta review`): {unreferenced:?}"
+    );
 }
 
 fn batch(args: &[&str], cwd: &Path) -> Output {
