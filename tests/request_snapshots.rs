@@ -5,8 +5,8 @@
 //! `exec --json` event stream (`events.snap`). Ids, times, the workspace path and rcodex's long
 //! texts are redacted through insta's redactions and filters, built from the rule table that
 //! `rcodex batch --snapshots` applies too (`rcodex_runner::snapshot`). A new scenario gets its
-//! snapshots by itself; a drift fails, and CI (`cargo insta test --check
-//! --unreferenced=reject`) also fails on a missing or orphaned one. Review with `cargo insta review`.
+//! snapshots by itself; a drift fails, and so does a missing snapshot or an orphaned file (this
+//! test rejects files no scenario produces). Review with `cargo insta review`.
 //!
 //! Users': `rcodex batch --snapshots` through the binary — it writes the same files as insta
 //! does for ours, a first run writes, a second passes, a changed reply drifts with a diff in
