@@ -3,11 +3,10 @@
 //! workspace with its files, a temp CODEX_HOME whose config names that loopback server, one
 //! `exec` per turn (`exec resume --last` after the first), both clients with full access.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use base64::Engine as _;
 use tokio::process::Command;
 
 use super::normalize::RunPaths;
@@ -99,7 +98,7 @@ pub async fn run_client(client: &Client, scenario: &Scenario) -> Result<ClientRu
     let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
     let root = dir.path().canonicalize().map_err(|e| e.to_string())?;
     let (work, home) = (root.join("work"), root.join("home"));
-    write_workspace(scenario, &work)?;
+    scenario.write_workspace(&work)?;
     let server = MockServer::start(script_of(scenario))
         .await
         .map_err(|e| format!("scripted server: {e}"))?;
@@ -174,40 +173,6 @@ pub async fn run_client(client: &Client, scenario: &Scenario) -> Result<ClientRu
         exit_codes,
         last_stderr_line,
     })
-}
-
-/// The scenario's files (text and base64) under `work`; paths must stay inside it.
-fn write_workspace(s: &Scenario, work: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(work).map_err(|e| format!("{}: {e}", work.display()))?;
-    let mut files: Vec<(&String, Vec<u8>)> = s
-        .workspace
-        .files
-        .iter()
-        .map(|(k, v)| (k, v.clone().into_bytes()))
-        .collect();
-    for (name, b64) in &s.workspace.files_base64 {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(b64.trim())
-            .map_err(|e| format!("{}: workspace.files_base64.{name}: {e}", s.path.display()))?;
-        files.push((name, bytes));
-    }
-    for (name, content) in files {
-        let rel = Path::new(name);
-        let inside =
-            !name.is_empty() && rel.components().all(|c| matches!(c, Component::Normal(_)));
-        if !inside {
-            return Err(format!(
-                "{}: workspace.files: {name:?} must be a relative path inside the workspace",
-                s.path.display()
-            ));
-        }
-        let target = work.join(rel);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-        }
-        std::fs::write(&target, content).map_err(|e| format!("{}: {e}", target.display()))?;
-    }
-    Ok(())
 }
 
 /// `home/config.toml` naming the loopback server as provider `mock` (the config the upstream

@@ -2,7 +2,7 @@
 //! provider), every turn through the same driver `rcodex exec` uses, then the expectations.
 
 use std::future::Future;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rcodex_core::ids::SeededIds;
@@ -113,12 +113,6 @@ impl From<String> for RunError {
     }
 }
 
-fn safe_relative(path: &str) -> Option<PathBuf> {
-    let p = Path::new(path);
-    let ok = !path.is_empty() && p.components().all(|c| matches!(c, Component::Normal(_)));
-    ok.then(|| p.to_path_buf())
-}
-
 async fn run_inner(
     s: &Scenario,
     id: &str,
@@ -135,32 +129,7 @@ async fn run_inner(
     // overrides, rollouts go to the results folder), which keeps per-scenario cost down.
     let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
     let work = dir.path().canonicalize().map_err(|e| e.to_string())?;
-    use base64::Engine as _;
-    let mut files: Vec<(&String, Vec<u8>)> = s
-        .workspace
-        .files
-        .iter()
-        .map(|(k, v)| (k, v.clone().into_bytes()))
-        .collect();
-    for (name, b64) in &s.workspace.files_base64 {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(b64.trim())
-            .map_err(|e| format!("{}: workspace.files_base64.{name}: {e}", s.path.display()))?;
-        files.push((name, bytes));
-    }
-    for (name, content) in &files {
-        let rel = safe_relative(name).ok_or_else(|| {
-            format!(
-                "{}: workspace.files: {name:?} must be a relative path inside the workspace",
-                s.path.display()
-            )
-        })?;
-        let target = work.join(rel);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
-        }
-        std::fs::write(&target, content).map_err(|e| format!("{}: {e}", target.display()))?;
-    }
+    s.write_workspace(&work)?;
 
     let mut overrides = ConfigOverrides {
         model: s.model.name.clone(),

@@ -2,7 +2,9 @@
 //! overrides, the scripted model's replies, and expectations. See scenarios/README.md.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
+
+use base64::Engine as _;
 
 use rcodex_core::sandbox::SandboxMode;
 use serde::Deserialize;
@@ -239,6 +241,44 @@ fn sort_keys(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(sort_keys),
         _ => {}
+    }
+}
+
+impl Scenario {
+    /// Writes the scenario's files (text and base64) under `work`; paths must stay inside it.
+    pub fn write_workspace(&self, work: &Path) -> Result<(), String> {
+        let s = self;
+        std::fs::create_dir_all(work).map_err(|e| format!("{}: {e}", work.display()))?;
+        let mut files: Vec<(&String, Vec<u8>)> = s
+            .workspace
+            .files
+            .iter()
+            .map(|(k, v)| (k, v.clone().into_bytes()))
+            .collect();
+        for (name, b64) in &s.workspace.files_base64 {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .map_err(|e| format!("{}: workspace.files_base64.{name}: {e}", s.path.display()))?;
+            files.push((name, bytes));
+        }
+        for (name, content) in files {
+            let rel = Path::new(name);
+            let inside =
+                !name.is_empty() && rel.components().all(|c| matches!(c, Component::Normal(_)));
+            if !inside {
+                return Err(format!(
+                    "{}: workspace.files: {name:?} must be a relative path inside the workspace",
+                    s.path.display()
+                ));
+            }
+            let target = work.join(rel);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("{}: {e}", parent.display()))?;
+            }
+            std::fs::write(&target, content).map_err(|e| format!("{}: {e}", target.display()))?;
+        }
+        Ok(())
     }
 }
 
