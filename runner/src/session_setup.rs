@@ -80,21 +80,13 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
         EnvironmentContext::new(&cwd, sandbox, &inputs.current_date, &inputs.timezone);
     let mut session = SessionConfig::new(InitialContext::defaults(environment));
     session.start_ms = inputs.start_ms;
-    session.model = ModelSettings {
-        slug: config.model.clone(),
-        context_window: Some(facts.context_window),
-        reasoning_effort: config
-            .model_reasoning_effort
-            .clone()
-            .or(facts.default_reasoning_effort.clone()),
-        reasoning_summary: None,
-        verbosity: config
-            .model_verbosity
-            .clone()
-            .or(facts.default_verbosity.clone()),
-        parallel_tool_calls: true,
-        instructions_field: facts.uses_instructions_field,
-    };
+    session.model = ModelSettings::with_defaults(&config.model, &facts);
+    if let Some(effort) = &config.model_reasoning_effort {
+        session.model.reasoning_effort = Some(effort.clone());
+    }
+    if let Some(verbosity) = &config.model_verbosity {
+        session.model.verbosity = Some(verbosity.clone());
+    }
     session.tools = tools;
     session.identity.provider_id = config.model_provider_id.clone();
     session.identity.installation_id = match inputs.installation_id {

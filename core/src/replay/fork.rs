@@ -17,10 +17,10 @@ use super::recording::{prompt_parts, Recording, TurnLine};
 use super::session_config::{session_config, tools_called};
 use super::{Divergence, RecordedLine, ReplayError};
 use crate::ids::{IdKind, IdSource};
-use crate::protocol::{RolloutLine, ToolSpec};
+use crate::protocol::RolloutLine;
 use crate::session::tool_call::call_of;
 use crate::session::{Effect, ForkedFrom, ModelSettings, Session, SessionConfig, UserTurn};
-use crate::tool_set::{model_facts, tool_specs};
+use crate::tool_set::{model_facts, typed_tool_specs};
 
 /// Where to cut: request `request` of turn `turn`, both 1-based (`3` is `3.1`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -178,20 +178,9 @@ pub fn fork(
 /// recording calls that the new model's set lacks.
 fn switch_model(cfg: &mut SessionConfig, rec: &Recording, slug: &str) {
     let facts = model_facts(slug);
-    cfg.model = ModelSettings {
-        slug: slug.to_string(),
-        context_window: Some(facts.context_window),
-        reasoning_effort: facts.default_reasoning_effort.clone(),
-        reasoning_summary: None,
-        verbosity: facts.default_verbosity.clone(),
-        parallel_tool_calls: true,
-        instructions_field: facts.uses_instructions_field,
-    };
+    cfg.model = ModelSettings::with_defaults(slug, &facts);
     let recorded = std::mem::take(&mut cfg.tools);
-    let mut tools: Vec<ToolSpec> = tool_specs(&facts, &tools_called(rec))
-        .into_iter()
-        .filter_map(|spec| serde_json::from_value(spec).ok())
-        .collect();
+    let mut tools = typed_tool_specs(&facts, &tools_called(rec));
     for spec in recorded {
         if calls(rec, spec.name()) && !tools.iter().any(|t| t.name() == spec.name()) {
             tools.push(spec);

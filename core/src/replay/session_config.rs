@@ -38,17 +38,10 @@ pub fn session_config(rec: &Recording) -> SessionConfig {
     let mut cfg = SessionConfig::new(context);
     cfg.thread_id = Some(meta.id.clone());
     cfg.start_ms = rec.start_ms;
-    cfg.model = ModelSettings {
-        slug: slug.to_string(),
-        context_window: Some(facts.context_window),
-        reasoning_effort: first
-            .and_then(|c| c.effort.clone())
-            .or(facts.default_reasoning_effort.clone()),
-        reasoning_summary: None,
-        verbosity: facts.default_verbosity.clone(),
-        parallel_tool_calls: true,
-        instructions_field: facts.uses_instructions_field,
-    };
+    cfg.model = ModelSettings::with_defaults(slug, &facts);
+    if let Some(effort) = first.and_then(|c| c.effort.clone()) {
+        cfg.model.reasoning_effort = Some(effort);
+    }
     cfg.tools = typed_tool_specs(&facts, &tools_called(rec));
     cfg.identity.originator = meta.originator.clone();
     cfg.identity.cli_version = meta.cli_version.clone();

@@ -21,6 +21,20 @@ pub struct ModelSettings {
 }
 
 impl ModelSettings {
+    /// Model `slug` with its catalog defaults (`facts`: context window, reasoning effort,
+    /// verbosity, where the base instructions go).
+    pub fn with_defaults(slug: &str, facts: &crate::tool_set::ModelFacts) -> Self {
+        ModelSettings {
+            slug: slug.to_string(),
+            context_window: Some(facts.context_window),
+            reasoning_effort: facts.default_reasoning_effort.clone(),
+            reasoning_summary: None,
+            verbosity: facts.default_verbosity.clone(),
+            parallel_tool_calls: true,
+            instructions_field: facts.uses_instructions_field,
+        }
+    }
+
     /// Codex 0.169's settings for gpt-5.5 (the default model).
     pub fn gpt_5_5() -> Self {
         ModelSettings {
