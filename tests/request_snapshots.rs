@@ -76,6 +76,7 @@ async fn run_bundled() -> BTreeMap<PathBuf, (String, Capture)> {
             let ctx = RunContext {
                 mode: &ModelMode::Scripted,
                 rollout_dir: rollouts.path(),
+                upstream_text: None,
                 stop: &mut never,
             };
             let Ok(run) = run_scenario(&scenario, &f.id, 0, ctx).await else {

@@ -88,6 +88,11 @@ pub struct ExecArgs {
     /// Do not write a rollout file.
     #[arg(long)]
     pub ephemeral: bool,
+    /// Send upstream Codex text from DIR (written by `rcodex align --import-text`) instead of
+    /// rcodex's own base instructions, permissions text and tool descriptions. Config key:
+    /// `upstream_text`.
+    #[arg(long, value_name = "DIR")]
+    pub upstream_text: Option<PathBuf>,
     #[command(subcommand)]
     pub resume: Option<ResumeCommand>,
 }

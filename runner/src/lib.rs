@@ -16,3 +16,4 @@ pub mod session_setup;
 pub mod session_start;
 pub mod snapshot;
 pub mod tools;
+pub mod upstream_text;

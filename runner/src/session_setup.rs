@@ -16,9 +16,10 @@ use serde_json::Value;
 use crate::client::{user_agent, Endpoint, ModelClient};
 use crate::config::Config;
 use crate::tools::dispatch::ToolDispatch;
-use crate::tools::landlock::Ruleset;
+use crate::tools::landlock::{workspace_write_roots, Ruleset};
 use crate::tools::unified_exec::{ExecConfig, UnifiedExecManager};
 use crate::tools::write_scope::WriteScope;
+use crate::upstream_text::{apply_to_session, UpstreamText};
 
 /// The pieces of one session.
 pub struct SessionParts {
@@ -99,6 +100,11 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
         ..RetryPolicy::default()
     };
     session.output_schema = inputs.output_schema;
+    let roots = vec![inputs.cwd.to_path_buf()];
+    if let Some(dir) = &config.upstream_text {
+        let text = UpstreamText::load_cached(dir)?;
+        apply_to_session(&text, &mut session, sandbox, &workspace_write_roots(&roots));
+    }
 
     let mut headers = Vec::new();
     if let Some(key) = inputs.api_key {
@@ -114,7 +120,6 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
     })
     .map_err(|e| format!("http client: {e}"))?;
 
-    let roots = vec![inputs.cwd.to_path_buf()];
     let mut exec_config = ExecConfig::new(inputs.cwd);
     exec_config.sandbox = Ruleset::for_mode(sandbox, &roots)
         .map_err(|e| format!("landlock: {e}"))?

@@ -117,6 +117,8 @@ struct AllowFile {
 #[derive(Clone, Debug, Default)]
 pub struct AllowList {
     pub entries: Vec<AllowEntry>,
+    /// rcodex runs with imported upstream text: `own-text` entries explain nothing.
+    pub upstream_text: bool,
 }
 
 impl AllowList {
@@ -141,13 +143,21 @@ impl AllowList {
         }
         Ok(AllowList {
             entries: file.allow,
+            upstream_text: false,
         })
+    }
+
+    /// Whether `entry` can explain anything in this run: with upstream text, rcodex's own
+    /// prose is gone, so `own-text` entries cannot.
+    pub fn applies(&self, entry: &AllowEntry) -> bool {
+        !(self.upstream_text && entry.kind == AllowKind::OwnText)
     }
 
     /// The index of the first entry that explains `finding` in `scenario`.
     pub fn explain(&self, scenario: &str, finding: &Finding) -> Option<usize> {
         self.entries.iter().position(|e| {
-            e.check == finding.check
+            self.applies(e)
+                && e.check == finding.check
                 && e.pointer.matches(&finding.difference.pointer)
                 && e.change
                     .is_none_or(|c| c == ChangeKind::of(&finding.difference.change))

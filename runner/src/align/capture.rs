@@ -21,8 +21,13 @@ const TURN_TIMEOUT: Duration = Duration::from_secs(120);
 pub enum Client {
     /// The real Codex CLI at this path.
     Codex(PathBuf),
-    /// The rcodex binary at this path, with extra `-c key=value` overrides for rcodex only.
-    Rcodex { bin: PathBuf, config: Vec<String> },
+    /// The rcodex binary at this path, with extra `-c key=value` overrides for rcodex only
+    /// and, maybe, a folder of upstream text.
+    Rcodex {
+        bin: PathBuf,
+        config: Vec<String>,
+        upstream_text: Option<PathBuf>,
+    },
 }
 
 impl Client {
@@ -44,11 +49,18 @@ impl Client {
                 c.args(["--disable", "plugins", "--disable", "shell_snapshot"]);
                 c
             }
-            Client::Rcodex { bin, config } => {
+            Client::Rcodex {
+                bin,
+                config,
+                upstream_text,
+            } => {
                 let mut c = Command::new(bin);
                 c.arg("exec");
                 for kv in config {
                     c.arg("-c").arg(kv);
+                }
+                if let Some(dir) = upstream_text {
+                    c.arg("--upstream-text").arg(dir);
                 }
                 c
             }
@@ -177,7 +189,7 @@ pub async fn run_client(client: &Client, scenario: &Scenario) -> Result<ClientRu
 
 /// `home/config.toml` naming the loopback server as provider `mock` (the config the upstream
 /// notes give), read the same way by both clients.
-fn write_config(home: &Path, base_url: &str) -> Result<(), String> {
+pub(crate) fn write_config(home: &Path, base_url: &str) -> Result<(), String> {
     std::fs::create_dir_all(home).map_err(|e| format!("{}: {e}", home.display()))?;
     let config = format!(
         "model = \"gpt-5.5\"\nmodel_provider = \"mock\"\n\n[model_providers.mock]\nname = \"Mock Responses\"\nbase_url = \"{base_url}\"\nwire_api = \"responses\"\nenv_key = \"MOCK_API_KEY\"\n"

@@ -19,6 +19,17 @@ pub struct CodexBin {
     pub source: &'static str,
 }
 
+/// The version number in what `--version` printed (`codex-cli 0.169.0` → `0.169.0`): the last
+/// word that starts with a digit, else the whole text.
+pub fn version_number(printed: &str) -> String {
+    printed
+        .split_whitespace()
+        .rev()
+        .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))
+        .unwrap_or(printed)
+        .to_string()
+}
+
 /// Finds the binary and asks its version; an error is one line for the user.
 pub fn find_codex(flag: Option<&Path>) -> Result<CodexBin, String> {
     let (path, source) = locate(flag, std::env::var_os(BIN_VAR).map(PathBuf::from))?;

@@ -19,6 +19,7 @@ use clap::Args;
 
 use crate::batch::discover::discover;
 use crate::batch::scenario::load_scenario;
+use crate::upstream_text;
 use allow::AllowList;
 use capture::{run_client, Client};
 use checks::{compare, Captured};
@@ -46,6 +47,15 @@ pub struct AlignArgs {
     /// A `-c key=value` override for rcodex only: shows how a config change reads against Codex.
     #[arg(long = "rcodex-config", value_name = "key=value")]
     pub rcodex_config: Vec<String>,
+    /// Run rcodex with the upstream text in DIR (see --import-text); the allow-list's
+    /// `own-text` entries then explain nothing, so the texts must be equal.
+    #[arg(long, value_name = "DIR")]
+    pub upstream_text: Option<PathBuf>,
+    /// First capture the Codex CLI's base instructions, permissions texts and tool descriptions
+    /// into --upstream-text DIR (default: $XDG_CACHE_HOME/rcodex/upstream/<codex version>/,
+    /// outside any repository), then align with them.
+    #[arg(long)]
+    pub import_text: bool,
 }
 
 /// Runs `align`; the exit status: 0 every difference is allowed, 1 one is not, 2 usage or setup.
@@ -60,7 +70,7 @@ pub async fn run_align(args: AlignArgs) -> i32 {
 }
 
 async fn align(args: AlignArgs) -> Result<i32, String> {
-    let allow = load_allow(args.allow.as_deref())?;
+    let mut allow = load_allow(args.allow.as_deref())?;
     let found = scenario_files(&args.scenarios)?;
     let codex = codex_bin::find_codex(args.codex.as_deref())?;
     eprintln!(
@@ -75,12 +85,15 @@ async fn align(args: AlignArgs) -> Result<i32, String> {
             codex_bin::PINNED_VERSION
         );
     }
+    let upstream_text = upstream_text_for(&args, &codex).await?;
+    allow.upstream_text = upstream_text.is_some();
     let rcodex = std::env::current_exe().map_err(|e| format!("the rcodex binary: {e}"))?;
     let clients = Clients {
         codex: Client::Codex(codex.path.clone()),
         rcodex: Client::Rcodex {
             bin: rcodex,
             config: args.rcodex_config.clone(),
+            upstream_text,
         },
     };
     let mut results = Vec::new();
@@ -120,6 +133,46 @@ async fn align(args: AlignArgs) -> Result<i32, String> {
     } else {
         i32::from(results.iter().any(ScenarioResult::differs))
     })
+}
+
+/// The upstream-text folder rcodex runs with: imported first with `--import-text`, checked
+/// (loaded) either way so a bad folder is a setup error before any scenario runs.
+async fn upstream_text_for(
+    args: &AlignArgs,
+    codex: &codex_bin::CodexBin,
+) -> Result<Option<PathBuf>, String> {
+    let dir = match (&args.upstream_text, args.import_text) {
+        (None, false) => return Ok(None),
+        (Some(dir), _) => {
+            std::path::absolute(dir).map_err(|e| format!("{}: {e}", dir.display()))?
+        }
+        (None, true) => upstream_text::default_dir(&codex_bin::version_number(&codex.version)),
+    };
+    if args.import_text {
+        let started = Instant::now();
+        let imported = upstream_text::import::import(
+            &codex.path,
+            &codex_bin::version_number(&codex.version),
+            &dir,
+        )
+        .await?;
+        eprintln!(
+            "imported {} upstream files into {} in {:.1} s",
+            imported.files.len(),
+            imported.dir.display(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let text = upstream_text::UpstreamText::load(&dir)?;
+    if let Some(m) = &text.manifest {
+        eprintln!(
+            "upstream text: {} (Codex {}, imported {})",
+            dir.display(),
+            m.codex_version,
+            m.imported_at
+        );
+    }
+    Ok(Some(dir))
 }
 
 /// The two clients compared.
@@ -236,7 +289,7 @@ fn summarize_allowed(results: &[ScenarioResult], allow: &AllowList, all_scenario
     );
     if all_scenarios {
         for (i, entry) in allow.entries.iter().enumerate() {
-            if !counts.contains_key(&i) {
+            if !counts.contains_key(&i) && allow.applies(entry) {
                 eprintln!(
                     "note: allow[{i}] ({} {}) explained nothing",
                     entry.check, entry.pointer.text

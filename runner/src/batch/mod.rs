@@ -65,6 +65,10 @@ pub struct BatchArgs {
     /// Accept this run's snapshots as the stored ones (implies --snapshots).
     #[arg(long)]
     pub snapshots_update: bool,
+    /// Send upstream Codex text from DIR (written by `rcodex align --import-text`) instead of
+    /// rcodex's own base instructions, permissions text and tool descriptions.
+    #[arg(long, value_name = "DIR")]
+    pub upstream_text: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -161,6 +165,15 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
         },
         update: args.snapshots_update,
     });
+    let upstream_text = match &args.upstream_text {
+        Some(dir) => {
+            let dir = std::path::absolute(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            // Read once now, so a bad folder stops the batch instead of failing every scenario.
+            crate::upstream_text::UpstreamText::load_cached(&dir)?;
+            Some(dir)
+        }
+        None => None,
+    };
     let (mut results_file, previous) = ResultsFile::open(&out).map_err(|e| e.to_string())?;
     let done: HashSet<(String, u32)> = previous.iter().map(ResultLine::key).collect();
     let mode = if args.live {
@@ -197,9 +210,10 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
     let rollout_dir = Arc::new(out.join("rollouts"));
     let mode = Arc::new(mode);
     let store = Arc::new(store);
+    let upstream_text = Arc::new(upstream_text);
     let mut handles = Vec::new();
     for (found, repeat) in jobs {
-        let (limit, live_limit, tx, mut stop, rollout_dir, mode, store) = (
+        let (limit, live_limit, tx, mut stop, rollout_dir, mode, store, upstream_text) = (
             limit.clone(),
             live_limit.clone(),
             tx.clone(),
@@ -207,6 +221,7 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
             rollout_dir.clone(),
             mode.clone(),
             store.clone(),
+            upstream_text.clone(),
         );
         handles.push(tokio::spawn(async move {
             let Ok(_permit) = limit.acquire_owned().await else {
@@ -229,6 +244,7 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
                     let ctx = RunContext {
                         mode: &mode,
                         rollout_dir: &rollout_dir,
+                        upstream_text: upstream_text.as_deref(),
                         stop: &mut stop_fut,
                     };
                     match run_scenario(&s, &found.id, repeat, ctx).await {

@@ -34,6 +34,8 @@ pub enum ModelMode {
 pub struct RunContext<'a> {
     pub mode: &'a ModelMode,
     pub rollout_dir: &'a Path,
+    /// `--upstream-text DIR`, for every scenario.
+    pub upstream_text: Option<&'a Path>,
     /// Resolves when the batch is being stopped (Ctrl-C).
     pub stop: &'a mut (dyn Future<Output = ()> + Send + Unpin),
 }
@@ -135,6 +137,7 @@ async fn run_inner(
         model: s.model.name.clone(),
         sandbox_mode: Some(s.sandbox),
         cwd: Some(work.clone()),
+        upstream_text: ctx.upstream_text.map(Path::to_path_buf),
         ..ConfigOverrides::default()
     };
     overrides.config_overrides = s.config.iter().map(|(k, v)| format!("{k}={v}")).collect();

@@ -41,6 +41,8 @@ pub struct ConfigOverrides {
     pub profile: Option<String>,
     pub sandbox_mode: Option<SandboxMode>,
     pub cwd: Option<PathBuf>,
+    /// `--upstream-text DIR`: wins over the `upstream_text` key.
+    pub upstream_text: Option<PathBuf>,
     /// Raw `-c key.path=value` strings, in order.
     pub config_overrides: Vec<String>,
 }
@@ -65,6 +67,8 @@ pub struct Config {
     pub model_reasoning_effort: Option<String>,
     pub model_verbosity: Option<String>,
     pub tools: ToolsToggles,
+    /// Imported upstream text to use instead of rcodex's own (see `upstream_text`).
+    pub upstream_text: Option<PathBuf>,
     /// The merged table, for keys this struct does not model.
     pub raw: Table,
 }
@@ -128,6 +132,11 @@ pub fn load_config(
         list_dir: settings.tools.list_dir.enabled,
         grep_files: settings.tools.grep_files.enabled,
     };
+    // A relative folder in config.toml is relative to CODEX_HOME, where the file is.
+    let upstream_text = cli
+        .upstream_text
+        .clone()
+        .or(settings.upstream_text.map(|dir| codex_home.join(dir)));
     Ok(Config {
         codex_home,
         model,
@@ -137,6 +146,7 @@ pub fn load_config(
         model_reasoning_effort: settings.model_reasoning_effort,
         model_verbosity: settings.model_verbosity.map(|v| v.as_str().to_string()),
         tools,
+        upstream_text,
         raw: table,
     })
 }

@@ -21,6 +21,8 @@ pub(crate) struct ConfigToml {
     /// Kept as written: Codex accepts any effort name here and the model judges it.
     pub model_reasoning_effort: Option<String>,
     pub model_verbosity: Option<Verbosity>,
+    /// rcodex's own key: a folder of upstream text imported by `rcodex align --import-text`.
+    pub upstream_text: Option<std::path::PathBuf>,
     #[serde(default)]
     pub tools: ToolsToml,
     #[serde(default)]

@@ -116,6 +116,7 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
         profile: args.profile.clone(),
         sandbox_mode: sandbox,
         cwd: Some(cwd.clone()),
+        upstream_text: args.upstream_text.as_deref().map(absolute).transpose()?,
         config_overrides: args.config.clone(),
     };
     let env = |k: &str| std::env::var(k).ok();
@@ -221,4 +222,9 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
             Ok(1)
         }
     }
+}
+
+/// A path given on the command line, made absolute against the current directory.
+fn absolute(path: &std::path::Path) -> Result<std::path::PathBuf, String> {
+    std::path::absolute(path).map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -84,6 +84,17 @@ fn write_rights(abi: u32) -> u64 {
     rights
 }
 
+/// What workspace-write lets commands write to, as Codex has it: the workspace roots, `/tmp`
+/// and `$TMPDIR`.
+pub fn workspace_write_roots(roots: &[PathBuf]) -> Vec<PathBuf> {
+    let mut writable = roots.to_vec();
+    writable.push(PathBuf::from("/tmp"));
+    if let Some(t) = std::env::var_os("TMPDIR") {
+        writable.push(PathBuf::from(t));
+    }
+    writable
+}
+
 impl Ruleset {
     /// The ruleset for a sandbox mode: `None` for danger-full-access or without kernel support.
     pub fn for_mode(mode: SandboxMode, roots: &[PathBuf]) -> io::Result<Option<Ruleset>> {
@@ -93,14 +104,7 @@ impl Ruleset {
         let writable: Vec<PathBuf> = match mode {
             SandboxMode::DangerFullAccess => return Ok(None),
             SandboxMode::ReadOnly => Vec::new(),
-            SandboxMode::WorkspaceWrite => {
-                let mut w = roots.to_vec();
-                w.push(PathBuf::from("/tmp"));
-                if let Some(t) = std::env::var_os("TMPDIR") {
-                    w.push(PathBuf::from(t));
-                }
-                w
-            }
+            SandboxMode::WorkspaceWrite => workspace_write_roots(roots),
         };
         Self::with_writable(&writable).map(Some)
     }
