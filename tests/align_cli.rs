@@ -238,3 +238,139 @@ fn a_codex_that_sends_nothing_is_a_setup_error_with_its_last_words() {
         "conversation/no_tool_answer  error: codex sent no request (exit 3): cannot reach the model"
     );
 }
+
+/// `align` with `$XDG_CACHE_HOME` set, where `--import-text` writes by default.
+fn align_with_cache(args: &[&str], codex: &Path, cache: &Path) -> Output {
+    Command::new(rcodex_tests::rcodex_bin())
+        .arg("align")
+        .args(args)
+        .arg("--codex")
+        .arg(codex)
+        .current_dir(repo())
+        .env("XDG_CACHE_HOME", cache)
+        .env_remove("OPENAI_API_KEY")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run rcodex align")
+}
+
+#[test]
+fn imported_upstream_text_makes_every_text_equal_to_codex() {
+    let Some(codex) = rcodex_tests::codex_bin("align --import-text") else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let scenarios = [
+        "conversation/two_turns",
+        "tools/apply_patch_add_update",
+        "tools/shell_then_answer",
+        "tools/update_plan",
+    ];
+    let mut args = vec!["--import-text", "--json"];
+    args.extend(scenarios);
+    let out = align_with_cache(&args, &codex, cache.path());
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+
+    // The cache holds Codex's texts, outside the repository, with the per-run paths as markers.
+    let dir = cache.path().join("rcodex/upstream/0.169.0");
+    assert!(
+        stderr.contains(&format!("into {}", dir.display())),
+        "{stderr}"
+    );
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    assert!(read("upstream.toml").contains("codex_version = \"0.169.0\""));
+    let base = read("base_instructions.md");
+    assert!(base.len() > 1000 && !base.contains("rcodex"), "{base:.200}");
+    for mode in ["read-only", "workspace-write", "danger-full-access"] {
+        let text = read(&format!("permissions/{mode}.md"));
+        assert!(text.starts_with("<permissions instructions>"), "{text}");
+        assert!(text.contains(mode), "{text}");
+        assert_eq!(
+            text.contains("{{rcodex:writable_roots}}"),
+            mode == "workspace-write",
+            "{text}"
+        );
+    }
+    assert!(read("skills_instructions.md").contains("{{rcodex:codex_home}}/skills/.system"));
+    assert!(dir.join("skills/.system").read_dir().unwrap().count() > 0);
+    let tools: Value = serde_json::from_str(&read("tools.json")).unwrap();
+    assert!(tools["exec_command"]["description"].is_string(), "{tools}");
+
+    // With them, every text rcodex sends is Codex's: no own-text entry is used (they are off),
+    // and the texts check is equal, not merely allowed.
+    let lines = rcodex_tests::json_lines(&stdout);
+    assert_eq!(lines.len(), scenarios.len(), "{stdout}");
+    for s in &lines {
+        assert_eq!(s["status"], "allowed", "{s}");
+        assert_eq!(s["checks"]["texts"], "equal", "{s}");
+        for d in s["differences"].as_array().unwrap() {
+            assert_ne!(d["allowed"]["kind"], "own-text", "{d}");
+            assert_ne!(d["pointer"], "/input/1/content/0", "skills part sent: {d}");
+        }
+    }
+
+    // The same scenarios without the text differ in texts, explained as rcodex's own prose.
+    let out = align_with_cache(&["--json", "tools/shell_then_answer"], &codex, cache.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = &rcodex_tests::json_lines(&text(&out.stdout))[0];
+    assert_eq!(s["checks"]["texts"], "allowed", "{s}");
+}
+
+#[test]
+fn upstream_text_is_never_imported_into_a_repository() {
+    let Some(codex) = rcodex_tests::codex_bin("align --import-text into the repository") else {
+        return;
+    };
+    let inside = repo().join("target/upstream-text-test");
+    let out = align_with_cache(
+        &[
+            "--import-text",
+            "--upstream-text",
+            inside.to_str().unwrap(),
+            "conversation/no_tool_answer",
+        ],
+        &codex,
+        Path::new("/nonexistent"),
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("inside the git work tree") && stderr.contains("must not be committed"),
+        "{stderr}"
+    );
+    assert!(!inside.exists());
+}
+
+#[test]
+fn a_folder_that_is_not_imported_text_is_refused_naming_it() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(rcodex_tests::rcodex_bin())
+        .args(["exec", "--skip-git-repo-check", "--upstream-text"])
+        .arg(empty.path())
+        // A loopback provider on a closed port: nothing is sent anywhere if setup went wrong.
+        .args([
+            "-c",
+            "model_provider=\"m\"",
+            "-c",
+            "model_providers.m.name=\"m\"",
+        ])
+        .args(["-c", "model_providers.m.base_url=\"http://127.0.0.1:9/v1\""])
+        .arg("hi")
+        .env("CODEX_HOME", empty.path())
+        .env_remove("OPENAI_API_KEY")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "upstream text {}/upstream.toml",
+            empty.path().display()
+        )) && stderr.contains("rcodex align --import-text"),
+        "{stderr}"
+    );
+}

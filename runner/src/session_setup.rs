@@ -103,7 +103,9 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
     let roots = vec![inputs.cwd.to_path_buf()];
     if let Some(dir) = &config.upstream_text {
         let text = UpstreamText::load_cached(dir)?;
-        apply_to_session(&text, &mut session, sandbox, &workspace_write_roots(&roots));
+        let writable = workspace_write_roots(&roots);
+        apply_to_session(&text, &mut session, sandbox, &writable, &config.codex_home);
+        text.install_system_skills(&config.codex_home)?;
     }
 
     let mut headers = Vec::new();

@@ -182,25 +182,27 @@ impl FunctionCallOutputPayload {
     }
 }
 
+/// Fields in Codex's order (`type, id, status, call_id, name, input`, captured), which is the
+/// order they are serialized in.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CustomToolCallItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    pub call_id: String,
     pub name: String,
     pub input: String,
-    pub call_id: String,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 deserialize_with_extra!(CustomToolCallItem {
-    status,
     id,
+    status,
+    call_id,
     name,
-    input,
-    call_id
+    input
 });
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

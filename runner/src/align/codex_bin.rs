@@ -116,6 +116,17 @@ fn on_path(name: &str) -> Option<PathBuf> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_version_number_is_the_last_word_starting_with_a_digit() {
+        assert_eq!(version_number("codex-cli 0.169.0"), "0.169.0");
+        assert_eq!(
+            version_number("codex-cli 0.170.0-alpha.1 (abc)"),
+            "0.170.0-alpha.1"
+        );
+        assert_eq!(version_number("weird"), "weird");
+    }
+
     use super::*;
 
     #[test]

@@ -28,13 +28,18 @@ pub async fn stream_response(
 ) {
     let endpoint = client.endpoint();
     let mut req = client.http().post(&endpoint.url);
-    for (k, v) in headers.iter().chain(endpoint.headers.iter()) {
+    for (k, v) in &headers {
         req = req.header(k.as_str(), v.as_str());
     }
-    let req = req
+    // Codex's order: the per-request headers, accept and content-type, then the endpoint's
+    // (authorization, originator, user-agent, the provider's own).
+    req = req
         .header("accept", "text/event-stream")
-        .header("content-type", "application/json")
-        .body(body);
+        .header("content-type", "application/json");
+    for (k, v) in &endpoint.headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    let req = req.body(body);
     // The idle timeout also bounds the wait for the response headers.
     let resp = match tokio::time::timeout(endpoint.idle_timeout, req.send()).await {
         Err(_) => {

@@ -1,25 +1,29 @@
 //! Puts imported upstream text into a session's config. Pure: the texts are loaded already.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rcodex_core::protocol::ToolSpec;
 use rcodex_core::sandbox::SandboxMode;
 use rcodex_core::session::SessionConfig;
 use serde_json::Value;
 
-use super::{UpstreamText, ROOTS_MARKER};
+use super::{UpstreamText, HOME_MARKER, ROOTS_MARKER};
 
 /// The tag that opens the permissions part of the second developer message.
 const PERMISSIONS_TAG: &str = "<permissions instructions>";
+/// The tag that opens the skills part, which Codex sends first.
+pub const SKILLS_TAG: &str = "<skills_instructions>";
 
 /// Swaps rcodex's own texts for the imported ones where the folder has them: the base
-/// instructions, the permissions part for `sandbox` (with `writable_roots` filled in), and the
-/// descriptions of the tools both offer. What the folder lacks stays rcodex's own.
+/// instructions, the skills part (with `codex_home` filled in) before the permissions part for
+/// `sandbox` (with `writable_roots` filled in), and the descriptions of the tools both offer.
+/// What the folder lacks stays rcodex's own.
 pub fn apply_to_session(
     text: &UpstreamText,
     session: &mut SessionConfig,
     sandbox: SandboxMode,
     writable_roots: &[PathBuf],
+    codex_home: &Path,
 ) {
     if let Some(base) = &text.base_instructions {
         session.context.base_instructions = base.clone();
@@ -31,6 +35,12 @@ pub fn apply_to_session(
             Some(i) => sections[i] = rendered,
             None => sections.push(rendered),
         }
+    }
+    if let Some(skills) = &text.skills_instructions {
+        let rendered = skills.replace(HOME_MARKER, &codex_home.display().to_string());
+        let sections = &mut session.context.developer_sections;
+        sections.retain(|s| !s.starts_with(SKILLS_TAG));
+        sections.insert(0, rendered);
     }
     for tool in &mut session.tools {
         if let Some(theirs) = text.tools.get(tool.name()) {
@@ -191,11 +201,13 @@ mod tests {
             "exec_command".into(),
             json!({"type": "function", "name": "exec_command", "description": "theirs"}),
         );
+        let home = Path::new("/h");
         apply_to_session(
             &text,
             &mut session,
             SandboxMode::WorkspaceWrite,
             &[PathBuf::from("/w")],
+            home,
         );
         assert_eq!(session.context.base_instructions, own_base);
         assert_eq!(
@@ -210,11 +222,14 @@ mod tests {
         );
 
         text.base_instructions = Some("Their base.".into());
-        apply_to_session(&text, &mut session, SandboxMode::ReadOnly, &[]);
+        text.skills_instructions = Some(format!("{SKILLS_TAG}\nroot {HOME_MARKER}/skills/.system"));
+        apply_to_session(&text, &mut session, SandboxMode::ReadOnly, &[], home);
         assert_eq!(session.context.base_instructions, "Their base.");
-        assert!(
-            session.context.developer_sections[0].contains("`/w`"),
-            "read-only not imported: kept"
-        );
+        let sections = &session.context.developer_sections;
+        assert_eq!(sections[0], format!("{SKILLS_TAG}\nroot /h/skills/.system"));
+        assert!(sections[1].contains("`/w`"), "read-only not imported: kept");
+        // Applied again (a resumed session), the skills part is not doubled.
+        apply_to_session(&text, &mut session, SandboxMode::ReadOnly, &[], home);
+        assert_eq!(session.context.developer_sections.len(), 2);
     }
 }

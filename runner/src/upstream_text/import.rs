@@ -11,10 +11,10 @@ use rcodex_core::sandbox::SandboxMode;
 use serde_json::{Map, Value};
 use tokio::process::Command;
 
-use super::apply::roots_list;
+use super::apply::{roots_list, SKILLS_TAG};
 use super::{
-    mode_name, permissions_file, Manifest, BASE_INSTRUCTIONS, MANIFEST, MODES, PERMISSIONS_DIR,
-    ROOTS_MARKER, TOOLS,
+    mode_name, permissions_file, Manifest, BASE_INSTRUCTIONS, HOME_MARKER, MANIFEST, MODES,
+    PERMISSIONS_DIR, ROOTS_MARKER, SKILLS_INSTRUCTIONS, SYSTEM_SKILLS, TOOLS,
 };
 use crate::mock::{MockServer, Reply, Script};
 
@@ -36,14 +36,20 @@ struct Captured {
     base_instructions: String,
     permissions: String,
     tools: Map<String, Value>,
+    /// With CODEX_HOME as the marker.
+    skills_instructions: Option<String>,
 }
 
 /// Captures Codex's texts into `dir` (replaced if it holds an earlier import).
 pub async fn import(codex: &Path, codex_version: &str, dir: &Path) -> Result<Imported, String> {
     refuse_inside_a_repository(dir)?;
+    // Until the new manifest is written, the folder is not a complete import.
+    let _ = std::fs::remove_file(dir.join(MANIFEST));
     let mut captured = Vec::new();
-    for mode in MODES {
-        captured.push((mode, capture(codex, mode).await?));
+    for (i, mode) in MODES.into_iter().enumerate() {
+        // The system skills are copied from the first run's CODEX_HOME.
+        let skills_to = (i == 0).then(|| dir.join(SYSTEM_SKILLS));
+        captured.push((mode, capture(codex, mode, skills_to.as_deref()).await?));
     }
     let (_, first) = &captured[0];
     if let Some((mode, _)) = captured
@@ -75,6 +81,12 @@ pub async fn import(codex: &Path, codex_version: &str, dir: &Path) -> Result<Imp
     }
     let tools = serde_json::to_string_pretty(&first.tools).map_err(|e| e.to_string())?;
     write(TOOLS.to_string(), &tools)?;
+    match &first.skills_instructions {
+        Some(text) => write(SKILLS_INSTRUCTIONS.to_string(), text)?,
+        None => {
+            let _ = std::fs::remove_file(dir.join(SKILLS_INSTRUCTIONS));
+        }
+    }
     // The manifest last: a folder without it is not taken for a complete import.
     let manifest = Manifest {
         codex_version: codex_version.to_string(),
@@ -112,8 +124,13 @@ fn refuse_inside_a_repository(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// One Codex run under `mode`, `update_plan` on so its base instructions come whole.
-async fn capture(codex: &Path, mode: SandboxMode) -> Result<Captured, String> {
+/// One Codex run under `mode`, `update_plan` on so its base instructions come whole; with
+/// `skills_to`, the system skills it unpacked into its CODEX_HOME are copied there.
+async fn capture(
+    codex: &Path,
+    mode: SandboxMode,
+    skills_to: Option<&Path>,
+) -> Result<Captured, String> {
     let temp = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
     let root = temp.path().canonicalize().map_err(|e| e.to_string())?;
     let (work, home) = (root.join("work"), root.join("home"));
@@ -170,17 +187,43 @@ async fn capture(codex: &Path, mode: SandboxMode) -> Result<Captured, String> {
         ));
     };
     let roots = [work.clone(), PathBuf::from("/tmp")];
-    texts_of(&first.body, mode, &roots, &[&work, &home])
+    let captured = texts_of(&first.body, mode, &roots, &home, &work)?;
+    if let Some(to) = skills_to {
+        copy_tree(&home.join(SYSTEM_SKILLS), to)?;
+    }
+    Ok(captured)
+}
+
+/// Replaces `to` with a copy of the files under `from` (nothing when `from` is absent).
+fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
+    if to.exists() {
+        std::fs::remove_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    }
+    if !from.is_dir() {
+        return Ok(());
+    }
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.map_err(|e| format!("{}: {e}", from.display()))?;
+        let relative = entry.path().strip_prefix(from).expect("under the root");
+        let dest = to.join(relative);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+        } else if entry.file_type().is_file() {
+            std::fs::copy(entry.path(), &dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// The texts of a first request: the first developer message, the permissions part (with the
-/// writable roots made a marker) and the tools by name. `private` paths (the temp workspace
-/// and home) must not be left in what is kept.
+/// writable roots made a marker), the skills part (CODEX_HOME made a marker) and the tools by
+/// name. The temp workspace and home must not be left in what is kept.
 fn texts_of(
     body: &Value,
     mode: SandboxMode,
     roots: &[PathBuf],
-    private: &[&Path],
+    home: &Path,
+    work: &Path,
 ) -> Result<Captured, String> {
     let texts_of_message = |item: &Value| -> Vec<String> {
         item.get("content")
@@ -204,11 +247,16 @@ fn texts_of(
             return Err("Codex's first developer message is not one text part: not imported".into())
         }
     };
-    let mut permissions = developer
+    let parts: Vec<String> = developer.iter().flat_map(|m| texts_of_message(m)).collect();
+    let mut permissions = parts
         .iter()
-        .flat_map(|m| texts_of_message(m))
         .find(|t| t.starts_with(PERMISSIONS_TAG))
+        .cloned()
         .ok_or("Codex's request has no <permissions instructions> part")?;
+    let skills_instructions = parts
+        .iter()
+        .find(|t| t.starts_with(SKILLS_TAG))
+        .map(|t| t.replace(&*home.to_string_lossy(), HOME_MARKER));
     if mode == SandboxMode::WorkspaceWrite {
         let listed = roots_list(roots);
         if !permissions.contains(&listed) {
@@ -235,10 +283,11 @@ fn texts_of(
     let kept = [
         base_instructions.as_str(),
         permissions.as_str(),
+        skills_instructions.as_deref().unwrap_or(""),
         &serde_json::to_string(&tools).unwrap_or_default(),
     ]
     .concat();
-    if let Some(path) = private
+    if let Some(path) = [work, home]
         .iter()
         .find(|p| kept.contains(&*p.to_string_lossy()))
     {
@@ -252,6 +301,7 @@ fn texts_of(
         base_instructions,
         permissions,
         tools,
+        skills_instructions,
     })
 }
 
@@ -264,7 +314,7 @@ mod tests {
         json!({"input": [
             {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "BASE"}]},
             {"type": "message", "role": "developer", "content": [
-                {"type": "input_text", "text": "<skills_instructions>x</skills_instructions>"},
+                {"type": "input_text", "text": "<skills_instructions>\n- `r0` = `/t/home/skills/.system`\n</skills_instructions>"},
                 {"type": "input_text", "text": permissions}]},
             {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}
         ], "tools": [{"type": "function", "name": "exec_command"}, {"type": "web_search"}]})
@@ -275,8 +325,13 @@ mod tests {
         let roots = [PathBuf::from("/t/work"), PathBuf::from("/tmp")];
         let perm =
             "<permissions instructions>\nroots `/t/work`, `/tmp`.\n</permissions instructions>";
-        let c = texts_of(&body(perm), SandboxMode::WorkspaceWrite, &roots, &[]).unwrap();
+        let (home, work) = (Path::new("/t/home"), Path::new("/t/work"));
+        let c = texts_of(&body(perm), SandboxMode::WorkspaceWrite, &roots, home, work).unwrap();
         assert_eq!(c.base_instructions, "BASE");
+        assert_eq!(
+            c.skills_instructions.unwrap(),
+            format!("<skills_instructions>\n- `r0` = `{HOME_MARKER}/skills/.system`\n</skills_instructions>")
+        );
         assert_eq!(
             c.permissions,
             format!(
@@ -292,19 +347,21 @@ mod tests {
     #[test]
     fn unlisted_roots_and_private_paths_are_refused() {
         let roots = [PathBuf::from("/t/work"), PathBuf::from("/tmp")];
+        let (home, work) = (Path::new("/t/home"), Path::new("/t/work"));
         let perm = "<permissions instructions>\nroots `/tmp`.\n</permissions instructions>";
-        let e = texts_of(&body(perm), SandboxMode::WorkspaceWrite, &roots, &[]).unwrap_err();
+        let e = texts_of(&body(perm), SandboxMode::WorkspaceWrite, &roots, home, work).unwrap_err();
         assert!(e.contains("does not list the writable roots"), "{e}");
         let perm = "<permissions instructions>\ncwd /t/work\n</permissions instructions>";
+        let e = texts_of(&body(perm), SandboxMode::ReadOnly, &roots, home, work).unwrap_err();
+        assert!(e.contains("hold the temp path /t/work"), "{e}");
         let e = texts_of(
-            &body(perm),
+            &json!({"input": []}),
             SandboxMode::ReadOnly,
             &roots,
-            &[Path::new("/t/work")],
+            home,
+            work,
         )
         .unwrap_err();
-        assert!(e.contains("hold the temp path /t/work"), "{e}");
-        let e = texts_of(&json!({"input": []}), SandboxMode::ReadOnly, &roots, &[]).unwrap_err();
         assert!(e.contains("not one text part"), "{e}");
     }
 

@@ -15,7 +15,10 @@
 //!   [`ROOTS_MARKER`], filled in with the session's own roots;
 //! - `tools.json`: each tool spec exactly as Codex sent it, keyed by name. Only descriptions (and
 //!   apply_patch's grammar) are taken from it: names and schemas stay rcodex's, so an import from
-//!   another Codex version cannot make rcodex accept arguments its tools do not understand.
+//!   another Codex version cannot make rcodex accept arguments its tools do not understand;
+//! - `skills_instructions.md` and `skills/.system/`: the `<skills_instructions>` part (CODEX_HOME
+//!   as [`HOME_MARKER`]) and the system skills Codex unpacks into `CODEX_HOME/skills/.system`, so
+//!   the skills the text lists exist where it says (see `install_system_skills`).
 
 mod apply;
 pub mod import;
@@ -32,6 +35,11 @@ use serde_json::{Map, Value};
 
 /// Stands for the writable roots in an imported workspace-write permissions text.
 pub const ROOTS_MARKER: &str = "{{rcodex:writable_roots}}";
+/// Stands for CODEX_HOME in an imported skills text.
+pub const HOME_MARKER: &str = "{{rcodex:codex_home}}";
+pub const SKILLS_INSTRUCTIONS: &str = "skills_instructions.md";
+/// Where the system skills are, under the folder and under CODEX_HOME alike.
+pub const SYSTEM_SKILLS: &str = "skills/.system";
 /// The manifest file that marks a folder as imported upstream text.
 pub const MANIFEST: &str = "upstream.toml";
 pub const BASE_INSTRUCTIONS: &str = "base_instructions.md";
@@ -56,6 +64,8 @@ pub struct UpstreamText {
     pub permissions: HashMap<SandboxMode, String>,
     /// Tool specs as Codex sent them, by name (`type` for hosted tools).
     pub tools: Map<String, Value>,
+    /// May hold [`HOME_MARKER`].
+    pub skills_instructions: Option<String>,
 }
 
 /// The file name of a sandbox mode's permissions text.
@@ -107,6 +117,7 @@ impl UpstreamText {
             }
         };
         let base_instructions = read_optional(dir.join(BASE_INSTRUCTIONS))?;
+        let skills_instructions = read_optional(dir.join(SKILLS_INSTRUCTIONS))?;
         let mut permissions = HashMap::new();
         for mode in MODES {
             let path = dir.join(PERMISSIONS_DIR).join(permissions_file(mode));
@@ -131,7 +142,31 @@ impl UpstreamText {
             base_instructions,
             permissions,
             tools,
+            skills_instructions,
         })
+    }
+
+    /// Makes the system skills the skills text lists exist under `codex_home`, as Codex unpacks
+    /// them there: when `codex_home/skills/.system` is absent it becomes a link to the folder's
+    /// copy (one link, so a batch of many sessions pays nothing). One that exists is left as it
+    /// is: Codex itself put it there.
+    pub fn install_system_skills(&self, codex_home: &Path) -> Result<(), String> {
+        let source = self.dir.join(SYSTEM_SKILLS);
+        let target = codex_home.join(SYSTEM_SKILLS);
+        if self.skills_instructions.is_none()
+            || !source.is_dir()
+            || std::fs::symlink_metadata(&target).is_ok()
+        {
+            return Ok(());
+        }
+        let parent = target.parent().unwrap_or(codex_home);
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        match std::os::unix::fs::symlink(&source, &target) {
+            Ok(()) => Ok(()),
+            // Another session of the same batch made it first.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(format!("{}: {e}", target.display())),
+        }
     }
 
     /// [`UpstreamText::load`] once per folder and process: batch starts many sessions on one.
@@ -147,5 +182,65 @@ impl UpstreamText {
             .expect("not poisoned")
             .insert(dir.to_path_buf(), text.clone());
         Ok(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_skills_are_linked_once_and_an_existing_folder_is_left_alone() {
+        let cache = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(cache.path().join("skills/.system/demo")).unwrap();
+        std::fs::write(cache.path().join("skills/.system/demo/SKILL.md"), "demo").unwrap();
+        let text = UpstreamText {
+            dir: cache.path().to_path_buf(),
+            skills_instructions: Some(format!("skills under {HOME_MARKER}")),
+            ..UpstreamText::default()
+        };
+        let home = tempfile::tempdir().unwrap();
+        text.install_system_skills(home.path()).unwrap();
+        text.install_system_skills(home.path()).unwrap();
+        let skill = home.path().join("skills/.system/demo/SKILL.md");
+        assert_eq!(std::fs::read_to_string(skill).unwrap(), "demo");
+
+        let codex_home = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(codex_home.path().join("skills/.system")).unwrap();
+        text.install_system_skills(codex_home.path()).unwrap();
+        let own = codex_home.path().join("skills/.system");
+        assert!(!own.is_symlink() && own.read_dir().unwrap().count() == 0);
+
+        // Without a skills text nothing is installed.
+        let bare = UpstreamText {
+            skills_instructions: None,
+            ..text
+        };
+        let other = tempfile::tempdir().unwrap();
+        bare.install_system_skills(other.path()).unwrap();
+        assert!(!other.path().join("skills").exists());
+    }
+
+    #[test]
+    fn a_manifest_is_required_and_a_bad_tools_file_is_named_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = UpstreamText::load(dir.path()).unwrap_err();
+        assert!(
+            e.contains("upstream.toml") && e.contains("--import-text"),
+            "{e}"
+        );
+        std::fs::write(
+            dir.path().join(MANIFEST),
+            "codex_version = \"0.169.0\"\ncodex_binary = \"codex\"\nimported_at = \"t\"\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join(TOOLS), "{\n  \"a\": [\n").unwrap();
+        let e = UpstreamText::load(dir.path()).unwrap_err();
+        assert!(e.contains("tools.json:3:"), "{e}");
+        std::fs::write(dir.path().join(TOOLS), "{}").unwrap();
+        std::fs::write(dir.path().join(BASE_INSTRUCTIONS), "base").unwrap();
+        let text = UpstreamText::load(dir.path()).unwrap();
+        assert_eq!(text.base_instructions.as_deref(), Some("base"));
+        assert!(text.permissions.is_empty() && text.skills_instructions.is_none());
     }
 }
