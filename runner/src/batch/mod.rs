@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::task::JoinSet;
 
 use discover::{discover, Shard};
 use results::{read_results, ResultLine, ResultsFile, Status};
@@ -211,60 +212,72 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
     let mode = Arc::new(mode);
     let store = Arc::new(store);
     let upstream_text = Arc::new(upstream_text);
-    let mut handles = Vec::new();
-    for (found, repeat) in jobs {
-        let (limit, live_limit, tx, mut stop, rollout_dir, mode, store, upstream_text) = (
-            limit.clone(),
-            live_limit.clone(),
-            tx.clone(),
-            stop_rx.clone(),
-            rollout_dir.clone(),
-            mode.clone(),
-            store.clone(),
-            upstream_text.clone(),
-        );
-        handles.push(tokio::spawn(async move {
-            let Ok(_permit) = limit.acquire_owned().await else {
-                return;
+    // The feeder starts a scenario only when a slot is free, so at most `-j` runs (and their
+    // futures, which are large) exist at once: memory stays flat in the number of scenarios.
+    let feeder_stop = stop_rx.clone();
+    let feeder_store = store.clone();
+    let feeder = tokio::spawn(async move {
+        let store = feeder_store;
+        let mut running = JoinSet::new();
+        for (found, repeat) in jobs {
+            let Ok(permit) = limit.clone().acquire_owned().await else {
+                break;
             };
-            let _live = match *mode {
-                ModelMode::Live { .. } => live_limit.acquire_owned().await.ok(),
-                ModelMode::Scripted => None,
-            };
-            if *stop.borrow() {
-                return;
+            if *feeder_stop.borrow() {
+                break;
             }
-            let mut tally = Tally::default();
-            let line = match load_scenario(&found.path) {
-                Err(e) => error_line(&found, repeat, e.to_string()),
-                Ok(s) => {
-                    let mut stop_fut = Box::pin(async move {
-                        let _ = stop.wait_for(|v| *v).await;
-                    });
-                    let ctx = RunContext {
-                        mode: &mode,
-                        rollout_dir: &rollout_dir,
-                        upstream_text: upstream_text.as_deref(),
-                        stop: &mut stop_fut,
-                    };
-                    match run_scenario(&s, &found.id, repeat, ctx).await {
-                        Ok(run) => {
-                            let mut line = run.line;
-                            if let (Some(store), Some(capture)) = (&*store, &run.capture) {
-                                tally = snapshots::check(store, &mut line, capture);
-                            }
-                            line
-                        }
-                        Err(run_one::Stopped) => return,
-                    }
+            let (live_limit, tx, mut stop, rollout_dir, mode, store, upstream_text) = (
+                live_limit.clone(),
+                tx.clone(),
+                stop_rx.clone(),
+                rollout_dir.clone(),
+                mode.clone(),
+                store.clone(),
+                upstream_text.clone(),
+            );
+            running.spawn(async move {
+                let _permit = permit;
+                let _live = match *mode {
+                    ModelMode::Live { .. } => live_limit.acquire_owned().await.ok(),
+                    ModelMode::Scripted => None,
+                };
+                if *stop.borrow() {
+                    return;
                 }
-            };
-            let _ = tx.send((line, tally));
-        }));
-    }
-    drop(tx);
+                let mut tally = Tally::default();
+                let line = match load_scenario(&found.path) {
+                    Err(e) => error_line(&found, repeat, e.to_string()),
+                    Ok(s) => {
+                        let mut stop_fut = Box::pin(async move {
+                            let _ = stop.wait_for(|v| *v).await;
+                        });
+                        let ctx = RunContext {
+                            mode: &mode,
+                            rollout_dir: &rollout_dir,
+                            upstream_text: upstream_text.as_deref(),
+                            stop: &mut stop_fut,
+                        };
+                        match run_scenario(&s, &found.id, repeat, ctx).await {
+                            Ok(run) => {
+                                let mut line = run.line;
+                                if let (Some(store), Some(capture)) = (&*store, &run.capture) {
+                                    tally = snapshots::check(store, &mut line, capture);
+                                }
+                                line
+                            }
+                            Err(run_one::Stopped) => return,
+                        }
+                    }
+                };
+                let _ = tx.send((line, tally));
+            });
+            // Finished runs are reaped as the loop goes, so their handles do not pile up.
+            while running.try_join_next().is_some() {}
+        }
+        drop(tx);
+        while running.join_next().await.is_some() {}
+    });
     let mut progress = progress::Progress::new(total as u64);
-    let mut new_results = Vec::new();
     let mut tally = Tally::default();
     let mut interrupted = false;
     let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
@@ -275,7 +288,6 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
                 tally.add(snapshots);
                 results_file.append(&line).map_err(|e| format!("{}: {e}", results_file.path().display()))?;
                 progress.finished(&line);
-                new_results.push(line);
             }
             _ = &mut ctrl_c, if !interrupted => {
                 interrupted = true;
@@ -284,9 +296,7 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
             }
         }
     }
-    for h in handles {
-        let _ = h.await;
-    }
+    let _ = feeder.await;
     progress.done();
     let (all, _) = read_results(results_file.path()).map_err(|e| e.to_string())?;
     let table = write_reports(&out, &all).map_err(|e| e.to_string())?;
