@@ -120,6 +120,9 @@ pub struct InitialContext {
     pub base_instructions: String,
     /// Parts of the second developer message (permissions and any other sections), in order.
     pub developer_sections: Vec<String>,
+    /// The project's instructions (AGENTS.md), rendered: the first part of the environment's
+    /// user message, as Codex sends them.
+    pub user_instructions: Option<String>,
     pub environment: EnvironmentContext,
     /// The context items exactly as a recording has them (replay): recorded as they are, ids
     /// aside, instead of being rendered from the sections and the environment.
@@ -132,6 +135,7 @@ impl InitialContext {
         InitialContext {
             base_instructions: DEFAULT_BASE_INSTRUCTIONS.to_string(),
             developer_sections: vec![default_permissions_text(environment.sandbox)],
+            user_instructions: None,
             environment,
             recorded: None,
         }
@@ -163,7 +167,8 @@ impl InitialContext {
         )
     }
 
-    /// The recorded context items of a new thread: the developer sections, then the environment.
+    /// The recorded context items of a new thread: the developer sections, then one user
+    /// message with the project's instructions (if any) and the environment.
     pub fn recorded_items(&self, dev_id: String, env_id: String) -> Vec<ResponseItem> {
         if let Some(items) = &self.recorded {
             return items.clone();
@@ -177,10 +182,14 @@ impl InitialContext {
                 .collect();
             items.push(ResponseItem::message(Some(dev_id), "developer", parts));
         }
-        items.push(ResponseItem::user_text(
-            Some(env_id),
-            self.environment.render(),
-        ));
+        let mut parts = Vec::with_capacity(2);
+        if let Some(text) = &self.user_instructions {
+            parts.push(ContentItem::InputText { text: text.clone() });
+        }
+        parts.push(ContentItem::InputText {
+            text: self.environment.render(),
+        });
+        items.push(ResponseItem::message(Some(env_id), "user", parts));
         items
     }
 }

@@ -79,7 +79,10 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
     let cwd = inputs.cwd.display().to_string();
     let environment =
         EnvironmentContext::new(&cwd, sandbox, &inputs.current_date, &inputs.timezone);
-    let mut session = SessionConfig::new(InitialContext::defaults(environment));
+    let mut context = InitialContext::defaults(environment);
+    context.user_instructions =
+        crate::agents_md::discover(&config.codex_home, inputs.cwd, &config.project_docs);
+    let mut session = SessionConfig::new(context);
     session.start_ms = inputs.start_ms;
     session.model = ModelSettings::with_defaults(&config.model, &facts);
     if let Some(effort) = &config.model_reasoning_effort {

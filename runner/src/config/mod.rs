@@ -69,6 +69,8 @@ pub struct Config {
     pub tools: ToolsToggles,
     /// Imported upstream text to use instead of rcodex's own (see `upstream_text`).
     pub upstream_text: Option<PathBuf>,
+    /// How AGENTS.md files are found (`project_doc_max_bytes`, `project_doc_fallback_filenames`).
+    pub project_docs: crate::agents_md::ProjectDocOptions,
     /// The merged table, for keys this struct does not model.
     pub raw: Table,
 }
@@ -147,6 +149,12 @@ pub fn load_config(
         model_verbosity: settings.model_verbosity.map(|v| v.as_str().to_string()),
         tools,
         upstream_text,
+        project_docs: crate::agents_md::ProjectDocOptions {
+            max_bytes: settings
+                .project_doc_max_bytes
+                .unwrap_or(crate::agents_md::DEFAULT_MAX_BYTES),
+            fallback_filenames: settings.project_doc_fallback_filenames.unwrap_or_default(),
+        },
         raw: table,
     })
 }

@@ -21,6 +21,10 @@ pub(crate) struct ConfigToml {
     /// Kept as written: Codex accepts any effort name here and the model judges it.
     pub model_reasoning_effort: Option<String>,
     pub model_verbosity: Option<Verbosity>,
+    /// AGENTS.md: bytes of project files sent at most (Codex's key, default 32 KiB).
+    pub project_doc_max_bytes: Option<usize>,
+    /// AGENTS.md: other file names tried in a folder without one (Codex's key).
+    pub project_doc_fallback_filenames: Option<Vec<String>>,
     /// rcodex's own key: a folder of upstream text imported by `rcodex align --import-text`.
     pub upstream_text: Option<std::path::PathBuf>,
     #[serde(default)]
