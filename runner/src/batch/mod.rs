@@ -1,6 +1,7 @@
 //! `rcodex batch`: runs a folder of prompt scenarios headless, many at once in one process, and
 //! writes results.jsonl, junit.xml and a summary table. Resumable, shardable, Ctrl-C safe.
 
+pub mod compare;
 pub mod discover;
 pub mod expect;
 pub mod junit;
@@ -82,6 +83,19 @@ pub enum BatchCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Compare two result folders scenario by scenario (RUN_A the baseline, RUN_B the new run):
+    /// regressions (pass -> not pass), fixes, new and missing scenarios, token, cost and time
+    /// deltas, pass@k with --repeat. Markdown for a pull-request comment, or --json.
+    /// Exit 1 on any regression, 0 otherwise, 2 when a folder or results file cannot be read.
+    Compare {
+        /// The baseline run's --out folder.
+        run_a: PathBuf,
+        /// The run to judge against it.
+        run_b: PathBuf,
+        /// Print the comparison as JSON instead of markdown.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Exit code: 0 all pass, 1 any fail or error, 2 usage or config error.
@@ -134,6 +148,9 @@ async fn merge(dirs: Vec<PathBuf>, out: PathBuf) -> Result<i32, String> {
 async fn run(args: BatchArgs) -> Result<i32, String> {
     if let Some(BatchCommand::Merge { dirs, out }) = args.command {
         return merge(dirs, out).await;
+    }
+    if let Some(BatchCommand::Compare { run_a, run_b, json }) = &args.command {
+        return compare::run_compare(run_a, run_b, *json);
     }
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from("scenarios")]
