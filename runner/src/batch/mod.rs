@@ -6,6 +6,7 @@ pub mod discover;
 pub mod expect;
 pub mod junit;
 mod progress;
+pub mod record;
 pub mod results;
 pub mod run_one;
 pub mod scenario;
@@ -66,6 +67,12 @@ pub struct BatchArgs {
     /// Accept this run's snapshots as the stored ones (implies --snapshots).
     #[arg(long)]
     pub snapshots_update: bool,
+    /// With --live: write each scenario's run into DIR (same relative id) as a scripted
+    /// scenario: the file as written, with the model's answers as received (output items raw,
+    /// usage) as its `[[model.reply]]` entries, so `rcodex batch DIR` replays it with no key.
+    /// With --repeat, the first repeat is recorded. A file already there is an error.
+    #[arg(long, value_name = "DIR", requires = "live")]
+    pub record: Option<PathBuf>,
     /// Send upstream Codex text from DIR (written by `rcodex align --import-text`) instead of
     /// rcodex's own base instructions, permissions text and tool descriptions.
     #[arg(long, value_name = "DIR")]
@@ -208,6 +215,15 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
             }
         }
     }
+    if let Some(dir) = &args.record {
+        record::check_free(
+            dir,
+            jobs.iter()
+                .filter(|(_, r)| *r == 0)
+                .map(|(f, _)| f.id.as_str()),
+        )?;
+    }
+    let record_dir = Arc::new(args.record.clone());
     let total = jobs.len();
     if !done.is_empty() {
         eprintln!(
@@ -230,6 +246,7 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
     let upstream_text = Arc::new(upstream_text);
     let mut handles = Vec::new();
     for (found, repeat) in jobs {
+        let record_dir = record_dir.clone();
         let (limit, live_limit, tx, mut stop, rollout_dir, mode, store, upstream_text) = (
             limit.clone(),
             live_limit.clone(),
@@ -263,6 +280,7 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
                         rollout_dir: &rollout_dir,
                         upstream_text: upstream_text.as_deref(),
                         stop: &mut stop_fut,
+                        record: record_dir.as_deref(),
                     };
                     match run_scenario(&s, &found.id, repeat, ctx).await {
                         Ok(run) => {
