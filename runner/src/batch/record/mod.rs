@@ -8,6 +8,7 @@
 //! `DIR/<id>.toml`: the original scenario file, comments and all, with its `[[model.reply]]`
 //! entries replaced by the recorded ones (see [`reply_toml`]).
 
+mod relocate;
 mod reply_toml;
 
 use std::path::{Path, PathBuf};
@@ -156,8 +157,9 @@ pub fn check_free<'a>(dir: &Path, ids: impl IntoIterator<Item = &'a str>) -> Res
 }
 
 /// Writes the recording of one run: `scenario_file`'s text with its replies replaced by
-/// `replies`, and `model.name` set to `model` when the scenario left it to the config (the
-/// tools offered depend on the model, so a replay must ask as the live run did).
+/// `replies`, `model.name` set to `model` when the scenario left it to the config (the tools
+/// offered depend on the model, so a replay must ask as the live run did), and paths relative
+/// to the scenario file made relative to the recording.
 pub fn write_recording(
     dir: &Path,
     id: &str,
@@ -167,16 +169,28 @@ pub fn write_recording(
 ) -> Result<PathBuf, String> {
     let text = std::fs::read_to_string(scenario_file)
         .map_err(|e| format!("{}: {e}", scenario_file.display()))?;
-    let recorded = reply_toml::rewrite(&text, model, replies)
-        .map_err(|e| format!("{}: {e}", scenario_file.display()))?;
+    let path = recording_path(dir, id);
+    let parent = path.parent().unwrap_or(dir);
+    std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    let folder = |p: &Path| -> Result<PathBuf, String> {
+        let p = if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p
+        };
+        p.canonicalize()
+            .map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let from = folder(scenario_file.parent().unwrap_or(Path::new(".")))?;
+    let to = folder(parent)?;
+    let recorded = reply_toml::rewrite(&text, model, replies, |doc| {
+        relocate::relocate(doc, &from, &to)
+    })
+    .map_err(|e| format!("{}: {e}", scenario_file.display()))?;
     let header = format!(
         "# Recorded by `rcodex batch --live --record` from {} with model {model}: the\n# [[model.reply]] entries are the model's answers as received; this file runs scripted.\n",
         scenario_file.display()
     );
-    let path = recording_path(dir, id);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-    }
     // create_new: two runs never overwrite each other's recording, nor an existing file.
     use std::io::Write;
     let mut file = std::fs::OpenOptions::new()

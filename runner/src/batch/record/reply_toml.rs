@@ -117,10 +117,16 @@ fn reply_table(r: &RecordedReply) -> Table {
     t
 }
 
-/// `scenario` (TOML text) with its `[[model.reply]]` entries replaced by `replies`, and
-/// `model.name = model` added when it has none.
-pub fn rewrite(scenario: &str, model: &str, replies: &[RecordedReply]) -> Result<String, String> {
+/// `scenario` (TOML text) with its `[[model.reply]]` entries replaced by `replies`,
+/// `model.name = model` added when it has none, and `edit` applied to the rest.
+pub fn rewrite(
+    scenario: &str,
+    model: &str,
+    replies: &[RecordedReply],
+    edit: impl FnOnce(&mut DocumentMut),
+) -> Result<String, String> {
     let mut doc: DocumentMut = scenario.parse().map_err(|e| format!("{e}"))?;
+    edit(&mut doc);
     let model_item = doc.entry("model").or_insert_with(|| {
         let mut t = Table::new();
         t.set_implicit(true);
@@ -180,7 +186,7 @@ mod tests {
             }),
             ..RecordedReply::default()
         };
-        let text = rewrite(original, "gpt-5.4", &[errored, message_reply()]).unwrap();
+        let text = rewrite(original, "gpt-5.4", &[errored, message_reply()], |_| {}).unwrap();
         assert!(text.starts_with("# keep me\nname = \"x\"\n"), "{text}");
         assert!(text.contains("final_message = \"Hi\" # and me"), "{text}");
         assert!(!text.contains("old"), "{text}");
@@ -213,7 +219,13 @@ mod tests {
 
     #[test]
     fn items_are_written_one_a_line_in_the_order_received() {
-        let text = rewrite("name = \"x\"\nprompt = \"p\"\n", "m", &[message_reply()]).unwrap();
+        let text = rewrite(
+            "name = \"x\"\nprompt = \"p\"\n",
+            "m",
+            &[message_reply()],
+            |_| {},
+        )
+        .unwrap();
         assert!(
             text.contains(
                 "items = [\n    { raw = { type = \"message\", role = \"assistant\", id = \"msg_1\""
@@ -224,15 +236,20 @@ mod tests {
 
     #[test]
     fn a_model_name_given_is_kept_and_an_inline_model_works() {
-        let text = rewrite(
-            "name = \"x\"\nprompt = \"p\"\nmodel = { name = \"mine\", reply = [{ message = \"a\" }] }\n",
-            "other",
-            &[RecordedReply {
-                failed: Some(serde_json::from_str(r#"{"code":"server_error","message":"boom"}"#).unwrap()),
-                ..RecordedReply::default()
-            }, RecordedReply { cut: true, end_turn: Some(false), incomplete: Some("max_output_tokens".into()), ..RecordedReply::default() }],
-        )
-        .unwrap();
+        let failed = RecordedReply {
+            failed: Some(
+                serde_json::from_str(r#"{"code":"server_error","message":"boom"}"#).unwrap(),
+            ),
+            ..RecordedReply::default()
+        };
+        let cut = RecordedReply {
+            cut: true,
+            end_turn: Some(false),
+            incomplete: Some("max_output_tokens".into()),
+            ..RecordedReply::default()
+        };
+        let original = "name = \"x\"\nprompt = \"p\"\nmodel = { name = \"mine\", reply = [{ message = \"a\" }] }\n";
+        let text = rewrite(original, "other", &[failed, cut], |_| {}).unwrap();
         let s = parse_scenario(&text, Path::new("rec.toml")).unwrap();
         assert_eq!(s.model.name.as_deref(), Some("mine"));
         let replies = script_of(&s).replies;
