@@ -90,10 +90,12 @@ pub enum BatchCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Compare two result folders scenario by scenario (RUN_A the baseline, RUN_B the new run):
-    /// regressions (pass -> not pass), fixes, new and missing scenarios, token, cost and time
-    /// deltas, pass@k with --repeat. Markdown for a pull-request comment, or --json.
-    /// Exit 1 on any regression, 0 otherwise, 2 when a folder or results file cannot be read.
+    /// Compare two result folders scenario by scenario (exit 1 on a regression).
+    ///
+    /// RUN_A is the baseline, RUN_B the run to judge: regressions (passed in A, not in B),
+    /// fixes, new and missing scenarios, token, cost and time deltas, pass@k with --repeat.
+    /// Markdown for a pull-request comment, or --json. Exit 1 on any regression, 0
+    /// otherwise, 2 when a folder or results file cannot be read.
     Compare {
         /// The baseline run's --out folder.
         run_a: PathBuf,
@@ -102,6 +104,10 @@ pub enum BatchCommand {
         /// Print the comparison as JSON instead of markdown.
         #[arg(long)]
         json: bool,
+        /// Markdown: list at most N changed scenarios (regressions first), count the rest
+        /// (a pull-request comment holds 65,536 characters).
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        max_rows: usize,
     },
 }
 
@@ -156,8 +162,14 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
     if let Some(BatchCommand::Merge { dirs, out }) = args.command {
         return merge(dirs, out).await;
     }
-    if let Some(BatchCommand::Compare { run_a, run_b, json }) = &args.command {
-        return compare::run_compare(run_a, run_b, *json);
+    if let Some(BatchCommand::Compare {
+        run_a,
+        run_b,
+        json,
+        max_rows,
+    }) = &args.command
+    {
+        return compare::run_compare(run_a, run_b, *json, *max_rows);
     }
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from("scenarios")]

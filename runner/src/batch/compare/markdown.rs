@@ -149,8 +149,9 @@ fn totals_rows(out: &mut String, c: &Comparison, repeats: bool) {
     }
 }
 
-/// The whole report.
-pub fn render(c: &Comparison) -> String {
+/// The whole report; at most `max_rows` changed scenarios are listed (regressions first), the
+/// rest counted.
+pub fn render(c: &Comparison, max_rows: usize) -> String {
     let repeats = c.k > 1
         || c.scenarios
             .iter()
@@ -187,8 +188,15 @@ pub fn render(c: &Comparison) -> String {
             out,
             "| change | scenario | A | B | tokens Δ{per_run} | cost Δ{per_run} | time Δ{per_run} |\n|---|---|---|---|---:|---:|---:|"
         );
-        for s in changed {
+        for s in changed.iter().take(max_rows) {
             scenario_row(&mut out, s, repeats);
+        }
+        if changed.len() > max_rows {
+            let _ = writeln!(
+                out,
+                "\n… and {} more changed scenarios (`--max-rows`, or all in `--json`).",
+                changed.len() - max_rows
+            );
         }
         out.push('\n');
     }
@@ -229,7 +237,7 @@ mod tests {
     fn a_regression_heads_the_report_and_its_table() {
         let a = run(&[("x", 0, "pass"), ("y", 0, "pass")]);
         let b = run(&[("x", 0, "fail"), ("y", 0, "pass")]);
-        let text = render(&compare("runs/a", &a, "runs/b", &b));
+        let text = render(&compare("runs/a", &a, "runs/b", &b), 50);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "### rcodex batch compare: **regressions**");
         assert!(lines[2].starts_with("1 regressed, 0 fixed, 0 new, 0 missing, 1 unchanged"));
@@ -246,10 +254,20 @@ mod tests {
     }
 
     #[test]
+    fn rows_beyond_the_limit_are_counted_regressions_first() {
+        let a = run(&[("p", 0, "pass"), ("q", 0, "pass"), ("r", 0, "fail")]);
+        let b = run(&[("p", 0, "fail"), ("q", 0, "fail"), ("r", 0, "pass")]);
+        let text = render(&compare("a", &a, "b", &b), 2);
+        assert!(text.contains("`p`") && text.contains("`q`"), "{text}");
+        assert!(!text.contains("`r`"), "{text}");
+        assert!(text.contains("… and 1 more changed scenarios"), "{text}");
+    }
+
+    #[test]
     fn no_change_says_so_and_repeats_add_pass_at_k() {
         let a = run(&[("x", 0, "pass"), ("x", 1, "fail")]);
         let b = run(&[("x", 0, "pass"), ("x", 1, "fail")]);
-        let text = render(&compare("a", &a, "b", &b));
+        let text = render(&compare("a", &a, "b", &b), 50);
         assert!(text.starts_with("### rcodex batch compare: no regressions"));
         assert!(text.contains("No scenario changed its verdict."), "{text}");
         assert!(

@@ -261,7 +261,7 @@ pub fn compare(
 
 /// Runs `batch compare`: prints the report, returns 1 on a regression, else 0; a folder or
 /// file that cannot be read is an `Err` (exit 2).
-pub fn run_compare(a: &Path, b: &Path, json: bool) -> Result<i32, String> {
+pub fn run_compare(a: &Path, b: &Path, json: bool, max_rows: usize) -> Result<i32, String> {
     let run_a = read_run(a)?;
     let run_b = read_run(b)?;
     let shown = |p: &Path| PathBuf::from(p).display().to_string();
@@ -270,7 +270,7 @@ pub fn run_compare(a: &Path, b: &Path, json: bool) -> Result<i32, String> {
         let text = serde_json::to_string_pretty(&c).map_err(|e| e.to_string())?;
         println!("{text}");
     } else {
-        print!("{}", markdown::render(&c));
+        print!("{}", markdown::render(&c, max_rows));
     }
     Ok(i32::from(c.regressed > 0))
 }
