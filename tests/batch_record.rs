@@ -213,7 +213,12 @@ async fn a_recorded_live_run_replays_scripted_with_the_same_verdicts() {
     )
     .await;
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert_eq!(verdicts(&replay_out), live_verdicts);
+    assert_eq!(
+        verdicts(&replay_out),
+        live_verdicts,
+        "{}",
+        std::fs::read_to_string(replay_out.join("results.jsonl")).unwrap()
+    );
     let replay = rcodex_tests::json_lines(
         &std::fs::read_to_string(replay_out.join("results.jsonl")).unwrap(),
     );

@@ -14,7 +14,10 @@ pub fn relocate(doc: &mut DocumentMut, from: &Path, to: &Path) {
     for keys in PATH_KEYS {
         let mut item: Option<&mut Item> = Some(doc.as_item_mut());
         for k in keys {
-            item = item.and_then(|i| i.get_mut(k));
+            // Through TableLike: indexing an Item would insert the keys it does not find.
+            item = item
+                .and_then(Item::as_table_like_mut)
+                .and_then(|t| t.get_mut(k));
         }
         let Some(value) = item else { continue };
         let Some(text) = value.as_str() else { continue };
