@@ -11,6 +11,7 @@
 mod relocate;
 mod reply_toml;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -191,15 +192,19 @@ pub fn write_recording(
         "# Recorded by `rcodex batch --live --record` from {} with model {model}: the\n# [[model.reply]] entries are the model's answers as received; this file runs scripted.\n",
         scenario_file.display()
     );
-    // create_new: two runs never overwrite each other's recording, nor an existing file.
-    use std::io::Write;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .map_err(|e| format!("--record: {}: {e}", path.display()))?;
+    // Whole or not at all: a temp file in the same folder, renamed over the target. The batch
+    // refused existing files before it started (`check_free`), so what this replaces is an
+    // earlier attempt of the same run in this batch (a retried error).
+    let write_error = |e: &dyn std::fmt::Display| format!("--record: {}: {e}", path.display());
+    let mut file = tempfile::NamedTempFile::new_in(parent).map_err(|e| write_error(&e))?;
     file.write_all(format!("{header}{recorded}").as_bytes())
-        .map_err(|e| format!("--record: {}: {e}", path.display()))?;
+        .map_err(|e| write_error(&e))?;
+    // A temp file is private (0600); a recording is an ordinary scenario file.
+    use std::os::unix::fs::PermissionsExt;
+    file.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))
+        .map_err(|e| write_error(&e))?;
+    file.persist(&path).map_err(|e| write_error(&e.error))?;
     Ok(path)
 }
 
@@ -258,7 +263,7 @@ mod tests {
     }
 
     #[test]
-    fn an_existing_file_is_refused() {
+    fn an_existing_file_is_refused_up_front_and_a_retry_replaces_its_attempt() {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("src.toml");
         std::fs::write(&src, "name = \"a\"\nprompt = \"p\"\n").unwrap();
@@ -268,7 +273,17 @@ mod tests {
         assert_eq!(path, out.join("x/a.toml"));
         let e = check_free(&out, ["x/b", "x/a"]).unwrap_err();
         assert!(e.contains("x/a.toml already exists"), "{e}");
-        let e = write_recording(&out, "x/a", &src, "gpt-5.5", &[]).unwrap_err();
-        assert!(e.starts_with("--record: ") && e.contains("x/a.toml"), "{e}");
+        let retry = RecordedReply {
+            cut: true,
+            ..RecordedReply::default()
+        };
+        write_recording(&out, "x/a", &src, "gpt-5.5", &[retry]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches("cut = true").count(), 1, "{text}");
+        let left: Vec<_> = std::fs::read_dir(out.join("x")).unwrap().collect();
+        assert_eq!(left.len(), 1, "no temp file left: {left:?}");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
     }
 }
