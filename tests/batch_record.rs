@@ -16,8 +16,14 @@ fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
-/// Live-only scenarios (no scripted replies): a pass with a shell call, a plain pass, a fail.
+/// Live-only scenarios (no scripted replies): a pass with a shell call, a plain pass, a fail,
+/// and two turns of one conversation.
 fn live_scenarios(dir: &Path) {
+    write(
+        dir,
+        "convo/two.toml",
+        "name = \"two turns\"\nturns = [\"First?\", \"Second?\"]\n[expect]\nfinal_message = \"second\"\nrequests = 2\n",
+    );
     write(
         dir,
         "answer/plain.toml",
@@ -47,8 +53,8 @@ contains = "Output:\na.txt\n"
     );
 }
 
-/// What the "live" model answers: plain, wrong (after a server error the client retries), then
-/// list.
+/// What the "live" model answers: plain, wrong (after a server error the client retries), list,
+/// then the two turns.
 fn live_script() -> rcodex_runner::mock::Script {
     serde_json::from_value(json!({ "replies": [
         { "reasoning": "greet", "message": "Hello!",
@@ -57,6 +63,8 @@ fn live_script() -> rcodex_runner::mock::Script {
         { "message": "It is 5." },
         { "function_call": { "name": "exec_command", "arguments": { "cmd": "ls", "login": false } } },
         { "message": "One file." },
+        { "message": "first" },
+        { "message": "second" },
     ]}))
     .unwrap()
 }
@@ -130,7 +138,7 @@ async fn a_recorded_live_run_replays_scripted_with_the_same_verdicts() {
     // One scenario per invocation, so the scripted "live" model answers them in a known
     // order; the same --out and --record folders collect them all.
     let mut codes = Vec::new();
-    for id in ["answer/plain", "answer/wrong", "tools/list"] {
+    for id in ["answer/plain", "answer/wrong", "tools/list", "convo/two"] {
         let o = blocking(
             vec![
                 "batch".into(),
@@ -157,10 +165,10 @@ async fn a_recorded_live_run_replays_scripted_with_the_same_verdicts() {
     }
     assert_eq!(
         codes,
-        [Some(0), Some(1), Some(1)],
+        [Some(0), Some(1), Some(1), Some(1)],
         "wrong fails, and with it the run"
     );
-    assert_eq!(server.requests().len(), 5);
+    assert_eq!(server.requests().len(), 7);
     server.shutdown().await;
 
     let live_verdicts = verdicts(&live_out);
@@ -250,7 +258,7 @@ async fn a_recorded_live_run_replays_scripted_with_the_same_verdicts() {
     .await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["unchanged"], 3, "{v}");
+    assert_eq!(v["unchanged"], 4, "{v}");
 
     // Recording again over the same folder is refused before anything runs.
     let o = blocking(
