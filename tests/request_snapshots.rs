@@ -78,6 +78,7 @@ async fn run_bundled() -> BTreeMap<PathBuf, (String, Capture)> {
                 rollout_dir: rollouts.path(),
                 upstream_text: None,
                 stop: &mut never,
+                record: None,
             };
             let Ok(run) = run_scenario(&scenario, &f.id, 0, ctx).await else {
                 panic!("{}: stopped", f.id)

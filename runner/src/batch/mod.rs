@@ -1,10 +1,12 @@
 //! `rcodex batch`: runs a folder of prompt scenarios headless, many at once in one process, and
 //! writes results.jsonl, junit.xml and a summary table. Resumable, shardable, Ctrl-C safe.
 
+pub mod compare;
 pub mod discover;
 pub mod expect;
 pub mod junit;
 mod progress;
+pub mod record;
 pub mod results;
 pub mod run_one;
 pub mod scenario;
@@ -66,6 +68,12 @@ pub struct BatchArgs {
     /// Accept this run's snapshots as the stored ones (implies --snapshots).
     #[arg(long)]
     pub snapshots_update: bool,
+    /// With --live: write each scenario's run into DIR (same relative id) as a scripted
+    /// scenario: the file as written, with the model's answers as received (output items raw,
+    /// usage) as its `[[model.reply]]` entries, so `rcodex batch DIR` replays it with no key.
+    /// With --repeat, the first repeat is recorded. A file already there is an error.
+    #[arg(long, value_name = "DIR", requires = "live")]
+    pub record: Option<PathBuf>,
     /// Send upstream Codex text from DIR (written by `rcodex align --import-text`) instead of
     /// rcodex's own base instructions, permissions text and tool descriptions.
     #[arg(long, value_name = "DIR")]
@@ -82,6 +90,25 @@ pub enum BatchCommand {
         /// Where to write the merged results.jsonl, junit.xml and summary.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Compare two result folders scenario by scenario (exit 1 on a regression).
+    ///
+    /// RUN_A is the baseline, RUN_B the run to judge: regressions (passed in A, not in B),
+    /// fixes, new and missing scenarios, token, cost and time deltas, pass@k with --repeat.
+    /// Markdown for a pull-request comment, or --json. Exit 1 on any regression, 0
+    /// otherwise, 2 when a folder or results file cannot be read.
+    Compare {
+        /// The baseline run's --out folder.
+        run_a: PathBuf,
+        /// The run to judge against it.
+        run_b: PathBuf,
+        /// Print the comparison as JSON instead of markdown.
+        #[arg(long)]
+        json: bool,
+        /// Markdown: list at most N changed scenarios (regressions first), count the rest
+        /// (a pull-request comment holds 65,536 characters).
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        max_rows: usize,
     },
 }
 
@@ -135,6 +162,15 @@ async fn merge(dirs: Vec<PathBuf>, out: PathBuf) -> Result<i32, String> {
 async fn run(args: BatchArgs) -> Result<i32, String> {
     if let Some(BatchCommand::Merge { dirs, out }) = args.command {
         return merge(dirs, out).await;
+    }
+    if let Some(BatchCommand::Compare {
+        run_a,
+        run_b,
+        json,
+        max_rows,
+    }) = &args.command
+    {
+        return compare::run_compare(run_a, run_b, *json, *max_rows);
     }
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from("scenarios")]
@@ -192,6 +228,15 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
             }
         }
     }
+    if let Some(dir) = &args.record {
+        record::check_free(
+            dir,
+            jobs.iter()
+                .filter(|(_, r)| *r == 0)
+                .map(|(f, _)| f.id.as_str()),
+        )?;
+    }
+    let record_dir = Arc::new(args.record.clone());
     let total = jobs.len();
     if !done.is_empty() {
         eprintln!(
@@ -226,6 +271,7 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
             if *feeder_stop.borrow() {
                 break;
             }
+            let record_dir = record_dir.clone();
             let (live_limit, tx, mut stop, rollout_dir, mode, store, upstream_text) = (
                 live_limit.clone(),
                 tx.clone(),
@@ -256,6 +302,7 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
                             rollout_dir: &rollout_dir,
                             upstream_text: upstream_text.as_deref(),
                             stop: &mut stop_fut,
+                            record: record_dir.as_deref(),
                         };
                         match run_scenario(&s, &found.id, repeat, ctx).await {
                             Ok(run) => {

@@ -38,6 +38,8 @@ pub struct RunContext<'a> {
     pub upstream_text: Option<&'a Path>,
     /// Resolves when the batch is being stopped (Ctrl-C).
     pub stop: &'a mut (dyn Future<Output = ()> + Send + Unpin),
+    /// `--record DIR`: write this run as a scripted scenario there.
+    pub record: Option<&'a Path>,
 }
 
 /// A run that was stopped before it finished: not recorded, so a resume runs it again.
@@ -193,6 +195,11 @@ async fn run_inner(
         rollout: RolloutTarget::Replace(rollout_path.clone()),
     })?;
     line.rollout = Some(rollout_path.display().to_string());
+    let recorder = super::record::Recorder::for_run(ctx.record, repeat);
+    let client = match &recorder {
+        Some(r) => client.with_tap(r.clone()),
+        None => client,
+    };
 
     let mut events: Vec<String> = Vec::new();
     let mut event_values: Vec<Value> = Vec::new();
@@ -272,6 +279,14 @@ async fn run_inner(
     line.tool_calls = record.tool_calls;
     line.final_message = record.final_message;
     line.error = record.error;
+    if let (Some(dir), Some(recorder)) = (ctx.record, recorder) {
+        let written =
+            super::record::write_recording(dir, id, &s.path, &config.model, &recorder.replies());
+        if let Err(e) = written {
+            line.status = Status::Error;
+            line.error = Some(e);
+        }
+    }
     Ok(Some(Capture {
         requests: record.requests,
         events: event_values,

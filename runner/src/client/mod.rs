@@ -3,9 +3,12 @@
 //! failures). It never retries on its own: retry policy is the core's.
 
 mod stream;
+mod tap;
 
 pub use stream::{stream_response, StreamSink};
+pub use tap::StreamTap;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Where and how to reach a model provider.
@@ -24,6 +27,8 @@ pub struct Endpoint {
 pub struct ModelClient {
     http: reqwest::Client,
     endpoint: Endpoint,
+    /// Sees every answer as received (`batch --record`).
+    tap: Option<Arc<dyn StreamTap>>,
 }
 
 impl ModelClient {
@@ -37,7 +42,20 @@ impl ModelClient {
         Ok(ModelClient {
             http: builder.build()?,
             endpoint,
+            tap: None,
         })
+    }
+
+    /// This client with `tap` seeing every answer it receives.
+    pub fn with_tap(self, tap: Arc<dyn StreamTap>) -> ModelClient {
+        ModelClient {
+            tap: Some(tap),
+            ..self
+        }
+    }
+
+    pub(crate) fn tap(&self) -> Option<&dyn StreamTap> {
+        self.tap.as_deref()
     }
 
     pub fn endpoint(&self) -> &Endpoint {

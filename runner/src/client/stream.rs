@@ -57,10 +57,13 @@ pub async fn stream_response(
     };
     let status = resp.status();
     if !status.is_success() {
-        let retry_after_ms = resp
+        let retry_after_header = resp
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let retry_after_ms = retry_after_header
+            .as_deref()
             .and_then(|v| v.trim().parse::<f64>().ok())
             .map(|secs| (secs * 1000.0) as u64);
         let request_id_header = resp
@@ -69,6 +72,16 @@ pub async fn stream_response(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let body = resp.text().await.unwrap_or_default();
+        if let Some(tap) = client.tap() {
+            let mut headers = Vec::new();
+            headers.extend(retry_after_header.map(|v| ("retry-after".to_string(), v)));
+            headers.extend(
+                request_id_header
+                    .clone()
+                    .map(|v| ("x-request-id".to_string(), v)),
+            );
+            tap.http_error(request_id, status.as_u16(), &headers, &body);
+        }
         sink.send(Input::ModelFailed(
             request_id,
             ModelError::Http {
@@ -86,11 +99,13 @@ pub async fn stream_response(
         let next = tokio::time::timeout(endpoint.idle_timeout, bytes.next()).await;
         let chunk = match next {
             Err(_) => {
+                tap_ended_early(client, request_id);
                 sink.send(Input::ModelFailed(request_id, ModelError::IdleTimeout));
                 return;
             }
             Ok(None) => break,
             Ok(Some(Err(e))) => {
+                tap_ended_early(client, request_id);
                 sink.send(Input::ModelFailed(
                     request_id,
                     ModelError::Stream(e.to_string()),
@@ -103,6 +118,9 @@ pub async fn stream_response(
         while let Some(frame) = decoder.next_frame() {
             if frame.data.is_empty() || frame.data == "[DONE]" {
                 continue;
+            }
+            if let Some(tap) = client.tap() {
+                tap.event(request_id, &frame.data);
             }
             match ResponseEvent::from_json(&frame.data) {
                 Ok(event) => {
@@ -127,5 +145,12 @@ pub async fn stream_response(
             }
         }
     }
+    tap_ended_early(client, request_id);
     sink.send(Input::ModelFailed(request_id, ModelError::StreamClosed));
+}
+
+fn tap_ended_early(client: &ModelClient, request_id: RequestId) {
+    if let Some(tap) = client.tap() {
+        tap.ended_early(request_id);
+    }
 }
