@@ -31,7 +31,7 @@ pub fn render(results: &[ResultLine]) -> String {
         out,
         "<testsuites name=\"rcodex batch\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{total_secs:.3}\">",
         results.len(),
-        count(Status::Fail),
+        count(Status::Fail) + count(Status::Timeout),
         count(Status::Error),
         count(Status::Skipped)
     );
@@ -39,7 +39,7 @@ pub fn render(results: &[ResultLine]) -> String {
         out,
         "  <testsuite name=\"scenarios\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{total_secs:.3}\">",
         results.len(),
-        count(Status::Fail),
+        count(Status::Fail) + count(Status::Timeout),
         count(Status::Error),
         count(Status::Skipped)
     );
@@ -65,6 +65,10 @@ pub fn render(results: &[ResultLine]) -> String {
                     escape(failed.first().and_then(|f| f.lines().next()).unwrap_or("failed")),
                     escape(&failed.join("\n"))
                 );
+            }
+            Status::Timeout => {
+                let msg = r.error.as_deref().unwrap_or("timeout");
+                let _ = write!(out, ">\n      <failure type=\"timeout\" message=\"{}\">{}</failure>\n    </testcase>\n", escape(msg), escape(msg));
             }
             Status::Error => {
                 let msg = r.error.as_deref().unwrap_or("error");

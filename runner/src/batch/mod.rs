@@ -4,6 +4,7 @@
 pub mod discover;
 pub mod expect;
 pub mod junit;
+pub mod limits;
 mod progress;
 pub mod results;
 pub mod run_one;
@@ -84,12 +85,12 @@ pub enum BatchCommand {
     },
 }
 
-/// Exit code: 0 all pass, 1 any fail or error, 2 usage or config error.
+/// Exit code: 0 all pass, 1 any fail, error or timeout, 2 usage or config error.
 fn exit_code(results: &[ResultLine]) -> i32 {
     i32::from(
         results
             .iter()
-            .any(|r| matches!(r.status, Status::Fail | Status::Error)),
+            .any(|r| matches!(r.status, Status::Fail | Status::Error | Status::Timeout)),
     )
 }
 
@@ -327,5 +328,10 @@ fn error_line(found: &discover::Found, repeat: u32, error: String) -> ResultLine
         final_message: None,
         duration_ms: 0,
         rollout: None,
+        limit: None,
+        model: None,
+        cost_usd: None,
+        ttft_ms: None,
+        retries: 0,
     }
 }

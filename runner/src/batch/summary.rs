@@ -28,7 +28,7 @@ pub fn render(results: &[ResultLine]) -> String {
                 .map(|c| format!("{}: {}", c.check, c.detail))
                 .collect::<Vec<_>>()
                 .join("; "),
-            Status::Error => r.error.clone().unwrap_or_default(),
+            Status::Error | Status::Timeout => r.error.clone().unwrap_or_default(),
             _ => String::new(),
         };
         let detail: String = detail.chars().take(160).collect();
@@ -37,6 +37,7 @@ pub fn render(results: &[ResultLine]) -> String {
             Status::Fail => "FAIL",
             Status::Error => "ERROR",
             Status::Skipped => "skipped",
+            Status::Timeout => "TIMEOUT",
         };
         let _ = writeln!(
             out,
