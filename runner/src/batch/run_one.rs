@@ -12,9 +12,9 @@ use serde_json::Value;
 
 use super::discover::stable_hash;
 use super::expect::{evaluate, RunRecord};
-use super::limits;
 use super::results::{ResultLine, Status, UsageSummary};
 use super::scenario::{script_of, Scenario};
+use super::{infra, limits};
 use crate::config::{load_config, ConfigOverrides};
 use crate::driver::{drive_turn_observed, now_ms, TurnIo};
 use crate::mock::MockServer;
@@ -295,6 +295,8 @@ async fn run_inner(
     line.tool_calls = record.tool_calls;
     line.final_message = record.final_message;
     line.error = record.error;
+    let turn_error = line.error.clone();
+    infra::reclassify(line, turn_error.as_deref(), &event_values);
     if let Some(limit) = hit {
         limits::mark(line, s, limit);
     }
