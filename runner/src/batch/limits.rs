@@ -125,6 +125,8 @@ pub fn lock(meter: &Mutex<Meter>) -> std::sync::MutexGuard<'_, Meter> {
 pub struct Guard<'a> {
     future: Pin<Box<dyn Future<Output = ()> + Send + 'a>>,
     cause: Arc<Mutex<Option<Cause>>>,
+    /// Once fired it stays fired: a later turn is interrupted at once, never polled twice.
+    fired: bool,
 }
 
 impl Future for Guard<'_> {
@@ -133,7 +135,12 @@ impl Future for Guard<'_> {
         mut self: Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Self::Output> {
-        self.future.as_mut().poll(cx)
+        if self.fired {
+            return std::task::Poll::Ready(());
+        }
+        let poll = self.future.as_mut().poll(cx);
+        self.fired = poll.is_ready();
+        poll
     }
 }
 
@@ -172,7 +179,14 @@ pub fn start<'a>(
         };
         *set.lock().unwrap_or_else(|e| e.into_inner()) = Some(fired);
     });
-    (meter, Guard { future, cause })
+    (
+        meter,
+        Guard {
+            future,
+            cause,
+            fired: false,
+        },
+    )
 }
 
 /// The limit the meter tripped; never resolves once the meter is gone (the run is over).
@@ -226,5 +240,89 @@ pub fn mark(line: &mut ResultLine, s: &Scenario, limit: Limit) {
                 detail,
             }];
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(extra: &str) -> Scenario {
+        super::super::scenario::parse_scenario(
+            &format!("name = \"x\"\nprompt = \"p\"\n{extra}"),
+            std::path::Path::new("s.toml"),
+        )
+        .unwrap()
+    }
+
+    fn completed(input: u64, output: u64) -> ResponseEvent {
+        ResponseEvent::Completed {
+            response_id: "r".into(),
+            usage: Some(rcodex_core::protocol::TokenUsage {
+                input_tokens: input,
+                output_tokens: output,
+                ..Default::default()
+            }),
+            end_turn: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_meter_trips_the_guard_on_the_first_limit_passed() {
+        let s = scenario("max_requests = 2\nmax_tokens = 100\n");
+        let mut stop = std::pin::pin!(std::future::pending::<()>());
+        let (mut meter, mut guard) = start(&s, &mut stop);
+        meter.on_request();
+        meter.on_model_event(&completed(50, 10));
+        meter.on_request();
+        let polled = futures_util::poll!(&mut guard);
+        assert!(polled.is_pending());
+        meter.on_model_event(&completed(30, 20));
+        meter.on_request();
+        (&mut guard).await;
+        assert_eq!(guard.cause(), Some(Cause::Limit(Limit::MaxTokens)));
+        // Fired stays fired, with the first cause.
+        (&mut guard).await;
+        assert_eq!(guard.cause(), Some(Cause::Limit(Limit::MaxTokens)));
+    }
+
+    #[tokio::test]
+    async fn the_deadline_or_the_stop_fires_the_guard() {
+        let s = scenario("timeout_s = 0.05\n");
+        let mut stop = std::pin::pin!(std::future::pending::<()>());
+        let (_meter, mut guard) = start(&s, &mut stop);
+        let started = tokio::time::Instant::now();
+        (&mut guard).await;
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        assert_eq!(guard.cause(), Some(Cause::Limit(Limit::Timeout)));
+
+        let s = scenario("");
+        let mut stop = std::pin::pin!(async {});
+        let (_meter, mut guard) = start(&s, &mut stop);
+        (&mut guard).await;
+        assert_eq!(guard.cause(), Some(Cause::Stop));
+    }
+
+    #[test]
+    fn time_to_first_token_runs_from_the_first_request_to_the_first_output() {
+        let s = scenario("");
+        let mut stop = std::pin::pin!(std::future::pending::<()>());
+        let (mut meter, _guard) = start(&s, &mut stop);
+        meter.on_model_event(&ResponseEvent::OutputTextDelta {
+            item_id: "i".into(),
+            delta: "before any request".into(),
+        });
+        assert_eq!(meter.ttft_ms(), None);
+        meter.on_request();
+        meter.on_model_event(&ResponseEvent::Created {
+            response_id: "r".into(),
+        });
+        assert_eq!(meter.ttft_ms(), None, "created is not output");
+        std::thread::sleep(Duration::from_millis(20));
+        meter.on_model_event(&ResponseEvent::OutputTextDelta {
+            item_id: "i".into(),
+            delta: "a".into(),
+        });
+        assert!(meter.ttft_ms().unwrap() >= 20);
     }
 }
