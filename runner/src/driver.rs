@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rcodex_core::protocol::ThreadEvent;
+use rcodex_core::protocol::{ResponseEvent, ThreadEvent};
 use rcodex_core::session::{Effect, Input, Session, ToolCall, ToolOutput, TurnOutcome, UserTurn};
 use tokio::sync::mpsc;
 
@@ -56,7 +56,19 @@ pub struct TurnIo<'a> {
 /// Drives `session` through one turn. Requests, tools and timers run as tasks of the turn; each
 /// task's end (even a panic) becomes an input, and whatever still runs at `TurnDone` is aborted.
 pub async fn drive_turn(session: &mut Session, turn: UserTurn, io: TurnIo<'_>) -> DriveReport {
-    drive(session, Some(Input::Submit(turn)), Vec::new(), io).await
+    drive(session, Some(Input::Submit(turn)), Vec::new(), io, None).await
+}
+
+/// [`drive_turn`], also showing `on_model_event` every stream event as it arrives, before the
+/// session sees it (batch meters tokens and time to first token with it).
+pub async fn drive_turn_observed(
+    session: &mut Session,
+    turn: UserTurn,
+    io: TurnIo<'_>,
+    on_model_event: &mut (dyn FnMut(&ResponseEvent) + Send),
+) -> DriveReport {
+    let first = Some(Input::Submit(turn));
+    drive(session, first, Vec::new(), io, Some(on_model_event)).await
 }
 
 /// Drives a turn `session` is already inside to its end: `held` are effects it queued that were
@@ -66,7 +78,7 @@ pub async fn continue_turn(
     held: Vec<Effect>,
     io: TurnIo<'_>,
 ) -> DriveReport {
-    drive(session, None, held, io).await
+    drive(session, None, held, io, None).await
 }
 
 async fn drive(
@@ -74,6 +86,7 @@ async fn drive(
     first: Option<Input>,
     held: Vec<Effect>,
     io: TurnIo<'_>,
+    mut on_model_event: Option<&mut (dyn FnMut(&ResponseEvent) + Send)>,
 ) -> DriveReport {
     let TurnIo {
         client,
@@ -162,7 +175,12 @@ async fn drive(
             }
         }
         tokio::select! {
-            input = rx.recv() => pending = input,
+            input = rx.recv() => {
+                if let (Some(observe), Some(Input::Model(_, event))) = (on_model_event.as_deref_mut(), &input) {
+                    observe(event);
+                }
+                pending = input;
+            }
             input = tasks.next_input(), if !tasks.is_empty() => pending = input,
             _ = &mut *interrupt, if !interrupted => {
                 interrupted = true;

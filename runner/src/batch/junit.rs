@@ -22,6 +22,37 @@ fn escape(s: &str) -> String {
     out
 }
 
+/// A testcase's `<properties>`: tokens, cost (when priced), time to first token, requests and
+/// the limit that stopped it.
+fn properties(r: &ResultLine) -> String {
+    let u = &r.usage;
+    let mut props = vec![
+        ("input_tokens", u.input_tokens.to_string()),
+        ("cached_input_tokens", u.cached_input_tokens.to_string()),
+        ("output_tokens", u.output_tokens.to_string()),
+        (
+            "reasoning_output_tokens",
+            u.reasoning_output_tokens.to_string(),
+        ),
+        ("requests", r.requests.to_string()),
+        ("duration_ms", r.duration_ms.to_string()),
+    ];
+    props.extend(r.cost_usd.map(|c| ("cost_usd", format!("{c}"))));
+    props.extend(r.ttft_ms.map(|t| ("ttft_ms", t.to_string())));
+    props.extend(r.limit.as_ref().map(|l| ("limit", l.clone())));
+    props.extend(r.model.as_ref().map(|m| ("model", m.clone())));
+    let mut out = String::from("      <properties>\n");
+    for (name, value) in props {
+        let _ = writeln!(
+            out,
+            "        <property name=\"{name}\" value=\"{}\"/>",
+            escape(&value)
+        );
+    }
+    out.push_str("      </properties>\n");
+    out
+}
+
 /// Renders every result as one test suite.
 pub fn render(results: &[ResultLine]) -> String {
     let count = |s: Status| results.iter().filter(|r| r.status == s).count();
@@ -31,7 +62,7 @@ pub fn render(results: &[ResultLine]) -> String {
         out,
         "<testsuites name=\"rcodex batch\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{total_secs:.3}\">",
         results.len(),
-        count(Status::Fail),
+        count(Status::Fail) + count(Status::Timeout),
         count(Status::Error),
         count(Status::Skipped)
     );
@@ -39,7 +70,7 @@ pub fn render(results: &[ResultLine]) -> String {
         out,
         "  <testsuite name=\"scenarios\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{total_secs:.3}\">",
         results.len(),
-        count(Status::Fail),
+        count(Status::Fail) + count(Status::Timeout),
         count(Status::Error),
         count(Status::Skipped)
     );
@@ -53,22 +84,28 @@ pub fn render(results: &[ResultLine]) -> String {
             escape(&r.file),
             r.duration_ms as f64 / 1000.0
         );
+        out.push_str(">\n");
+        out.push_str(&properties(r));
         match r.status {
-            Status::Pass => out.push_str("/>\n"),
-            Status::Skipped => out.push_str(">\n      <skipped message=\"no scripted replies (run with --live)\"/>\n    </testcase>\n"),
+            Status::Pass => out.push_str("    </testcase>\n"),
+            Status::Skipped => out.push_str("      <skipped message=\"no scripted replies (run with --live)\"/>\n    </testcase>\n"),
             Status::Fail => {
                 let failed: Vec<String> = r.checks.iter().filter(|c| !c.passed).map(|c| format!("{}: {}", c.check, c.detail)).collect();
                 let _ = write!(
                     out,
-                    ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                    "      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
                     // The message is one line; a snapshot's diff follows in the body.
                     escape(failed.first().and_then(|f| f.lines().next()).unwrap_or("failed")),
                     escape(&failed.join("\n"))
                 );
             }
+            Status::Timeout => {
+                let msg = r.error.as_deref().unwrap_or("timeout");
+                let _ = write!(out, "      <failure type=\"timeout\" message=\"{}\">{}</failure>\n    </testcase>\n", escape(msg), escape(msg));
+            }
             Status::Error => {
                 let msg = r.error.as_deref().unwrap_or("error");
-                let _ = write!(out, ">\n      <error message=\"{}\">{}</error>\n    </testcase>\n", escape(msg), escape(msg));
+                let _ = write!(out, "      <error message=\"{}\">{}</error>\n    </testcase>\n", escape(msg), escape(msg));
             }
         }
     }

@@ -1,10 +1,15 @@
 //! `rcodex batch`: runs a folder of prompt scenarios headless, many at once in one process, and
 //! writes results.jsonl, junit.xml and a summary table. Resumable, shardable, Ctrl-C safe.
 
+pub mod accounting;
+pub mod budget;
 pub mod compare;
 pub mod discover;
 pub mod expect;
+pub mod infra;
 pub mod junit;
+pub mod limits;
+pub mod prices;
 mod progress;
 pub mod record;
 pub mod results;
@@ -78,6 +83,24 @@ pub struct BatchArgs {
     /// rcodex's own base instructions, permissions text and tool descriptions.
     #[arg(long, value_name = "DIR")]
     pub upstream_text: Option<PathBuf>,
+    /// Token budget of the whole run (input + output, over every result in --out): once spent,
+    /// no new scenario starts, running ones finish, and the batch exits 3; the same --out with a
+    /// larger budget runs the rest.
+    #[arg(long, value_name = "N", value_parser = budget::parse_tokens)]
+    pub max_tokens: Option<u64>,
+    /// Cost budget in USD, like --max-tokens; needs a price table (see --prices).
+    #[arg(long, value_name = "USD", value_parser = budget::parse_usd)]
+    pub max_cost: Option<f64>,
+    /// Price table: a TOML file with `[batch.prices."MODEL"]` tables of `input`,
+    /// `cached_input` and `output` USD per million tokens. Default with --live: the same tables
+    /// in $CODEX_HOME/config.toml.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    /// Run rows that ended in an `error` (transport or HTTP failure after the client's own
+    /// retries, a scenario that could not start) again, up to N more times; also re-runs the
+    /// `error` rows already in --out. `fail` rows are never re-run.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retry_errors: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,12 +135,13 @@ pub enum BatchCommand {
     },
 }
 
-/// Exit code: 0 all pass, 1 any fail or error, 2 usage or config error.
+/// Exit code: 0 all pass, 1 any fail, error or timeout, 2 usage or config error (3: stopped by
+/// --max-tokens/--max-cost with runs left, 130: interrupted; both decided in `run`).
 fn exit_code(results: &[ResultLine]) -> i32 {
     i32::from(
         results
             .iter()
-            .any(|r| matches!(r.status, Status::Fail | Status::Error)),
+            .any(|r| matches!(r.status, Status::Fail | Status::Error | Status::Timeout)),
     )
 }
 
@@ -126,6 +150,15 @@ fn write_reports(out: &std::path::Path, results: &[ResultLine]) -> std::io::Resu
     let table = summary::render(results);
     std::fs::write(out.join("summary.txt"), &table)?;
     Ok(table)
+}
+
+/// Adds `note` to the end of `out/summary.txt`.
+fn append_summary(out: &std::path::Path, note: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(out.join("summary.txt"))?;
+    f.write_all(note.as_bytes())
 }
 
 /// Runs the batch command; returns the exit code.
@@ -211,8 +244,22 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
         }
         None => None,
     };
+    let live_home = args.live.then(crate::config::codex_home_from_env);
+    let prices = prices::Prices::for_batch(args.prices.as_deref(), live_home.as_deref())?;
+    if args.max_cost.is_some() && prices.is_empty() {
+        return Err("--max-cost needs a price table: --prices FILE, or [batch.prices.\"MODEL\"] in $CODEX_HOME/config.toml with --live".into());
+    }
     let (mut results_file, previous) = ResultsFile::open(&out).map_err(|e| e.to_string())?;
-    let done: HashSet<(String, u32)> = previous.iter().map(ResultLine::key).collect();
+    let done: HashSet<(String, u32)> = previous
+        .iter()
+        .filter(|l| args.retry_errors == 0 || !infra::retryable(l))
+        .map(ResultLine::key)
+        .collect();
+    let mut spent = budget::Budget::new(args.max_tokens, args.max_cost);
+    previous.iter().for_each(|l| spent.spend(l));
+    let budget = Arc::new(budget::SharedBudget::new(spent));
+    let prices = Arc::new(prices);
+    let retry_errors = args.retry_errors;
     let mode = if args.live {
         ModelMode::Live {
             codex_home: crate::config::codex_home_from_env(),
@@ -259,8 +306,9 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
     let upstream_text = Arc::new(upstream_text);
     // The feeder starts a scenario only when a slot is free, so at most `-j` runs (and their
     // futures, which are large) exist at once: memory stays flat in the number of scenarios.
+    // A slot frees only after its run spent its budget, so a spent budget starts nothing new.
     let feeder_stop = stop_rx.clone();
-    let feeder_store = store.clone();
+    let (feeder_store, feeder_budget) = (store.clone(), budget.clone());
     let feeder = tokio::spawn(async move {
         let store = feeder_store;
         let mut running = JoinSet::new();
@@ -268,11 +316,12 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
             let Ok(permit) = limit.clone().acquire_owned().await else {
                 break;
             };
-            if *feeder_stop.borrow() {
+            if *feeder_stop.borrow() || !feeder_budget.open() {
                 break;
             }
             let record_dir = record_dir.clone();
-            let (live_limit, tx, mut stop, rollout_dir, mode, store, upstream_text) = (
+            let (budget, prices) = (feeder_budget.clone(), prices.clone());
+            let (live_limit, tx, stop, rollout_dir, mode, store, upstream_text) = (
                 live_limit.clone(),
                 tx.clone(),
                 stop_rx.clone(),
@@ -287,35 +336,50 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
                     ModelMode::Live { .. } => live_limit.acquire_owned().await.ok(),
                     ModelMode::Scripted => None,
                 };
-                if *stop.borrow() {
+                if *stop.borrow() || !budget.open() {
                     return;
                 }
                 let mut tally = Tally::default();
-                let line = match load_scenario(&found.path) {
+                let mut line = match load_scenario(&found.path) {
                     Err(e) => error_line(&found, repeat, e.to_string()),
                     Ok(s) => {
-                        let mut stop_fut = Box::pin(async move {
-                            let _ = stop.wait_for(|v| *v).await;
-                        });
-                        let ctx = RunContext {
-                            mode: &mode,
-                            rollout_dir: &rollout_dir,
-                            upstream_text: upstream_text.as_deref(),
-                            stop: &mut stop_fut,
-                            record: record_dir.as_deref(),
-                        };
-                        match run_scenario(&s, &found.id, repeat, ctx).await {
-                            Ok(run) => {
-                                let mut line = run.line;
-                                if let (Some(store), Some(capture)) = (&*store, &run.capture) {
-                                    tally = snapshots::check(store, &mut line, capture);
+                        let mut retries = 0;
+                        loop {
+                            let mut attempt_stop = stop.clone();
+                            let mut stop_fut = Box::pin(async move {
+                                let _ = attempt_stop.wait_for(|v| *v).await;
+                            });
+                            let ctx = RunContext {
+                                mode: &mode,
+                                rollout_dir: &rollout_dir,
+                                upstream_text: upstream_text.as_deref(),
+                                stop: &mut stop_fut,
+                                record: record_dir.as_deref(),
+                            };
+                            let mut line = match run_scenario(&s, &found.id, repeat, ctx).await {
+                                Ok(run) => {
+                                    let mut line = run.line;
+                                    if let (Some(store), Some(capture)) = (&*store, &run.capture) {
+                                        tally = snapshots::check(store, &mut line, capture);
+                                    }
+                                    line
                                 }
-                                line
+                                Err(run_one::Stopped) => return,
+                            };
+                            // --retry-errors: an infrastructure error runs again, a fail never.
+                            if infra::retryable(&line) && retries < retry_errors && !*stop.borrow()
+                            {
+                                retries += 1;
+                                continue;
                             }
-                            Err(run_one::Stopped) => return,
+                            line.retries = retries;
+                            break line;
                         }
                     }
                 };
+                // Spent before this run frees its slot, so the next one sees it (see budget.rs).
+                prices.apply(&mut line);
+                budget.lock().spend(&line);
                 let _ = tx.send((line, tally));
             });
             // Finished runs are reaped as the loop goes, so their handles do not pile up.
@@ -326,6 +390,7 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
     });
     let mut progress = progress::Progress::new(total as u64);
     let mut tally = Tally::default();
+    let mut finished = 0usize;
     let mut interrupted = false;
     let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
     loop {
@@ -335,6 +400,7 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
                 tally.add(snapshots);
                 results_file.append(&line).map_err(|e| format!("{}: {e}", results_file.path().display()))?;
                 progress.finished(&line);
+                finished += 1;
             }
             _ = &mut ctrl_c, if !interrupted => {
                 interrupted = true;
@@ -348,6 +414,13 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
     let (all, _) = read_results(results_file.path()).map_err(|e| e.to_string())?;
     let table = write_reports(&out, &all).map_err(|e| e.to_string())?;
     print!("{table}");
+    let not_started = total - finished;
+    let budget_stop = budget.lock().reached().map(str::to_string);
+    if let Some(reason) = &budget_stop {
+        let note = budget::stop_note(reason, not_started);
+        append_summary(&out, &note).map_err(|e| e.to_string())?;
+        print!("{note}");
+    }
     if let Some(store) = &*store {
         println!("snapshots in {}: {tally}", store.root.display());
         if tally.drifted + tally.not_produced > 0 {
@@ -365,6 +438,9 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
         }
         eprintln!("interrupted; resume with:\n  {}", cmd.join(" "));
         return Ok(130);
+    }
+    if budget_stop.is_some() && not_started > 0 {
+        return Ok(budget::EXIT_BUDGET);
     }
     Ok(exit_code(&all))
 }
@@ -384,5 +460,10 @@ fn error_line(found: &discover::Found, repeat: u32, error: String) -> ResultLine
         final_message: None,
         duration_ms: 0,
         rollout: None,
+        limit: None,
+        model: None,
+        cost_usd: None,
+        ttft_ms: None,
+        retries: 0,
     }
 }

@@ -37,6 +37,7 @@ impl Progress {
             Status::Fail => "FAIL",
             Status::Error => "ERROR",
             Status::Skipped => "skipped",
+            Status::Timeout => "TIMEOUT",
         };
         match &self.bar {
             Some(bar) => {

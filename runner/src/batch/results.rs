@@ -25,6 +25,8 @@ pub enum Status {
     Error,
     /// Not run: no scripted replies and not `--live`.
     Skipped,
+    /// The run went over its `timeout_s` and its turn was interrupted.
+    Timeout,
 }
 
 /// Token usage of a run (all turns).
@@ -59,6 +61,25 @@ pub struct ResultLine {
     pub duration_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollout: Option<String>,
+    /// The scenario limit that stopped the run (`timeout_s`, `max_requests`, `max_tokens`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
+    /// The model the run used (the key of the price table).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// What the run cost in USD, from the price table; absent when the model has no price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    /// Milliseconds from sending the first request to the first output item or delta.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttft_ms: Option<u64>,
+    /// Runs before this one that ended in an infrastructure `error` (`--retry-errors`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl ResultLine {
@@ -148,6 +169,11 @@ mod tests {
             final_message: None,
             duration_ms: 3,
             rollout: None,
+            limit: None,
+            model: None,
+            cost_usd: None,
+            ttft_ms: None,
+            retries: 0,
         }
     }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rcodex_core::ids::SeededIds;
-use rcodex_core::protocol::{ResponseItem, ThreadEvent};
+use rcodex_core::protocol::{ResponseEvent, ResponseItem, ThreadEvent};
 use rcodex_core::session::{TurnStatus, UserTurn};
 use serde_json::Value;
 
@@ -14,8 +14,9 @@ use super::discover::stable_hash;
 use super::expect::{evaluate, RunRecord};
 use super::results::{ResultLine, Status, UsageSummary};
 use super::scenario::{script_of, Scenario};
+use super::{infra, limits};
 use crate::config::{load_config, ConfigOverrides};
-use crate::driver::{drive_turn, now_ms, TurnIo};
+use crate::driver::{drive_turn_observed, now_ms, TurnIo};
 use crate::mock::MockServer;
 use crate::session_start::{
     start_session, OutputSchema, RolloutTarget, SessionStart, StartedSession,
@@ -78,6 +79,11 @@ fn base_line(s: &Scenario, id: &str, repeat: u32) -> ResultLine {
         final_message: None,
         duration_ms: 0,
         rollout: None,
+        limit: None,
+        model: None,
+        cost_usd: None,
+        ttft_ms: None,
+        retries: 0,
     }
 }
 
@@ -209,23 +215,37 @@ async fn run_inner(
         status: "completed".into(),
         ..RunRecord::default()
     };
+    line.model = Some(config.model.clone());
     let mut stopped = false;
+    let (meter, mut guard) = limits::start(s, &mut *ctx.stop);
+    // Both observers of a turn feed the one meter.
+    let meter = std::sync::Mutex::new(meter);
     for prompt in s.prompts() {
         let mut on_event = |e: &ThreadEvent| {
             let v = serde_json::to_value(e).unwrap_or(Value::Null);
             events.push(event_name(&v));
             event_values.push(v);
         };
-        let mut on_request = |b: &str| bodies.push(b.to_string());
+        let mut on_request = |b: &str| {
+            limits::lock(&meter).on_request();
+            bodies.push(b.to_string());
+        };
         let io = TurnIo {
             client: &client,
             tools: &runner,
             rollout: writer.as_mut(),
             on_event: &mut on_event,
             on_request: Some(&mut on_request),
-            interrupt: &mut *ctx.stop,
+            interrupt: &mut guard,
         };
-        let report = drive_turn(&mut session, UserTurn::text(prompt), io).await;
+        let mut on_model_event = |e: &ResponseEvent| limits::lock(&meter).on_model_event(e);
+        let report = drive_turn_observed(
+            &mut session,
+            UserTurn::text(prompt),
+            io,
+            &mut on_model_event,
+        )
+        .await;
         record.final_message = report.outcome.last_agent_message.clone();
         let u = report.outcome.thread_usage;
         line.usage = UsageSummary {
@@ -251,9 +271,12 @@ async fn run_inner(
     if let Some(server) = server {
         server.shutdown().await;
     }
-    if stopped {
-        return Err(RunError::Stopped);
-    }
+    line.ttft_ms = limits::lock(&meter).ttft_ms();
+    let hit = match guard.cause() {
+        Some(limits::Cause::Limit(limit)) if stopped => Some(limit),
+        _ if stopped => return Err(RunError::Stopped),
+        _ => None,
+    };
     record.requests = bodies
         .iter()
         .map(|b| serde_json::from_str(b).unwrap_or(Value::Null))
@@ -279,6 +302,11 @@ async fn run_inner(
     line.tool_calls = record.tool_calls;
     line.final_message = record.final_message;
     line.error = record.error;
+    let turn_error = line.error.clone();
+    infra::reclassify(line, turn_error.as_deref(), &event_values);
+    if let Some(limit) = hit {
+        limits::mark(line, s, limit);
+    }
     if let (Some(dir), Some(recorder)) = (ctx.record, recorder) {
         let written =
             super::record::write_recording(dir, id, &s.path, &config.model, &recorder.replies());

@@ -40,6 +40,15 @@ pub struct Scenario {
     pub workspace: Workspace,
     #[serde(default)]
     pub expect: Expect,
+    /// Seconds one run may take before its turn is interrupted (status `timeout`).
+    #[serde(default, deserialize_with = "super::limits::positive_seconds")]
+    pub timeout_s: Option<f64>,
+    /// Model requests one run may start; starting one more interrupts it (status `fail`).
+    #[serde(default)]
+    pub max_requests: Option<std::num::NonZeroUsize>,
+    /// Tokens (input + output, over all requests) one run may use; more interrupts it (`fail`).
+    #[serde(default)]
+    pub max_tokens: Option<std::num::NonZeroU64>,
     /// Where it was read from (set by the loader).
     #[serde(skip)]
     pub path: PathBuf,

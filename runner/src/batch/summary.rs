@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::results::{ResultLine, Status};
+use super::{accounting, budget};
 
 /// A plain-text table of every result plus totals.
 pub fn render(results: &[ResultLine]) -> String {
@@ -16,8 +17,8 @@ pub fn render(results: &[ResultLine]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<width$}  {:>3}  {:<7}  {:>4}  {:>8}  detail",
-        "scenario", "rep", "status", "reqs", "ms"
+        "{:<width$}  {:>3}  {:<7}  {:>4}  {:>8}  {:>8}  {:>9}  {:>6}  detail",
+        "scenario", "rep", "status", "reqs", "ms", "tokens", "cost", "ttft"
     );
     for r in results {
         let detail = match r.status {
@@ -28,7 +29,7 @@ pub fn render(results: &[ResultLine]) -> String {
                 .map(|c| format!("{}: {}", c.check, c.detail))
                 .collect::<Vec<_>>()
                 .join("; "),
-            Status::Error => r.error.clone().unwrap_or_default(),
+            Status::Error | Status::Timeout => r.error.clone().unwrap_or_default(),
             _ => String::new(),
         };
         let detail: String = detail.chars().take(160).collect();
@@ -37,11 +38,19 @@ pub fn render(results: &[ResultLine]) -> String {
             Status::Fail => "FAIL",
             Status::Error => "ERROR",
             Status::Skipped => "skipped",
+            Status::Timeout => "TIMEOUT",
         };
         let _ = writeln!(
             out,
-            "{:<width$}  {:>3}  {:<7}  {:>4}  {:>8}  {detail}",
-            r.id, r.repeat, status, r.requests, r.duration_ms
+            "{:<width$}  {:>3}  {:<7}  {:>4}  {:>8}  {:>8}  {:>9}  {:>6}  {detail}",
+            r.id,
+            r.repeat,
+            status,
+            r.requests,
+            r.duration_ms,
+            budget::tokens_of(r),
+            accounting::cost_cell(r.cost_usd),
+            accounting::ttft_cell(r.ttft_ms)
         );
     }
     let count = |s: Status| results.iter().filter(|r| r.status == s).count();
@@ -54,6 +63,10 @@ pub fn render(results: &[ResultLine]) -> String {
         count(Status::Skipped),
         results.len()
     );
+    if count(Status::Timeout) > 0 {
+        let _ = writeln!(out, "{} timed out", count(Status::Timeout));
+    }
+    let _ = writeln!(out, "{}", accounting::Totals::of(results).line());
     let mut per: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
     for r in results {
         let e = per.entry(&r.id).or_default();
