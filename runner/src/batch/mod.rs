@@ -1,6 +1,7 @@
 //! `rcodex batch`: runs a folder of prompt scenarios headless, many at once in one process, and
 //! writes results.jsonl, junit.xml and a summary table. Resumable, shardable, Ctrl-C safe.
 
+pub mod command;
 pub mod discover;
 pub mod expect;
 pub mod junit;
