@@ -30,6 +30,8 @@ pub struct CommandReport {
     /// The exit code; absent when the command was killed by a signal or did not start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
+    /// Its deadline.
+    pub timeout_s: u64,
     /// The command reached its deadline and its process group was killed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub timed_out: bool,
@@ -47,12 +49,12 @@ pub struct CommandReport {
 
 impl CommandReport {
     /// `exit 1`, `killed by signal 9`, `timed out after 5 s`, `did not start: ...`.
-    pub fn ending(&self, timeout: Duration) -> String {
+    pub fn ending(&self) -> String {
         if let Some(e) = &self.spawn_error {
             return format!("did not start: {e}");
         }
         if self.timed_out {
-            return format!("timed out after {} s", timeout.as_secs());
+            return format!("timed out after {} s", self.timeout_s);
         }
         match self.exit_code {
             Some(code) => format!("exit {code}"),
@@ -116,6 +118,7 @@ pub async fn run_command(
     let started = Instant::now();
     let mut report = CommandReport {
         run: script.to_string(),
+        timeout_s: timeout.as_secs(),
         ..CommandReport::default()
     };
     let spawned = tokio::process::Command::new("bash")
@@ -335,21 +338,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let marker = dir.path().join("late");
         let script = format!(
-            "(sleep 1; touch {}) & echo started; sleep 30",
+            "(sleep 2; touch {}) & echo started; sleep 30",
             marker.display()
         );
         let started = Instant::now();
-        let done = run(&script, 300, None).await;
+        let done = run(&script, 1000, None).await;
         assert!(done.report.timed_out);
         assert_eq!(done.report.exit_code, None);
         assert_eq!(done.report.stdout, "started\n");
         assert!(started.elapsed() < Duration::from_secs(10));
-        std::thread::sleep(Duration::from_millis(1500));
+        std::thread::sleep(Duration::from_millis(2500));
         assert!(!marker.exists(), "a background child outlived the deadline");
-        assert_eq!(
-            done.report.ending(Duration::from_secs(5)),
-            "timed out after 5 s"
-        );
+        assert_eq!(done.report.ending(), "timed out after 1 s");
     }
 
     #[tokio::test]

@@ -1,9 +1,11 @@
 //! `rcodex batch`: runs a folder of prompt scenarios headless, many at once in one process, and
 //! writes results.jsonl, junit.xml and a summary table. Resumable, shardable, Ctrl-C safe.
 
+pub mod at_line;
 pub mod command;
 pub mod discover;
 pub mod expect;
+pub mod grader;
 pub mod junit;
 mod progress;
 pub mod results;
@@ -11,6 +13,7 @@ pub mod run_one;
 pub mod scenario;
 pub mod snapshots;
 pub mod summary;
+pub mod workspace;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -70,6 +73,10 @@ pub struct BatchArgs {
     /// rcodex's own base instructions, permissions text and tool descriptions.
     #[arg(long, value_name = "DIR")]
     pub upstream_text: Option<PathBuf>,
+    /// Keep every run's workspace (a temp folder) and write its path into results.jsonl
+    /// (`workspace`). Runs that fail or error keep theirs anyway.
+    #[arg(long)]
+    pub keep_workspaces: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,6 +219,7 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
     let mode = Arc::new(mode);
     let store = Arc::new(store);
     let upstream_text = Arc::new(upstream_text);
+    let keep_workspaces = args.keep_workspaces;
     let mut handles = Vec::new();
     for (found, repeat) in jobs {
         let (limit, live_limit, tx, mut stop, rollout_dir, mode, store, upstream_text) = (
@@ -254,6 +262,7 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
                             if let (Some(store), Some(capture)) = (&*store, &run.capture) {
                                 tally = snapshots::check(store, &mut line, capture);
                             }
+                            workspace::settle(run.workspace, &mut line, keep_workspaces);
                             line
                         }
                         Err(run_one::Stopped) => return,
@@ -328,5 +337,6 @@ fn error_line(found: &discover::Found, repeat: u32, error: String) -> ResultLine
         final_message: None,
         duration_ms: 0,
         rollout: None,
+        workspace: None,
     }
 }

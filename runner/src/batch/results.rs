@@ -59,6 +59,9 @@ pub struct ResultLine {
     pub duration_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollout: Option<String>,
+    /// The run's workspace, when it was kept (`--keep-workspaces`, or the run did not pass).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
 }
 
 impl ResultLine {
@@ -148,6 +151,7 @@ mod tests {
             final_message: None,
             duration_ms: 3,
             rollout: None,
+            workspace: None,
         }
     }
 
