@@ -31,8 +31,8 @@ fn system_out(r: &ResultLine) -> String {
         .filter_map(|c| Some((c, c.command.as_ref()?)))
     {
         let verdict = if c.passed { "passed" } else { "FAILED" };
-        let _ = writeln!(text, "{} {verdict}: $ {}", c.check, report.run);
-        let _ = writeln!(text, "{}", report.ending());
+        let _ = writeln!(text, "{}: {verdict} ({})", c.check, report.ending());
+        let _ = writeln!(text, "$ {}", report.run);
         text.push_str(&report.output());
     }
     if let Some(ws) = &r.workspace {
