@@ -17,6 +17,8 @@ fn batch(args: &[&str], cwd: &Path) -> Output {
         .args(args)
         .current_dir(cwd)
         .env("TMPDIR", cwd)
+        // Remote repositories are mirrored under here: never the user's cache.
+        .env("XDG_CACHE_HOME", cwd.join("cache"))
         .stdin(Stdio::null())
         .output()
         .expect("run rcodex batch")
@@ -259,6 +261,61 @@ fn git_workspaces_check_out_the_given_revision() {
             .expect("an error keeps its workspace"),
     );
     assert!(kept.starts_with(tmp.path()));
+}
+
+#[test]
+fn a_remote_repository_is_mirrored_once_and_refreshed_by_the_next_batch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, first) = fixture_repo(tmp.path());
+    let url = format!("file://{}", repo.display());
+    let dir = tmp.path().join("sc");
+    let scenario = |rev: &str, version: &str| {
+        format!(
+            "name = \"remote\"\nprompt = \"p\"\n[workspace]\ngit = {{ repo = \"{url}\"{rev} }}\n[[model.reply]]\nmessage = \"ok\"\n[expect]\nfiles = {{ \"VERSION\" = \"{version}\\n\" }}\n[[expect.command]]\nrun = \"git remote get-url origin\"\nstdout_contains = \"{url}\"\n"
+        )
+    };
+    write(&dir, "at_first.toml", &scenario(", rev = \"first\"", "1"));
+    write(&dir, "at_default.toml", &scenario("", "2"));
+    let out = tmp.path().join("out1");
+    let o = batch(
+        &[
+            dir.to_str().unwrap(),
+            "--repeat",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let mirrors: Vec<PathBuf> = std::fs::read_dir(tmp.path().join("cache/rcodex/git"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "git"))
+        .collect();
+    assert_eq!(mirrors.len(), 1, "{mirrors:?}");
+    assert_eq!(git(&mirrors[0], &["rev-parse", "first"]), first);
+
+    // A new commit upstream: the next batch fetches it into the mirror.
+    std::fs::write(repo.join("VERSION"), "3\n").unwrap();
+    git(&repo, &["commit", "--quiet", "-am", "version 3"]);
+    write(&dir, "at_default.toml", &scenario("", "3"));
+    let out = tmp.path().join("out2");
+    let o = batch(
+        &[dir.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        tmp.path(),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@ pub mod at_line;
 pub mod command;
 pub mod discover;
 pub mod expect;
+pub mod git_source;
 pub mod grader;
 pub mod junit;
 mod progress;

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::at_line::AtLine;
+use super::git_source::GitSource;
 use super::grader::CommandCheck;
-use super::workspace::GitSource;
 use crate::config::from_toml_str;
 use crate::mock::{Reply, Script};
 

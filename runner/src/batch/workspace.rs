@@ -4,39 +4,12 @@
 //! results.jsonl (`workspace`) so a failure can be looked at.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
-use serde::Deserialize;
-
-use super::at_line::AtLine;
 use super::results::{ResultLine, Status};
 use super::scenario::{Scenario, Workspace};
 
-/// `workspace.git = { repo = "path or URL", rev = "..." }`: cloned, then checked out at `rev`
-/// (default: the repository's default branch).
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GitSource {
-    pub repo: AtLine<String>,
-    #[serde(default)]
-    pub rev: Option<AtLine<String>>,
-}
-
-/// True for what git reads as a remote (`https://…`, `file://…`, `git@host:path`); anything
-/// else is a local path, relative to the scenario file.
-fn is_url(repo: &str) -> bool {
-    if repo.contains("://") {
-        return true;
-    }
-    // scp-like `user@host:path`: a colon before any slash, after an `@`.
-    match (repo.find('@'), repo.find(':'), repo.find('/')) {
-        (Some(at), Some(colon), slash) => at < colon && slash.is_none_or(|s| colon < s),
-        _ => false,
-    }
-}
-
 /// `value` relative to the folder holding the scenario file (absolute paths stay as they are).
-fn beside(scenario_file: &Path, value: &str) -> PathBuf {
+pub(super) fn beside(scenario_file: &Path, value: &str) -> PathBuf {
     let base = scenario_file.parent().unwrap_or(Path::new(""));
     let joined = base.join(value);
     std::path::absolute(&joined).unwrap_or(joined)
@@ -63,41 +36,7 @@ pub fn check_sources(
         }
     }
     if let Some(git) = ws.git.as_mut() {
-        let line = git.repo.locate(text);
-        let repo = git.repo.value.as_str();
-        if repo.trim().is_empty() {
-            return Err((line, "workspace.git.repo: must not be empty".into()));
-        }
-        if repo.starts_with('-') {
-            return Err((line, "workspace.git.repo: must not start with `-`".into()));
-        }
-        if !is_url(repo) && !beside(scenario_file, repo).exists() {
-            return Err((
-                line,
-                format!(
-                    "workspace.git.repo: {} does not exist (a local path is relative to the scenario file)",
-                    beside(scenario_file, repo).display()
-                ),
-            ));
-        }
-        if let Some(rev) = git.rev.as_mut() {
-            let line = rev.locate(text);
-            let bad = rev.value.is_empty()
-                || rev.value.starts_with('-')
-                || rev
-                    .value
-                    .chars()
-                    .any(|c| c.is_whitespace() || c.is_control());
-            if bad {
-                return Err((
-                    line,
-                    format!(
-                        "workspace.git.rev: {:?} is not a revision (a commit, tag or branch; no spaces, no leading `-`)",
-                        rev.value
-                    ),
-                ));
-            }
-        }
+        super::git_source::check(git, text, scenario_file)?;
     }
     Ok(())
 }
@@ -107,17 +46,8 @@ pub fn check_sources(
 pub fn fill_from_sources(s: &Scenario, work: &Path) -> Result<(), String> {
     let file = s.path.display();
     if let Some(git) = &s.workspace.git {
-        let repo = if is_url(&git.repo.value) {
-            git.repo.value.clone()
-        } else {
-            beside(&s.path, &git.repo.value).display().to_string()
-        };
-        let at = |line: usize, field: &str, what: String| format!("{file}:{line}: {field}: {what}");
-        git_clone(&repo, work).map_err(|e| at(git.repo.line, "workspace.git.repo", e))?;
-        if let Some(rev) = &git.rev {
-            check_out(work, &rev.value)
-                .map_err(|e| at(rev.line, "workspace.git.rev", format!("{repo}: {e}")))?;
-        }
+        super::git_source::materialize(git, &s.path, work)
+            .map_err(|(line, e)| format!("{file}:{line}: {e}"))?;
     }
     if let Some(dir) = &s.workspace.dir {
         let from = beside(&s.path, &dir.value);
@@ -136,60 +66,6 @@ pub async fn write(s: &Scenario, work: &Path) -> Result<(), String> {
     tokio::task::spawn_blocking(move || s.write_workspace(&work))
         .await
         .map_err(|e| format!("writing the workspace: {e}"))?
-}
-
-/// Runs `git args…` in `cwd`; stdout on success, else its last stderr line.
-fn git(cwd: Option<&Path>, args: &[&str]) -> Result<String, String> {
-    let mut cmd = Command::new("git");
-    if let Some(cwd) = cwd {
-        cmd.current_dir(cwd);
-    }
-    let out = cmd
-        .args(args)
-        // Never wait for a password prompt in a headless batch.
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("git: {e}"))?;
-    if out.status.success() {
-        return Ok(String::from_utf8_lossy(&out.stdout).trim().to_string());
-    }
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let last = stderr
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("");
-    Err(format!("git {} failed: {last}", args[0]))
-}
-
-fn git_clone(repo: &str, work: &Path) -> Result<(), String> {
-    let work = work.to_str().ok_or("workspace path is not UTF-8")?;
-    git(None, &["clone", "--quiet", "--", repo, work]).map(drop)
-}
-
-/// Checks out `rev` detached: a commit, tag or local branch, else a branch of `origin`, else
-/// whatever `git fetch origin <rev>` brings (a commit no branch points at).
-fn check_out(work: &Path, rev: &str) -> Result<(), String> {
-    let resolve = |r: &str| {
-        git(
-            Some(work),
-            &[
-                "rev-parse",
-                "--verify",
-                "--quiet",
-                &format!("{r}^{{commit}}"),
-            ],
-        )
-    };
-    let commit = resolve(rev)
-        .or_else(|_| resolve(&format!("refs/remotes/origin/{rev}")))
-        .or_else(|_| {
-            git(Some(work), &["fetch", "--quiet", "origin", rev])?;
-            resolve("FETCH_HEAD")
-        })
-        .map_err(|_| format!("{rev:?} is not a commit, tag or branch there"))?;
-    git(Some(work), &["checkout", "--quiet", "--detach", &commit]).map(drop)
 }
 
 /// Copies the tree under `from` into `to` (files with their permissions, folders, symlinks as
@@ -271,26 +147,6 @@ pub fn settle(ws: Option<RunWorkspace>, line: &mut ResultLine, keep_all: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_and_local_paths_are_told_apart() {
-        for url in [
-            "https://github.com/o/r.git",
-            "file:///tmp/r",
-            "git@github.com:o/r.git",
-        ] {
-            assert!(is_url(url), "{url}");
-        }
-        for local in [
-            "../fixture",
-            "/abs/repo",
-            "repo",
-            "dir/with:colon",
-            "a@b/c:d",
-        ] {
-            assert!(!is_url(local), "{local}");
-        }
-    }
 
     #[test]
     fn copy_tree_copies_files_folders_modes_and_symlinks() {
