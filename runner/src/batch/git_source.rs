@@ -94,16 +94,22 @@ pub fn materialize(
     let work_str = work
         .to_str()
         .ok_or_else(|| repo_error("workspace path is not UTF-8".into()))?;
+    // With a revision to check out, the default branch's files need not be written first.
+    let clone: &[&str] = if git.rev.is_some() {
+        &["clone", "--quiet", "--no-checkout", "--"]
+    } else {
+        &["clone", "--quiet", "--"]
+    };
     if remote {
         let mirror = refreshed_mirror(&repo).map_err(repo_error)?;
         let mirror = mirror
             .to_str()
             .ok_or_else(|| repo_error("cache path is not UTF-8".into()))?;
-        run_git(None, &["clone", "--quiet", "--", mirror, work_str]).map_err(repo_error)?;
+        run_git(None, &[clone, &[mirror, work_str]].concat()).map_err(repo_error)?;
         // The agent (and a fetch of a commit no branch holds) sees the real remote.
         run_git(Some(work), &["remote", "set-url", "origin", &repo]).map_err(repo_error)?;
     } else {
-        run_git(None, &["clone", "--quiet", "--", &repo, work_str]).map_err(repo_error)?;
+        run_git(None, &[clone, &[&repo, work_str]].concat()).map_err(repo_error)?;
     }
     if let Some(rev) = &git.rev {
         check_out(work, &rev.value)
