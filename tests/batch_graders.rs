@@ -396,6 +396,10 @@ fn a_failing_setup_is_an_error_row_with_its_output() {
         !kept.join("never").exists(),
         "setup stops at the first failure"
     );
+    // The summary keeps one row per run: the error's first line.
+    let summary = std::fs::read_to_string(out.join("summary.txt")).unwrap();
+    assert!(summary.contains("ERROR"), "{summary}");
+    assert!(!summary.contains("--- stdout ---"), "{summary}");
     std::fs::remove_dir_all(kept).unwrap();
 }
 

@@ -52,7 +52,7 @@ pub struct Capture {
     pub requests: Vec<Value>,
     /// The `exec --json` events, in order.
     pub events: Vec<Value>,
-    /// The run's temp workspace (deleted by now; snapshots redact its path).
+    /// The run's temp workspace (deleted unless kept; snapshots redact its path).
     pub workspace: PathBuf,
 }
 
