@@ -18,6 +18,15 @@ fn batch(args: &[&str], cwd: &Path) -> Output {
         .arg("batch")
         .args(args)
         .current_dir(cwd)
+        // Runs that fail keep their workspace: a test's own folder takes them, never the repo.
+        .env(
+            "TMPDIR",
+            if cwd == repo() {
+                std::env::temp_dir()
+            } else {
+                cwd.to_path_buf()
+            },
+        )
         .stdin(Stdio::null())
         .output()
         .expect("run rcodex batch")

@@ -31,6 +31,9 @@ pub struct CheckOutcome {
     pub passed: bool,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub detail: String,
+    /// For an `[[expect.command]]` grader: what the command did (exit code, capped output).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<super::command::CommandReport>,
 }
 
 fn check(name: impl Into<String>, passed: bool, detail: impl FnOnce() -> String) -> CheckOutcome {
@@ -38,6 +41,7 @@ fn check(name: impl Into<String>, passed: bool, detail: impl FnOnce() -> String)
         check: name.into(),
         passed,
         detail: if passed { String::new() } else { detail() },
+        command: None,
     }
 }
 

@@ -53,6 +53,42 @@ fn properties(r: &ResultLine) -> String {
     out
 }
 
+/// What graders printed and where a kept workspace is, as the test case's `<system-out>`.
+fn system_out(r: &ResultLine) -> String {
+    let mut text = String::new();
+    for (c, report) in r
+        .checks
+        .iter()
+        .filter_map(|c| Some((c, c.command.as_ref()?)))
+    {
+        let verdict = if c.passed { "passed" } else { "FAILED" };
+        let _ = writeln!(text, "{}: {verdict} ({})", c.check, report.ending());
+        let _ = writeln!(text, "$ {}", report.run);
+        text.push_str(&report.output());
+    }
+    if let Some(ws) = &r.workspace {
+        let _ = writeln!(text, "workspace: {ws}");
+    }
+    text
+}
+
+/// Puts [`system_out`] into the test case just rendered at the end of `out`, if it has any.
+fn add_system_out(out: &mut String, r: &ResultLine) {
+    let text = system_out(r);
+    if text.is_empty() {
+        return;
+    }
+    let element = format!("      <system-out>{}</system-out>\n", escape(&text));
+    if out.ends_with("/>\n") {
+        out.truncate(out.len() - "/>\n".len());
+        out.push_str(">\n");
+    } else {
+        out.truncate(out.len() - "    </testcase>\n".len());
+    }
+    out.push_str(&element);
+    out.push_str("    </testcase>\n");
+}
+
 /// Renders every result as one test suite.
 pub fn render(results: &[ResultLine]) -> String {
     let count = |s: Status| results.iter().filter(|r| r.status == s).count();
@@ -108,6 +144,7 @@ pub fn render(results: &[ResultLine]) -> String {
                 let _ = write!(out, "      <error message=\"{}\">{}</error>\n    </testcase>\n", escape(msg), escape(msg));
             }
         }
+        add_system_out(&mut out, r);
     }
     out.push_str("  </testsuite>\n</testsuites>\n");
     out

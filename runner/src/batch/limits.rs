@@ -238,6 +238,7 @@ pub fn mark(line: &mut ResultLine, s: &Scenario, limit: Limit) {
                 check: limit.field().to_string(),
                 passed: false,
                 detail,
+                command: None,
             }];
         }
     }

@@ -2,10 +2,14 @@
 //! writes results.jsonl, junit.xml and a summary table. Resumable, shardable, Ctrl-C safe.
 
 pub mod accounting;
+pub mod at_line;
 pub mod budget;
+pub mod command;
 pub mod compare;
 pub mod discover;
 pub mod expect;
+pub mod git_source;
+pub mod grader;
 pub mod infra;
 pub mod junit;
 pub mod limits;
@@ -17,6 +21,7 @@ pub mod run_one;
 pub mod scenario;
 pub mod snapshots;
 pub mod summary;
+pub mod workspace;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -101,6 +106,10 @@ pub struct BatchArgs {
     /// `error` rows already in --out. `fail` rows are never re-run.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub retry_errors: u32,
+    /// Keep every run's workspace (a temp folder) and write its path into results.jsonl
+    /// (`workspace`). Runs that fail or error keep theirs anyway.
+    #[arg(long)]
+    pub keep_workspaces: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -308,6 +317,7 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
     // futures, which are large) exist at once: memory stays flat in the number of scenarios.
     // A slot frees only after its run spent its budget, so a spent budget starts nothing new.
     let feeder_stop = stop_rx.clone();
+    let keep_workspaces = args.keep_workspaces;
     let (feeder_store, feeder_budget) = (store.clone(), budget.clone());
     let feeder = tokio::spawn(async move {
         let store = feeder_store;
@@ -362,6 +372,7 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
                                     if let (Some(store), Some(capture)) = (&*store, &run.capture) {
                                         tally = snapshots::check(store, &mut line, capture);
                                     }
+                                    workspace::settle(run.workspace, &mut line, keep_workspaces);
                                     line
                                 }
                                 Err(run_one::Stopped) => return,
@@ -465,5 +476,6 @@ fn error_line(found: &discover::Found, repeat: u32, error: String) -> ResultLine
         cost_usd: None,
         ttft_ms: None,
         retries: 0,
+        workspace: None,
     }
 }

@@ -76,6 +76,9 @@ pub struct ResultLine {
     /// Runs before this one that ended in an infrastructure `error` (`--retry-errors`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub retries: u32,
+    /// The run's workspace, when it was kept (`--keep-workspaces`, or the run did not pass).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -174,6 +177,7 @@ mod tests {
             cost_usd: None,
             ttft_ms: None,
             retries: 0,
+            workspace: None,
         }
     }
 

@@ -12,8 +12,10 @@ use serde_json::Value;
 
 use super::discover::stable_hash;
 use super::expect::{evaluate, RunRecord};
+use super::grader::{run_graders, run_setup, SetupEnd};
 use super::results::{ResultLine, Status, UsageSummary};
 use super::scenario::{script_of, Scenario};
+use super::workspace::RunWorkspace;
 use super::{infra, limits};
 use crate::config::{load_config, ConfigOverrides};
 use crate::driver::{drive_turn_observed, now_ms, TurnIo};
@@ -53,7 +55,7 @@ pub struct Capture {
     pub requests: Vec<Value>,
     /// The `exec --json` events, in order.
     pub events: Vec<Value>,
-    /// The run's temp workspace (deleted by now; snapshots redact its path).
+    /// The run's temp workspace (deleted unless kept; snapshots redact its path).
     pub workspace: PathBuf,
 }
 
@@ -62,6 +64,8 @@ pub struct Capture {
 pub struct ScenarioRun {
     pub line: ResultLine,
     pub capture: Option<Capture>,
+    /// The run's workspace, deleted when dropped; [`super::workspace::settle`] keeps it.
+    pub workspace: Option<RunWorkspace>,
 }
 
 fn base_line(s: &Scenario, id: &str, repeat: u32) -> ResultLine {
@@ -84,6 +88,7 @@ fn base_line(s: &Scenario, id: &str, repeat: u32) -> ResultLine {
         cost_usd: None,
         ttft_ms: None,
         retries: 0,
+        workspace: None,
     }
 }
 
@@ -96,10 +101,15 @@ pub async fn run_scenario(
 ) -> Result<ScenarioRun, Stopped> {
     let started = Instant::now();
     let mut line = base_line(scenario, id, repeat);
-    let result = run_inner(scenario, id, repeat, ctx, &mut line).await;
+    let mut workspace = None;
+    let result = run_inner(scenario, id, repeat, ctx, &mut line, &mut workspace).await;
     line.duration_ms = started.elapsed().as_millis() as u64;
     match result {
-        Ok(capture) => Ok(ScenarioRun { line, capture }),
+        Ok(capture) => Ok(ScenarioRun {
+            line,
+            capture,
+            workspace,
+        }),
         Err(RunError::Stopped) => Err(Stopped),
         Err(RunError::Setup(message)) => {
             line.status = Status::Error;
@@ -107,6 +117,7 @@ pub async fn run_scenario(
             Ok(ScenarioRun {
                 line,
                 capture: None,
+                workspace,
             })
         }
     }
@@ -129,6 +140,7 @@ async fn run_inner(
     repeat: u32,
     ctx: RunContext<'_>,
     line: &mut ResultLine,
+    workspace: &mut Option<RunWorkspace>,
 ) -> Result<Option<Capture>, RunError> {
     let script = script_of(s);
     if script.replies.is_empty() && matches!(ctx.mode, ModelMode::Scripted) {
@@ -137,9 +149,16 @@ async fn run_inner(
     }
     // The temp dir is the workspace; scripted runs need no CODEX_HOME on disk (config comes as
     // overrides, rollouts go to the results folder), which keeps per-scenario cost down.
-    let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
-    let work = dir.path().canonicalize().map_err(|e| e.to_string())?;
-    s.write_workspace(&work)?;
+    let work = workspace
+        .insert(RunWorkspace::create(id, repeat)?)
+        .path()
+        .to_path_buf();
+    super::workspace::write(s, &work).await?;
+    match run_setup(s, &work, &mut *ctx.stop).await {
+        SetupEnd::Done => {}
+        SetupEnd::Failed(message) => return Err(RunError::Setup(message)),
+        SetupEnd::Stopped => return Err(RunError::Stopped),
+    }
 
     let mut overrides = ConfigOverrides {
         model: s.model.name.clone(),
@@ -165,7 +184,7 @@ async fn run_inner(
             // The scenario's own overrides come after, so they win.
             base.append(&mut overrides.config_overrides);
             overrides.config_overrides = base;
-            (Some(server), dir.path().join("no-codex-home"))
+            (Some(server), work.join("no-codex-home"))
         }
         ModelMode::Live { codex_home } => (None, codex_home.clone()),
     };
@@ -277,6 +296,8 @@ async fn run_inner(
         _ if stopped => return Err(RunError::Stopped),
         _ => None,
     };
+    // The limit guard holds the stop signal; the graders take it next.
+    drop(guard);
     record.requests = bodies
         .iter()
         .map(|b| serde_json::from_str(b).unwrap_or(Value::Null))
@@ -291,7 +312,11 @@ async fn run_inner(
         })
         .collect();
     record.events = events;
-    let checks = evaluate(&s.expect, &record);
+    let mut checks = evaluate(&s.expect, &record);
+    match run_graders(&s.expect.command, &work, &mut *ctx.stop).await {
+        Ok(graded) => checks.extend(graded),
+        Err(_) => return Err(RunError::Stopped),
+    }
     line.status = if checks.iter().all(|c| c.passed) {
         Status::Pass
     } else {

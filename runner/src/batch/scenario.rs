@@ -10,6 +10,9 @@ use rcodex_core::sandbox::SandboxMode;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::at_line::AtLine;
+use super::git_source::GitSource;
+use super::grader::CommandCheck;
 use crate::config::from_toml_str;
 use crate::mock::{Reply, Script};
 
@@ -38,6 +41,9 @@ pub struct Scenario {
     pub output_schema: Option<toml::Value>,
     #[serde(default)]
     pub workspace: Workspace,
+    /// `setup = ["cmd", ...]`: run with `bash -c` in the workspace before the agent.
+    #[serde(default)]
+    pub setup: Vec<AtLine<String>>,
     #[serde(default)]
     pub expect: Expect,
     /// Seconds one run may take before its turn is interrupted (status `timeout`).
@@ -63,6 +69,12 @@ pub struct Workspace {
     /// Relative path → base64 content, for binary files (images).
     #[serde(default)]
     pub files_base64: BTreeMap<String, String>,
+    /// `dir = "path"`: a folder copied in (relative to the scenario file).
+    #[serde(default)]
+    pub dir: Option<AtLine<String>>,
+    /// `git = { repo, rev }`: a repository cloned at a revision (before `dir` and the files).
+    #[serde(default)]
+    pub git: Option<GitSource>,
 }
 
 /// `[model]`: `name` (default from config) and `[[model.reply]]` entries, each answering one
@@ -108,6 +120,9 @@ pub struct Expect {
     pub request: Vec<RequestCheck>,
     /// The last turn's error message contains this.
     pub error_contains: Option<String>,
+    /// `[[expect.command]]`: graders run in the workspace after the agent.
+    #[serde(default)]
+    pub command: Vec<CommandCheck>,
 }
 
 /// How the last turn must end.
@@ -203,6 +218,15 @@ pub fn parse_scenario(text: &str, path: &Path) -> Result<Scenario, ScenarioError
             message: "prompt: missing (give `prompt` or `turns`)".into(),
         });
     }
+    super::workspace::check_sources(&mut scenario.workspace, text, path)
+        .and_then(|()| {
+            super::grader::check_fields(&mut scenario.setup, &mut scenario.expect.command, text)
+        })
+        .map_err(|(line, message)| ScenarioError {
+            path: shown.clone(),
+            line,
+            message,
+        })?;
     for reply in &mut scenario.model.reply {
         sort_table_keys(reply);
     }
@@ -258,6 +282,7 @@ impl Scenario {
     pub fn write_workspace(&self, work: &Path) -> Result<(), String> {
         let s = self;
         std::fs::create_dir_all(work).map_err(|e| format!("{}: {e}", work.display()))?;
+        super::workspace::fill_from_sources(s, work)?;
         let mut files: Vec<(&String, Vec<u8>)> = s
             .workspace
             .files
@@ -412,6 +437,62 @@ files = { "a.txt" = "x\n" }
         assert!(
             e.message
                 .starts_with("model.reply[0].delay_ms: invalid type: string"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn workspace_sources_setup_and_graders_are_read_with_their_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("fixture")).unwrap();
+        let text = "name = \"x\"\nprompt = \"p\"\nsetup = [\"make\"]\n[workspace]\ndir = \"fixture\"\ngit = { repo = \"https://example.invalid/r.git\", rev = \"v1\" }\n[[expect.command]]\nrun = \"pytest -q\"\nexit = 1\n";
+        let s = parse_scenario(text, &dir.path().join("s.toml")).unwrap();
+        assert_eq!(s.setup[0].value, "make");
+        assert_eq!(s.setup[0].line, 3);
+        assert_eq!(s.workspace.dir.as_ref().unwrap().line, 5);
+        let git = s.workspace.git.as_ref().unwrap();
+        assert_eq!((git.repo.line, git.rev.as_ref().unwrap().line), (6, 6));
+        assert_eq!(s.expect.command[0].run.value, "pytest -q");
+        assert_eq!(s.expect.command[0].expected_exit(), 1);
+    }
+
+    #[test]
+    fn bad_workspace_sources_name_file_line_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.toml");
+        let err = |tail: &str| {
+            parse_scenario(&format!("name = \"x\"\nprompt = \"p\"\n{tail}"), &file).unwrap_err()
+        };
+        let e = err("[workspace]\ndir = \"missing\"\n");
+        assert_eq!(e.line, 4, "{e}");
+        assert!(e.message.starts_with("workspace.dir: "), "{e}");
+        assert!(e.message.ends_with("missing is not a folder"), "{e}");
+        let e = err("[workspace]\ngit = { repo = \"nope\" }\n");
+        assert_eq!(e.line, 4, "{e}");
+        assert!(e.message.starts_with("workspace.git.repo: "), "{e}");
+        let e = err("[workspace.git]\nrepo = \"https://h/r\"\nrev = \"--upload-pack=x\"\n");
+        assert_eq!(e.line, 5, "{e}");
+        assert!(e.message.starts_with("workspace.git.rev: "), "{e}");
+        let e = err("[workspace.git]\nrepo = \"https://h/r\"\nbranch = \"main\"\n");
+        assert_eq!(e.line, 5, "{e}");
+        assert!(
+            e.message.starts_with("workspace.git.branch: unknown field"),
+            "{e}"
+        );
+        let e = err("setup = \"make\"\n");
+        assert_eq!(e.line, 3, "{e}");
+        assert!(e.message.starts_with("setup: invalid type"), "{e}");
+        let e = err("[[expect.command]]\nrun = \"x\"\nexit = \"zero\"\n");
+        assert_eq!(e.line, 5, "{e}");
+        assert!(
+            e.message
+                .starts_with("expect.command[0].exit: invalid type"),
+            "{e}"
+        );
+        let e = err("[[expect.command]]\nrun = \"x\"\ntimeout_s = -1\n");
+        assert_eq!(e.line, 5, "{e}");
+        assert!(
+            e.message.starts_with("expect.command[0].timeout_s: -1"),
             "{e}"
         );
     }

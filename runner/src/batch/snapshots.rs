@@ -97,6 +97,7 @@ fn outcome(c: &Checked) -> CheckOutcome {
             Verdict::Unchanged => String::new(),
             _ => c.describe(),
         },
+        command: None,
     }
 }
 

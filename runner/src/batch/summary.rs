@@ -32,7 +32,14 @@ pub fn render(results: &[ResultLine]) -> String {
             Status::Error | Status::Timeout => r.error.clone().unwrap_or_default(),
             _ => String::new(),
         };
-        let detail: String = detail.chars().take(160).collect();
+        // One row per run: a multi-line error (a setup's output) shows its first line.
+        let detail: String = detail
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(160)
+            .collect();
         let status = match r.status {
             Status::Pass => "pass",
             Status::Fail => "FAIL",

@@ -73,6 +73,8 @@ pub fn field_of(path: &Path) -> String {
     for segment in path.iter() {
         match segment {
             Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            // `toml::Spanned` reads its value through a private key: not a field users wrote.
+            Segment::Map { key } if key.starts_with("$__serde_spanned_private") => {}
             Segment::Map { key } | Segment::Enum { variant: key } => {
                 if !out.is_empty() {
                     out.push('.');

@@ -13,7 +13,7 @@ mod schema;
 
 pub use dotenv::load_dotenv;
 pub use error::ConfigError;
-pub use located::{field_of, from_toml_str, LocatedError};
+pub use located::{field_of, from_toml_str, line_at, LocatedError};
 pub use overrides::apply_override;
 pub use provider::{ProviderInfo, WireApi};
 
@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use rcodex_core::sandbox::SandboxMode;
 use toml::{Table, Value};
 
-use located::{from_toml_table, line_at};
+use located::from_toml_table;
 use schema::ConfigToml;
 
 /// `$CODEX_HOME`, else `~/.codex`.

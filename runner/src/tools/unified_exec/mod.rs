@@ -26,3 +26,5 @@ pub use manager::{
     random_chunk_id, ExecResult, UnifiedExecManager, MAX_EMPTY_YIELD_TIME_MS, MAX_SESSIONS,
     MAX_YIELD_TIME_MS, MIN_EMPTY_YIELD_TIME_MS, MIN_YIELD_TIME_MS,
 };
+/// Also caps the output of a batch's setup and grader commands.
+pub(crate) use output_buffer::OutputBuffer;
