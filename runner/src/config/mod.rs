@@ -69,6 +69,8 @@ pub struct Config {
     pub tools: ToolsToggles,
     /// Imported upstream text to use instead of rcodex's own (see `upstream_text`).
     pub upstream_text: Option<PathBuf>,
+    /// `features.shell_snapshot` (default true): capture the login shell's environment once.
+    pub shell_snapshot: bool,
     /// The merged table, for keys this struct does not model.
     pub raw: Table,
 }
@@ -147,6 +149,7 @@ pub fn load_config(
         model_verbosity: settings.model_verbosity.map(|v| v.as_str().to_string()),
         tools,
         upstream_text,
+        shell_snapshot: settings.features.shell_snapshot.unwrap_or(true),
         raw: table,
     })
 }

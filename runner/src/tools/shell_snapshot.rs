@@ -116,28 +116,38 @@ pub async fn capture(
         shell: shell.to_string(),
         message: e.to_string(),
     })?;
-    let pgid = child.id();
+    // Whatever happens (timeout, a dropped task at exit), nothing the profile started outlives
+    // the capture.
+    let _group = KillGroupOnDrop(child.id().and_then(|p| libc::pid_t::try_from(p).ok()));
     let mut stdout = child.stdout.take().expect("stdout is piped");
     let run = async {
         let mut out = Vec::new();
-        // A background process the profile started may hold stdout open: read to EOF or exit.
-        let read = stdout.read_to_end(&mut out);
-        let status = tokio::select! {
-            _ = read => child.wait().await,
-            status = child.wait() => {
-                let mut rest = Vec::new();
-                let _ = tokio::time::timeout(Duration::from_millis(50), stdout.read_to_end(&mut rest)).await;
-                out.extend(rest);
-                status
+        let mut buf = [0u8; 16 * 1024];
+        let mut status = None;
+        // Read to EOF; once the shell has exited, a background process it left holding stdout
+        // gets a short grace period, not the whole timeout.
+        let grace = tokio::time::sleep(Duration::from_secs(3600));
+        tokio::pin!(grace);
+        loop {
+            tokio::select! {
+                n = stdout.read(&mut buf) => match n {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => out.extend_from_slice(&buf[..n]),
+                },
+                exited = child.wait(), if status.is_none() => {
+                    status = Some(exited);
+                    grace.as_mut().reset(tokio::time::Instant::now() + Duration::from_millis(50));
+                }
+                _ = &mut grace => break,
             }
+        }
+        let status = match status {
+            Some(status) => status,
+            None => child.wait().await,
         };
         (status, out)
     };
     let outcome = tokio::time::timeout(CAPTURE_TIMEOUT, run).await;
-    if let Some(pgid) = pgid.and_then(|p| libc::pid_t::try_from(p).ok()) {
-        // SAFETY: kill(2) on the capture's own process group; nothing else is in it.
-        unsafe { libc::kill(-pgid, libc::SIGKILL) };
-    }
     let (status, out) = outcome
         .map_err(|_| SnapshotError::Timeout(shell.to_string(), CAPTURE_TIMEOUT.as_secs()))?;
     let status = status.map_err(|e| SnapshotError::Failed(shell.to_string(), e.to_string()))?;
@@ -155,6 +165,19 @@ pub async fn capture(
         ));
     }
     Ok(diff(shell, base, captured))
+}
+
+/// Sends SIGKILL to a process group when dropped.
+struct KillGroupOnDrop(Option<libc::pid_t>);
+
+impl Drop for KillGroupOnDrop {
+    fn drop(&mut self) {
+        if let Some(pgid) = self.0 {
+            // SAFETY: kill(2) on the capture's own process group (it was started with
+            // process_group(0)); nothing else is in it.
+            unsafe { libc::kill(-pgid, libc::SIGKILL) };
+        }
+    }
 }
 
 /// The `NAME=value` records after the marker, or `None` when the marker is missing.
@@ -235,6 +258,7 @@ pub fn base_env(
 }
 
 /// One snapshot, taken on first use and then shared.
+#[derive(Debug)]
 pub struct SnapshotSlot {
     shell: String,
     dir: PathBuf,
@@ -337,6 +361,15 @@ impl ShellSnapshots {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// The process-wide slot for `config`'s default shell and environment, its capture started in
+/// the background; `None` when no registry can be made.
+pub fn slot_for(config: &crate::tools::unified_exec::ExecConfig) -> Option<Arc<SnapshotSlot>> {
+    let base = base_env(&crate::tools::unified_exec::CODEX_EXEC_ENV, &config.env);
+    let slot = ShellSnapshots::global()?.slot(&config.default_shell, base);
+    slot.prefetch();
+    Some(slot)
 }
 
 #[cfg(test)]
