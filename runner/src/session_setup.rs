@@ -126,7 +126,7 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
         .map_err(|e| format!("landlock: {e}"))?
         .map(Arc::new);
     if config.shell_snapshot {
-        exec_config.shell_snapshot = shell_snapshot::slot_for(&exec_config);
+        exec_config.shell_snapshot = Some(shell_snapshot::slot_for(&exec_config));
     }
     let dispatch = ToolDispatch {
         cwd: inputs.cwd.to_path_buf(),

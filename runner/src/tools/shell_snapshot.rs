@@ -9,7 +9,7 @@
 //! would have given it; like Codex's (which runs the command in a fresh non-login `bash -c` after
 //! loading its snapshot), functions and aliases from the profile do not carry over.
 //!
-//! Where and how often: in an empty directory of its own, once per process for each distinct
+//! Where and how often: in a new empty directory (removed afterwards), once per process for each distinct
 //! (shell, environment overrides) pair — once per `exec` session, once per `batch` run — so two
 //! scenarios share a snapshot only when their shells would have started from the same environment
 //! and nothing of either workspace can be in it. A profile whose result names the directory it
@@ -19,7 +19,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -111,14 +111,15 @@ pub async fn capture(
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .process_group(0)
-        .kill_on_drop(true);
+        // Never killed half-way through the profile (a login script killed mid-way can leave
+        // state behind, such as pyenv's rehash lock, that stalls every later login shell): a
+        // capture nobody waits for any more finishes on its own. Only a hung one is killed.
+        .kill_on_drop(false);
     let mut child = cmd.spawn().map_err(|e| SnapshotError::Spawn {
         shell: shell.to_string(),
         message: e.to_string(),
     })?;
-    // Whatever happens (timeout, a dropped task at exit), nothing the profile started outlives
-    // the capture.
-    let _group = KillGroupOnDrop(child.id().and_then(|p| libc::pid_t::try_from(p).ok()));
+    let pgid = child.id().and_then(|p| libc::pid_t::try_from(p).ok());
     let mut stdout = child.stdout.take().expect("stdout is piped");
     let run = async {
         let mut out = Vec::new();
@@ -147,9 +148,17 @@ pub async fn capture(
         };
         (status, out)
     };
-    let outcome = tokio::time::timeout(CAPTURE_TIMEOUT, run).await;
-    let (status, out) = outcome
-        .map_err(|_| SnapshotError::Timeout(shell.to_string(), CAPTURE_TIMEOUT.as_secs()))?;
+    let Ok((status, out)) = tokio::time::timeout(CAPTURE_TIMEOUT, run).await else {
+        if let Some(pgid) = pgid {
+            // SAFETY: kill(2) on the capture's own process group (started with
+            // process_group(0)); nothing else is in it.
+            unsafe { libc::kill(-pgid, libc::SIGKILL) };
+        }
+        return Err(SnapshotError::Timeout(
+            shell.to_string(),
+            CAPTURE_TIMEOUT.as_secs(),
+        ));
+    };
     let status = status.map_err(|e| SnapshotError::Failed(shell.to_string(), e.to_string()))?;
     if !status.success() {
         return Err(SnapshotError::Failed(shell.to_string(), status.to_string()));
@@ -165,19 +174,6 @@ pub async fn capture(
         ));
     }
     Ok(diff(shell, base, captured))
-}
-
-/// Sends SIGKILL to a process group when dropped.
-struct KillGroupOnDrop(Option<libc::pid_t>);
-
-impl Drop for KillGroupOnDrop {
-    fn drop(&mut self) {
-        if let Some(pgid) = self.0 {
-            // SAFETY: kill(2) on the capture's own process group (it was started with
-            // process_group(0)); nothing else is in it.
-            unsafe { libc::kill(-pgid, libc::SIGKILL) };
-        }
-    }
 }
 
 /// The `NAME=value` records after the marker, or `None` when the marker is missing.
@@ -261,17 +257,16 @@ pub fn base_env(
 #[derive(Debug)]
 pub struct SnapshotSlot {
     shell: String,
-    dir: PathBuf,
     base: Vec<(OsString, OsString)>,
     cell: OnceCell<Option<Arc<ShellSnapshot>>>,
 }
 
 impl SnapshotSlot {
-    /// A slot that captures `shell -l` in `dir` from `base` when first asked.
-    pub fn new(shell: &str, dir: PathBuf, base: Vec<(OsString, OsString)>) -> Self {
+    /// A slot that captures `shell -l` from `base` when first asked, in a new empty directory
+    /// removed afterwards.
+    pub fn new(shell: &str, base: Vec<(OsString, OsString)>) -> Self {
         SnapshotSlot {
             shell: shell.to_string(),
-            dir,
             base,
             cell: OnceCell::new(),
         }
@@ -282,7 +277,17 @@ impl SnapshotSlot {
     pub async fn get(&self) -> Option<Arc<ShellSnapshot>> {
         self.cell
             .get_or_init(|| async {
-                match capture(&self.shell, &self.dir, &self.base).await {
+                let dir = tempfile::Builder::new()
+                    .prefix("rcodex-shell-snapshot-")
+                    .tempdir();
+                let captured = match &dir {
+                    Ok(dir) => capture(&self.shell, dir.path(), &self.base).await,
+                    Err(e) => Err(SnapshotError::Spawn {
+                        shell: self.shell.clone(),
+                        message: format!("temp dir: {e}"),
+                    }),
+                };
+                match captured {
                     Ok(snapshot) => Some(Arc::new(snapshot)),
                     Err(err) => {
                         if !matches!(err, SnapshotError::NotBash(_)) {
@@ -295,17 +300,6 @@ impl SnapshotSlot {
             .await
             .clone()
     }
-
-    /// Starts the capture in the background (a session's first command then need not wait for
-    /// all of it). Needs a tokio runtime; without one the first command captures.
-    pub fn prefetch(self: &Arc<Self>) {
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            let slot = Arc::clone(self);
-            handle.spawn(async move {
-                slot.get().await;
-            });
-        }
-    }
 }
 
 /// A shell and the complete environment it starts from.
@@ -313,26 +307,21 @@ type SlotKey = (String, Vec<(OsString, OsString)>);
 
 /// Every snapshot of this process, one per (shell, environment overrides): what makes a batch run
 /// take one snapshot for all its scenarios, and two scenarios with different environments take two.
+#[derive(Default)]
 pub struct ShellSnapshots {
-    dir: tempfile::TempDir,
     slots: Mutex<HashMap<SlotKey, Arc<SnapshotSlot>>>,
 }
 
 impl ShellSnapshots {
-    /// A registry whose snapshots are taken in a new empty directory.
-    pub fn new() -> std::io::Result<Self> {
-        Ok(ShellSnapshots {
-            dir: tempfile::Builder::new()
-                .prefix("rcodex-shell-snapshot-")
-                .tempdir()?,
-            slots: Mutex::new(HashMap::new()),
-        })
+    /// An empty registry.
+    pub fn new() -> Self {
+        ShellSnapshots::default()
     }
 
-    /// This process's registry (`None` if its directory cannot be made: no snapshots then).
-    pub fn global() -> Option<&'static ShellSnapshots> {
-        static GLOBAL: OnceLock<Option<ShellSnapshots>> = OnceLock::new();
-        GLOBAL.get_or_init(|| ShellSnapshots::new().ok()).as_ref()
+    /// This process's registry.
+    pub fn global() -> &'static ShellSnapshots {
+        static GLOBAL: OnceLock<ShellSnapshots> = OnceLock::new();
+        GLOBAL.get_or_init(ShellSnapshots::new)
     }
 
     /// The slot for `shell` started from `base`, shared with every earlier caller that asked for
@@ -343,11 +332,7 @@ impl ShellSnapshots {
         if let Some(slot) = slots.get(&key) {
             return Arc::clone(slot);
         }
-        let slot = Arc::new(SnapshotSlot::new(
-            shell,
-            self.dir.path().to_path_buf(),
-            key.1.clone(),
-        ));
+        let slot = Arc::new(SnapshotSlot::new(shell, key.1.clone()));
         slots.insert(key, Arc::clone(&slot));
         slot
     }
@@ -363,13 +348,11 @@ impl ShellSnapshots {
     }
 }
 
-/// The process-wide slot for `config`'s default shell and environment, its capture started in
-/// the background; `None` when no registry can be made.
-pub fn slot_for(config: &crate::tools::unified_exec::ExecConfig) -> Option<Arc<SnapshotSlot>> {
+/// The process-wide slot for `config`'s default shell and environment. Its capture starts with
+/// the first command that can use it (a session that runs no login shell starts none).
+pub fn slot_for(config: &crate::tools::unified_exec::ExecConfig) -> Arc<SnapshotSlot> {
     let base = base_env(&crate::tools::unified_exec::CODEX_EXEC_ENV, &config.env);
-    let slot = ShellSnapshots::global()?.slot(&config.default_shell, base);
-    slot.prefetch();
-    Some(slot)
+    ShellSnapshots::global().slot(&config.default_shell, base)
 }
 
 #[cfg(test)]

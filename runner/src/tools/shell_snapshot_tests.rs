@@ -126,7 +126,7 @@ async fn a_failing_profile_or_another_shell_gives_no_snapshot() {
 
 #[tokio::test]
 async fn one_slot_per_shell_and_environment() {
-    let snapshots = ShellSnapshots::new().unwrap();
+    let snapshots = ShellSnapshots::new();
     let home = home_with_profile("export N=1\n");
     let a = snapshots.slot("/bin/bash", base_with_home(home.path()));
     let b = snapshots.slot("/bin/bash", base_with_home(home.path()));
