@@ -9,12 +9,13 @@
 //! would have given it; like Codex's (which runs the command in a fresh non-login `bash -c` after
 //! loading its snapshot), functions and aliases from the profile do not carry over.
 //!
-//! Where and how often: in a new empty directory (removed afterwards), once per process for each distinct
-//! (shell, environment overrides) pair — once per `exec` session, once per `batch` run — so two
-//! scenarios share a snapshot only when their shells would have started from the same environment
-//! and nothing of either workspace can be in it. A profile whose result names the directory it
-//! ran in depends on the working directory; such a snapshot is refused, as is one that fails,
-//! times out or is not bash: commands then run with `bash -lc` as before.
+//! Where and how often: at the first command that can use it, in a new empty directory (removed
+//! afterwards), once per process for each distinct (shell, starting environment) pair — once per
+//! `exec` session, once per `batch` run — so two scenarios share a snapshot only when their shells
+//! would have started from the same environment, and nothing of either workspace can be in it. A
+//! profile whose result names the directory it ran in depends on the working directory; such a
+//! snapshot is refused, as is one that fails, times out or is not bash: commands then run with
+//! `bash -lc` as before.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::{OsStr, OsString};
