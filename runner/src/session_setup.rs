@@ -17,6 +17,7 @@ use crate::client::{user_agent, Endpoint, ModelClient};
 use crate::config::Config;
 use crate::tools::dispatch::ToolDispatch;
 use crate::tools::landlock::{workspace_write_roots, Ruleset};
+use crate::tools::shell_snapshot;
 use crate::tools::unified_exec::{ExecConfig, UnifiedExecManager};
 use crate::tools::write_scope::WriteScope;
 use crate::upstream_text::{apply_to_session, UpstreamText};
@@ -129,6 +130,9 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
     exec_config.sandbox = Ruleset::for_mode(sandbox, &roots)
         .map_err(|e| format!("landlock: {e}"))?
         .map(Arc::new);
+    if config.shell_snapshot {
+        exec_config.shell_snapshot = Some(shell_snapshot::slot_for(&exec_config));
+    }
     let dispatch = ToolDispatch {
         cwd: inputs.cwd.to_path_buf(),
         scope: WriteScope::new(sandbox, roots),

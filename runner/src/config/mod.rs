@@ -71,6 +71,8 @@ pub struct Config {
     pub upstream_text: Option<PathBuf>,
     /// How AGENTS.md files are found (`project_doc_max_bytes`, `project_doc_fallback_filenames`).
     pub project_docs: crate::agents_md::ProjectDocOptions,
+    /// `features.shell_snapshot` (default true): capture the login shell's environment once.
+    pub shell_snapshot: bool,
     /// The merged table, for keys this struct does not model.
     pub raw: Table,
 }
@@ -155,6 +157,7 @@ pub fn load_config(
                 .unwrap_or(crate::agents_md::DEFAULT_MAX_BYTES),
             fallback_filenames: settings.project_doc_fallback_filenames.unwrap_or_default(),
         },
+        shell_snapshot: settings.features.shell_snapshot.unwrap_or(true),
         raw: table,
     })
 }

@@ -29,6 +29,9 @@ pub(crate) struct ConfigToml {
     pub upstream_text: Option<std::path::PathBuf>,
     #[serde(default)]
     pub tools: ToolsToml,
+    /// `[features]`: Codex's feature switches; rcodex reads `shell_snapshot`.
+    #[serde(default)]
+    pub features: FeaturesToml,
     #[serde(default)]
     pub model_providers: BTreeMap<String, ModelProviderToml>,
     /// A profile's keys replace the top-level ones, so a profile has the same shape.
@@ -67,6 +70,14 @@ pub(crate) struct ToolsToml {
     pub list_dir: ToolToggle,
     #[serde(default)]
     pub grep_files: ToolToggle,
+}
+
+/// `[features]`, as Codex names them; the ones rcodex does not have are ignored.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(expecting = "a table of feature switches")]
+pub(crate) struct FeaturesToml {
+    /// Run login-shell commands in a login environment captured once (default on).
+    pub shell_snapshot: Option<bool>,
 }
 
 /// `tools.NAME = { enabled = true }`.

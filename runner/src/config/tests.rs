@@ -386,3 +386,36 @@ fn a_built_in_provider_id_cannot_be_redefined() {
         "{e}"
     );
 }
+
+#[test]
+fn features_shell_snapshot_is_on_unless_switched_off() {
+    let on = load(&home(""), ConfigOverrides::default(), &[]).unwrap();
+    assert!(on.shell_snapshot);
+    // Codex's other feature switches are accepted and ignored.
+    let other = load(
+        &home("[features]\nplugins = false\n"),
+        ConfigOverrides::default(),
+        &[],
+    );
+    assert!(other.unwrap().shell_snapshot);
+    let off = load(
+        &home("[features]\nshell_snapshot = false\n"),
+        ConfigOverrides::default(),
+        &[],
+    );
+    assert!(!off.unwrap().shell_snapshot);
+    let by_override = load(
+        &home(""),
+        ConfigOverrides {
+            config_overrides: vec!["features.shell_snapshot=false".into()],
+            ..Default::default()
+        },
+        &[],
+    );
+    assert!(!by_override.unwrap().shell_snapshot);
+    let e = load_err("\n[features]\nshell_snapshot = \"no\"\n");
+    assert!(
+        e.contains("config.toml:3: features.shell_snapshot: invalid type: string \"no\", expected a boolean"),
+        "{e}"
+    );
+}

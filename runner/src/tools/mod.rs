@@ -7,6 +7,7 @@ pub mod landlock;
 pub mod list_dir;
 pub mod read_file;
 pub mod request_user_input;
+pub mod shell_snapshot;
 pub mod tool_run;
 pub mod unified_exec;
 pub mod update_plan;

@@ -50,6 +50,9 @@ pub struct ExecConfig {
     pub session_ids: SessionIds,
     /// Landlock ruleset applied to every command (`None`: unconfined).
     pub sandbox: Option<std::sync::Arc<crate::tools::landlock::Ruleset>>,
+    /// The login environment captured once, used instead of `-lc` where it applies (`None`:
+    /// every login command runs `-lc`). See [`crate::tools::shell_snapshot`].
+    pub shell_snapshot: Option<std::sync::Arc<crate::tools::shell_snapshot::SnapshotSlot>>,
 }
 
 impl ExecConfig {
@@ -64,6 +67,7 @@ impl ExecConfig {
             hard_timeout: None,
             session_ids: SessionIds::Sequential,
             sandbox: None,
+            shell_snapshot: None,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! still-running ones as numbered sessions, and renders exactly the text Codex returns.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,7 @@ use super::command_line::{command_argv, display_command};
 use super::config::{ExecConfig, SessionIds, CODEX_EXEC_ENV};
 use super::errors::UnifiedExecError;
 use super::process::{exec_env, Process, SpawnRequest};
+use crate::tools::shell_snapshot::ShellSnapshot;
 
 /// Shortest wait for output.
 pub const MIN_YIELD_TIME_MS: u64 = 250;
@@ -114,6 +115,12 @@ impl UnifiedExecManager {
         let argv = command_argv(&args, &self.config);
         let command_display = display_command(&argv);
         let cwd = self.resolve_workdir(args.workdir.as_deref());
+        // Shown as asked (`-lc`); run as `-c` in the captured login environment where it applies.
+        let snapshot = self.snapshot_for(&argv, &cwd).await;
+        let argv = match &snapshot {
+            Some(_) => ShellSnapshot::non_login_argv(&argv),
+            None => argv,
+        };
         let id = match self.reserve_id() {
             Ok(id) => id,
             Err(err) => {
@@ -124,6 +131,8 @@ impl UnifiedExecManager {
             argv: &argv,
             cwd: &cwd,
             env: exec_env(&CODEX_EXEC_ENV, &self.config.env),
+            env_after: snapshot.as_ref().map_or(&[], |s| &s.set),
+            env_remove: snapshot.as_ref().map_or(&[], |s| &s.unset),
             tty: args.tty,
             output_cap_bytes: self.config.output_cap_bytes,
             hard_timeout: self.config.hard_timeout,
@@ -299,6 +308,17 @@ impl UnifiedExecManager {
 
     fn lock(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The shell snapshot for this command line, if one is configured, can be taken and applies.
+    async fn snapshot_for(&self, argv: &[String], cwd: &Path) -> Option<Arc<ShellSnapshot>> {
+        let slot = self.config.shell_snapshot.as_ref()?;
+        if argv.get(1).map(String::as_str) != Some("-lc") {
+            return None;
+        }
+        slot.get()
+            .await
+            .filter(|s| s.applies_to(argv, cwd, &self.config.cwd))
     }
 
     fn resolve_workdir(&self, workdir: Option<&str>) -> PathBuf {

@@ -31,6 +31,10 @@ pub struct SpawnRequest<'a> {
     pub cwd: &'a Path,
     /// Variables set on top of the inherited environment, in order.
     pub env: Vec<(&'a str, &'a str)>,
+    /// Variables set after `env` (a shell snapshot's), in order.
+    pub env_after: &'a [(std::ffi::OsString, std::ffi::OsString)],
+    /// Variables removed last (a shell snapshot's).
+    pub env_remove: &'a [std::ffi::OsString],
     /// Use a pseudo-terminal for stdin, stdout and stderr.
     pub tty: bool,
     /// Output cap in bytes, per buffer.
@@ -84,6 +88,12 @@ impl Process {
         cmd.args(&req.argv[1..]).current_dir(req.cwd);
         for (key, value) in &req.env {
             cmd.env(key, value);
+        }
+        for (key, value) in req.env_after {
+            cmd.env(key, value);
+        }
+        for key in req.env_remove {
+            cmd.env_remove(key);
         }
         let (reader, terminal) = if req.tty {
             let (master, slave) = open_pty()?;

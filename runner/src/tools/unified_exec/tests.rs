@@ -503,3 +503,34 @@ async fn shutdown_and_drop_leave_no_orphans() {
     drop(m);
     assert_eq!(survivors(&dropped).await, Vec::<i32>::new());
 }
+
+#[tokio::test]
+async fn a_shell_snapshot_runs_login_commands_without_the_login_shell() {
+    use crate::tools::shell_snapshot::{base_env, SnapshotSlot};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join(".bash_profile"),
+        "echo noise\nexport FROM_PROFILE=yes\n",
+    )
+    .unwrap();
+    let mut config = ExecConfig::new(dir.path());
+    config
+        .env
+        .insert("HOME".into(), home.path().display().to_string());
+    let base = base_env(&CODEX_EXEC_ENV, &config.env);
+    config.shell_snapshot = Some(std::sync::Arc::new(SnapshotSlot::new("/bin/bash", base)));
+    let m = UnifiedExecManager::new(config);
+    let probe = "shopt -q login_shell && echo login || echo not-login; echo $FROM_PROFILE $TERM";
+    let run = |args: serde_json::Value| m.exec_command(exec_args(args), "a".into());
+
+    let r = run(json!({ "cmd": probe })).await;
+    assert_eq!(r.command_display, format!("/bin/bash -lc '{probe}'"));
+    assert_eq!(output_of(&r.text), "not-login\nyes dumb\n");
+    // Elsewhere than the session's directory, and when the model says so: as asked.
+    let r = run(json!({ "cmd": probe, "workdir": "sub" })).await;
+    assert_eq!(output_of(&r.text), "noise\nlogin\nyes dumb\n");
+    let r = run(json!({ "cmd": probe, "login": false })).await;
+    assert_eq!(output_of(&r.text), "not-login\ndumb\n");
+}
