@@ -120,7 +120,8 @@ fn every_item_shape_round_trips() {
         r#"{"type":"function_call","status":"completed","id":"fc_1","name":"exec_command","arguments":"{}","call_id":"c1"}"#,
         r#"{"type":"function_call_output","id":"fco_1","call_id":"c1","output":"done"}"#,
         r#"{"type":"function_call_output","call_id":"c2","output":[{"type":"input_image","image_url":"data:image/png;base64,AA=="}]}"#,
-        r#"{"type":"custom_tool_call","status":"completed","id":"ctc_1","name":"apply_patch","input":"*** Begin Patch","call_id":"c3"}"#,
+        // Codex's key order (captured): type, id, status, call_id, name, input.
+        r#"{"type":"custom_tool_call","id":"ctc_1","status":"completed","call_id":"c3","name":"apply_patch","input":"*** Begin Patch"}"#,
         r#"{"type":"custom_tool_call_output","id":"ctco_1","call_id":"c3","output":"Exit code: 0"}"#,
         r#"{"type":"local_shell_call","id":"lsc_1","call_id":"c4","status":"completed","action":{"type":"exec","command":["ls"],"timeout_ms":1000}}"#,
         r#"{"type":"web_search_call","id":"ws_1","status":"completed","action":{"type":"search","query":"rust"}}"#,

@@ -7,6 +7,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 mod codex_cli;
+pub mod git_fixture;
 pub use codex_cli::codex_bin;
 
 /// Path of the `rcodex` binary, built once per test process with the same cargo and profile.
