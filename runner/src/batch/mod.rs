@@ -458,24 +458,13 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
 
 fn error_line(found: &discover::Found, repeat: u32, error: String) -> ResultLine {
     ResultLine {
-        id: found.id.clone(),
-        repeat,
-        name: found.id.clone(),
-        file: found.path.display().to_string(),
-        status: Status::Error,
         error: Some(error),
-        checks: Vec::new(),
-        usage: Default::default(),
-        requests: 0,
-        tool_calls: Vec::new(),
-        final_message: None,
-        duration_ms: 0,
-        rollout: None,
-        limit: None,
-        model: None,
-        cost_usd: None,
-        ttft_ms: None,
-        retries: 0,
-        workspace: None,
+        ..ResultLine::new(
+            &found.id,
+            repeat,
+            &found.id,
+            found.path.display().to_string(),
+            Status::Error,
+        )
     }
 }

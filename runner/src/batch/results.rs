@@ -86,6 +86,31 @@ fn is_zero(n: &u32) -> bool {
 }
 
 impl ResultLine {
+    /// A row with only who and what: every count zero, every optional field absent.
+    pub fn new(id: &str, repeat: u32, name: &str, file: String, status: Status) -> ResultLine {
+        ResultLine {
+            id: id.to_string(),
+            repeat,
+            name: name.to_string(),
+            file,
+            status,
+            error: None,
+            checks: Vec::new(),
+            usage: UsageSummary::default(),
+            requests: 0,
+            tool_calls: Vec::new(),
+            final_message: None,
+            duration_ms: 0,
+            rollout: None,
+            limit: None,
+            model: None,
+            cost_usd: None,
+            ttft_ms: None,
+            retries: 0,
+            workspace: None,
+        }
+    }
+
     /// The key a re-run uses to skip finished work.
     pub fn key(&self) -> (String, u32) {
         (self.id.clone(), self.repeat)
@@ -159,25 +184,9 @@ mod tests {
 
     fn line(id: &str, status: Status) -> ResultLine {
         ResultLine {
-            id: id.into(),
-            repeat: 0,
-            name: id.into(),
-            file: format!("{id}.toml"),
-            status,
-            error: None,
-            checks: Vec::new(),
-            usage: UsageSummary::default(),
             requests: 1,
-            tool_calls: Vec::new(),
-            final_message: None,
             duration_ms: 3,
-            rollout: None,
-            limit: None,
-            model: None,
-            cost_usd: None,
-            ttft_ms: None,
-            retries: 0,
-            workspace: None,
+            ..ResultLine::new(id, 0, id, format!("{id}.toml"), status)
         }
     }
 

@@ -69,27 +69,13 @@ pub struct ScenarioRun {
 }
 
 fn base_line(s: &Scenario, id: &str, repeat: u32) -> ResultLine {
-    ResultLine {
-        id: id.to_string(),
+    ResultLine::new(
+        id,
         repeat,
-        name: s.name.clone(),
-        file: s.path.display().to_string(),
-        status: Status::Error,
-        error: None,
-        checks: Vec::new(),
-        usage: UsageSummary::default(),
-        requests: 0,
-        tool_calls: Vec::new(),
-        final_message: None,
-        duration_ms: 0,
-        rollout: None,
-        limit: None,
-        model: None,
-        cost_usd: None,
-        ttft_ms: None,
-        retries: 0,
-        workspace: None,
-    }
+        &s.name,
+        s.path.display().to_string(),
+        Status::Error,
+    )
 }
 
 /// Runs `scenario` once.
