@@ -33,24 +33,9 @@ pub struct Totals {
 
 impl Totals {
     pub fn of(results: &[ResultLine]) -> Totals {
-        let mut t = Totals::default();
-        let mut ttfts = Vec::new();
-        for r in results {
-            t.input_tokens += r.usage.input_tokens;
-            t.cached_input_tokens += r.usage.cached_input_tokens;
-            t.output_tokens += r.usage.output_tokens;
-            t.reasoning_output_tokens += r.usage.reasoning_output_tokens;
-            match r.cost_usd {
-                Some(c) => t.cost_usd += c,
-                None if r.usage.input_tokens + r.usage.output_tokens > 0 => t.unpriced += 1,
-                None => {}
-            }
-            t.duration_ms += r.duration_ms;
-            ttfts.extend(r.ttft_ms);
-        }
-        ttfts.sort_unstable();
-        t.ttft_median_ms = ttfts.get(ttfts.len().saturating_sub(1) / 2).copied();
-        t
+        let mut sum = TotalsSum::default();
+        results.iter().for_each(|r| sum.add(r));
+        sum.totals()
     }
 
     /// Input plus output tokens.
@@ -117,5 +102,38 @@ mod tests {
         );
         assert_eq!(cost_cell(None), "-");
         assert_eq!(cost_cell(Some(0.01234)), "$0.012340");
+    }
+}
+
+/// [`Totals`] gathered one run at a time (the reports read results one line at a time).
+#[derive(Debug, Default)]
+pub struct TotalsSum {
+    totals: Totals,
+    ttfts: Vec<u64>,
+}
+
+impl TotalsSum {
+    pub fn add(&mut self, r: &ResultLine) {
+        let t = &mut self.totals;
+        t.input_tokens += r.usage.input_tokens;
+        t.cached_input_tokens += r.usage.cached_input_tokens;
+        t.output_tokens += r.usage.output_tokens;
+        t.reasoning_output_tokens += r.usage.reasoning_output_tokens;
+        match r.cost_usd {
+            Some(c) => t.cost_usd += c,
+            None if r.usage.input_tokens + r.usage.output_tokens > 0 => t.unpriced += 1,
+            None => {}
+        }
+        t.duration_ms += r.duration_ms;
+        self.ttfts.extend(r.ttft_ms);
+    }
+
+    pub fn totals(mut self) -> Totals {
+        self.ttfts.sort_unstable();
+        self.totals.ttft_median_ms = self
+            .ttfts
+            .get(self.ttfts.len().saturating_sub(1) / 2)
+            .copied();
+        self.totals
     }
 }

@@ -89,63 +89,116 @@ fn add_system_out(out: &mut String, r: &ResultLine) {
     out.push_str("    </testcase>\n");
 }
 
+/// What the suite's opening tags count: gathered over every result before any test case is
+/// written, so the cases can then be written one at a time.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SuiteCounts {
+    pub tests: usize,
+    /// Fails and timeouts.
+    pub failures: usize,
+    pub errors: usize,
+    pub skipped: usize,
+    pub total_secs: f64,
+}
+
+impl SuiteCounts {
+    pub fn add(&mut self, r: &ResultLine) {
+        self.tests += 1;
+        match r.status {
+            Status::Fail | Status::Timeout => self.failures += 1,
+            Status::Error => self.errors += 1,
+            Status::Skipped => self.skipped += 1,
+            Status::Pass => {}
+        }
+        self.total_secs += r.duration_ms as f64 / 1000.0;
+    }
+}
+
+/// The XML declaration and the opening `<testsuites>` and `<testsuite>` tags.
+pub fn header(c: &SuiteCounts) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let attrs = format!(
+        "tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\"",
+        c.tests, c.failures, c.errors, c.skipped, c.total_secs
+    );
+    let _ = writeln!(out, "<testsuites name=\"rcodex batch\" {attrs}>");
+    let _ = writeln!(out, "  <testsuite name=\"scenarios\" {attrs}>");
+    out
+}
+
+/// The closing tags.
+pub const FOOTER: &str = "  </testsuite>\n</testsuites>\n";
+
+/// One result's `<testcase>`.
+pub fn case(r: &ResultLine) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "    <testcase classname=\"{}\" name=\"{}#{}\" file=\"{}\" time=\"{:.3}\"",
+        escape(&r.id),
+        escape(&r.name),
+        r.repeat,
+        escape(&r.file),
+        r.duration_ms as f64 / 1000.0
+    );
+    out.push_str(">\n");
+    out.push_str(&properties(r));
+    match r.status {
+        Status::Pass => out.push_str("    </testcase>\n"),
+        Status::Skipped => out.push_str(
+            "      <skipped message=\"no scripted replies (run with --live)\"/>\n    </testcase>\n",
+        ),
+        Status::Fail => {
+            let failed: Vec<String> = r
+                .checks
+                .iter()
+                .filter(|c| !c.passed)
+                .map(|c| format!("{}: {}", c.check, c.detail))
+                .collect();
+            let _ = write!(
+                out,
+                "      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                // The message is one line; a snapshot's diff follows in the body.
+                escape(
+                    failed
+                        .first()
+                        .and_then(|f| f.lines().next())
+                        .unwrap_or("failed")
+                ),
+                escape(&failed.join("\n"))
+            );
+        }
+        Status::Timeout => {
+            let msg = r.error.as_deref().unwrap_or("timeout");
+            let _ = write!(
+                out,
+                "      <failure type=\"timeout\" message=\"{}\">{}</failure>\n    </testcase>\n",
+                escape(msg),
+                escape(msg)
+            );
+        }
+        Status::Error => {
+            let msg = r.error.as_deref().unwrap_or("error");
+            let _ = write!(
+                out,
+                "      <error message=\"{}\">{}</error>\n    </testcase>\n",
+                escape(msg),
+                escape(msg)
+            );
+        }
+    }
+    add_system_out(&mut out, r);
+    out
+}
+
 /// Renders every result as one test suite.
 pub fn render(results: &[ResultLine]) -> String {
-    let count = |s: Status| results.iter().filter(|r| r.status == s).count();
-    let total_secs: f64 = results.iter().map(|r| r.duration_ms as f64 / 1000.0).sum();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"rcodex batch\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{total_secs:.3}\">",
-        results.len(),
-        count(Status::Fail) + count(Status::Timeout),
-        count(Status::Error),
-        count(Status::Skipped)
-    );
-    let _ = writeln!(
-        out,
-        "  <testsuite name=\"scenarios\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{total_secs:.3}\">",
-        results.len(),
-        count(Status::Fail) + count(Status::Timeout),
-        count(Status::Error),
-        count(Status::Skipped)
-    );
+    let mut counts = SuiteCounts::default();
+    results.iter().for_each(|r| counts.add(r));
+    let mut out = header(&counts);
     for r in results {
-        let _ = write!(
-            out,
-            "    <testcase classname=\"{}\" name=\"{}#{}\" file=\"{}\" time=\"{:.3}\"",
-            escape(&r.id),
-            escape(&r.name),
-            r.repeat,
-            escape(&r.file),
-            r.duration_ms as f64 / 1000.0
-        );
-        out.push_str(">\n");
-        out.push_str(&properties(r));
-        match r.status {
-            Status::Pass => out.push_str("    </testcase>\n"),
-            Status::Skipped => out.push_str("      <skipped message=\"no scripted replies (run with --live)\"/>\n    </testcase>\n"),
-            Status::Fail => {
-                let failed: Vec<String> = r.checks.iter().filter(|c| !c.passed).map(|c| format!("{}: {}", c.check, c.detail)).collect();
-                let _ = write!(
-                    out,
-                    "      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
-                    // The message is one line; a snapshot's diff follows in the body.
-                    escape(failed.first().and_then(|f| f.lines().next()).unwrap_or("failed")),
-                    escape(&failed.join("\n"))
-                );
-            }
-            Status::Timeout => {
-                let msg = r.error.as_deref().unwrap_or("timeout");
-                let _ = write!(out, "      <failure type=\"timeout\" message=\"{}\">{}</failure>\n    </testcase>\n", escape(msg), escape(msg));
-            }
-            Status::Error => {
-                let msg = r.error.as_deref().unwrap_or("error");
-                let _ = write!(out, "      <error message=\"{}\">{}</error>\n    </testcase>\n", escape(msg), escape(msg));
-            }
-        }
-        add_system_out(&mut out, r);
+        out.push_str(&case(r));
     }
-    out.push_str("  </testsuite>\n</testsuites>\n");
+    out.push_str(FOOTER);
     out
 }

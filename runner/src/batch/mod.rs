@@ -16,6 +16,7 @@ pub mod limits;
 pub mod prices;
 mod progress;
 pub mod record;
+pub mod reports;
 pub mod results;
 pub mod run_one;
 pub mod scenario;
@@ -422,9 +423,14 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
     }
     let _ = feeder.await;
     progress.done();
-    let (all, _) = read_results(results_file.path()).map_err(|e| e.to_string())?;
-    let table = write_reports(&out, &all).map_err(|e| e.to_string())?;
-    print!("{table}");
+    // The reports read results.jsonl a row at a time: memory stays flat in the number of runs.
+    let index = results::ResultsIndex::build(results_file.path())?;
+    let rows_code = {
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        let code = reports::write(&out, &index, &mut stdout)?;
+        std::io::Write::flush(&mut stdout).map_err(|e| format!("stdout: {e}"))?;
+        code
+    };
     let not_started = total - finished;
     let budget_stop = budget.lock().reached().map(str::to_string);
     if let Some(reason) = &budget_stop {
@@ -453,7 +459,7 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
     if budget_stop.is_some() && not_started > 0 {
         return Ok(budget::EXIT_BUDGET);
     }
-    Ok(exit_code(&all))
+    Ok(rows_code)
 }
 
 fn error_line(found: &discover::Found, repeat: u32, error: String) -> ResultLine {

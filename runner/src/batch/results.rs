@@ -178,6 +178,109 @@ pub fn read_results(path: &Path) -> Result<(Vec<ResultLine>, u64), JsonlError> {
     Ok((by_key.into_values().collect(), whole_len))
 }
 
+/// Where each run's last line is in a results.jsonl, sorted by key (id, repeat): the reports
+/// read the rows through it one at a time, so what they hold does not grow with the rows' size.
+pub struct ResultsIndex {
+    file: Option<File>,
+    path: PathBuf,
+    entries: Vec<IndexEntry>,
+}
+
+struct IndexEntry {
+    id: String,
+    repeat: u32,
+    offset: u64,
+    len: usize,
+}
+
+/// The part of a line the index needs.
+#[derive(Deserialize)]
+struct LineKey {
+    id: String,
+    repeat: u32,
+}
+
+impl ResultsIndex {
+    /// Indexes `path` (none: empty). A line that is not a result is an error at its line; an
+    /// unterminated last line (torn) is left out, as [`read_results`] leaves it.
+    pub fn build(path: &Path) -> Result<ResultsIndex, String> {
+        use std::io::BufRead;
+        let shown = path.display();
+        let file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok(ResultsIndex {
+                    file: None,
+                    path: path.to_path_buf(),
+                    entries: Vec::new(),
+                })
+            }
+            Err(e) => return Err(format!("{shown}: {e}")),
+        };
+        let mut reader = io::BufReader::new(&file);
+        let (mut entries, mut offset, mut line, mut number) = (Vec::new(), 0u64, Vec::new(), 0);
+        loop {
+            line.clear();
+            let read = reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| format!("{shown}: {e}"))?;
+            number += 1;
+            if read == 0 || line.last() != Some(&b'\n') {
+                break;
+            }
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                let key: LineKey =
+                    serde_json::from_slice(&line).map_err(|e| format!("{shown}:{number}: {e}"))?;
+                entries.push(IndexEntry {
+                    id: key.id,
+                    repeat: key.repeat,
+                    offset,
+                    len: read,
+                });
+            }
+            offset += read as u64;
+        }
+        // The last line of a key wins: sorted by key, the latest first, then the rest dropped.
+        entries.sort_by(|a, b| {
+            (&a.id, a.repeat)
+                .cmp(&(&b.id, b.repeat))
+                .then(b.offset.cmp(&a.offset))
+        });
+        entries.dedup_by(|later, first| later.id == first.id && later.repeat == first.repeat);
+        Ok(ResultsIndex {
+            file: Some(file),
+            path: path.to_path_buf(),
+            entries,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Reads each indexed row in key order and hands it to `f`.
+    pub fn for_each(&self, mut f: impl FnMut(&ResultLine)) -> Result<(), String> {
+        use std::os::unix::fs::FileExt;
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let mut buf = Vec::new();
+        for e in &self.entries {
+            buf.resize(e.len, 0);
+            file.read_exact_at(&mut buf, e.offset)
+                .map_err(|err| format!("{}: {err}", self.path.display()))?;
+            let line: ResultLine = serde_json::from_slice(&buf)
+                .map_err(|err| format!("{}: {} #{}: {err}", self.path.display(), e.id, e.repeat))?;
+            f(&line);
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,5 +340,39 @@ mod tests {
         std::fs::write(&path, format!("{good}\nnot json\n{good}\n")).unwrap();
         let err = read_results(&path).unwrap_err().to_string();
         assert!(err.contains("results.jsonl:2: expected"), "{err}");
+    }
+
+    #[test]
+    fn the_index_reads_the_last_line_of_each_key_in_key_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut f, _) = ResultsFile::open(dir.path()).unwrap();
+        f.append(&line("b", Status::Error)).unwrap();
+        f.append(&line("a", Status::Pass)).unwrap();
+        f.append(&line("b", Status::Pass)).unwrap();
+        drop(f);
+        let path = dir.path().join("results.jsonl");
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("{\"id\":\"c\""); // torn: left out
+        std::fs::write(&path, text).unwrap();
+        let index = ResultsIndex::build(&path).unwrap();
+        let mut seen = Vec::new();
+        index
+            .for_each(|r| seen.push((r.id.clone(), r.status)))
+            .unwrap();
+        assert_eq!(
+            seen,
+            [
+                ("a".to_string(), Status::Pass),
+                ("b".to_string(), Status::Pass)
+            ]
+        );
+        let (all, _) = read_results(&path).unwrap();
+        assert_eq!(all.len(), index.len());
+        std::fs::write(&path, "{\"id\":\"a\",\"repeat\":0}\nnot json\n").unwrap();
+        let e = ResultsIndex::build(&path).err().unwrap();
+        assert!(e.contains("results.jsonl:2: "), "{e}");
+        assert!(ResultsIndex::build(&dir.path().join("none"))
+            .unwrap()
+            .is_empty());
     }
 }
