@@ -27,8 +27,9 @@ pub enum Command {
     /// Run a folder of prompt scenarios (default scenarios/) against the scripted model, or --live.
     ///
     /// Writes results.jsonl, junit.xml and summary.txt to --out and prints the summary. Exit
-    /// status: 0 every run passed (or was skipped); 1 a run failed or errored; 2 usage or config
-    /// error; 130 interrupted (re-run with the same --out to resume).
+    /// status: 0 every run passed (or was skipped); 1 a run failed, errored or timed out; 2 usage
+    /// or config error; 3 a budget (--max-tokens, --max-cost) stopped it with runs left; 130
+    /// interrupted (re-run with the same --out to resume, in both cases).
     Batch(crate::batch::BatchArgs),
     /// Drive recorded rollouts (Codex's or ours) back through the machine: verify them, print a
     /// rebuilt request (--request N), explain a session turn by turn (--summary), fork it from
