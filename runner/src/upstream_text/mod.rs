@@ -149,12 +149,14 @@ impl UpstreamText {
     /// Makes the system skills the skills text lists exist under `codex_home`, as Codex unpacks
     /// them there: when `codex_home/skills/.system` is absent it becomes a link to the folder's
     /// copy (one link, so a batch of many sessions pays nothing). One that exists is left as it
-    /// is: Codex itself put it there.
+    /// is: Codex itself put it there. A CODEX_HOME that does not exist gets nothing (a scripted
+    /// batch run has none; its placeholder sits in the workspace, where a link would show).
     pub fn install_system_skills(&self, codex_home: &Path) -> Result<(), String> {
         let source = self.dir.join(SYSTEM_SKILLS);
         let target = codex_home.join(SYSTEM_SKILLS);
         if self.skills_instructions.is_none()
             || !source.is_dir()
+            || !codex_home.is_dir()
             || std::fs::symlink_metadata(&target).is_ok()
         {
             return Ok(());
@@ -219,6 +221,17 @@ mod tests {
         let other = tempfile::tempdir().unwrap();
         bare.install_system_skills(other.path()).unwrap();
         assert!(!other.path().join("skills").exists());
+        // A CODEX_HOME that does not exist is not made.
+        let missing = other.path().join("no-codex-home");
+        text_again(&bare).install_system_skills(&missing).unwrap();
+        assert!(!missing.exists());
+    }
+
+    fn text_again(bare: &UpstreamText) -> UpstreamText {
+        UpstreamText {
+            skills_instructions: Some("skills".into()),
+            ..bare.clone()
+        }
     }
 
     #[test]
