@@ -235,10 +235,30 @@ def bench_tools():
         print(f"\norphaned processes after 100 runs of `{marker} & {marker}` (yield 250 ms, turn ends): {len(left)}")
 
 
+def bench_scale(runs):
+    """No-tool scenarios at 1,000 and 10,000 in one `rcodex batch -j 2` process: wall, CPU and
+    peak RSS, best of `runs` by wall. Each run writes a fresh --out (a re-used one would resume)."""
+    print("| scenarios | wall s | CPU s | per scenario (wall) | max RSS MiB | exit |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in [1000, 10000]:
+            sc = Path(tmp) / f"sc{n}"
+            gen_scenarios(sc, n, "no-tool")
+            best = None
+            for r in range(runs):
+                out = Path(tmp) / f"out{n}-{r}"
+                row = timed([str(RCODEX), "batch", str(sc), "-j", "2", "--out", str(out)], cwd=tmp)
+                if best is None or row[0] < best[0]:
+                    best = row
+            wall, cpu, rss, code = best
+            print(f"| {n} | {wall:.2f} | {cpu:.2f} | {wall/n*1000:.2f} ms | {rss:.1f} | {code} |", flush=True)
+
+
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["exec", "batch", "tools"])
+    p.add_argument("what", choices=["exec", "batch", "tools", "scale"])
     p.add_argument("--runs", type=int, default=10)
     p.add_argument("--codex-sample", type=int, default=20)
     a = p.parse_args()
-    {"exec": lambda: bench_exec(a.runs), "batch": lambda: bench_batch(a.codex_sample), "tools": bench_tools}[a.what]()
+    {"exec": lambda: bench_exec(a.runs), "batch": lambda: bench_batch(a.codex_sample), "tools": bench_tools,
+     "scale": lambda: bench_scale(max(1, min(a.runs, 3)))}[a.what]()
