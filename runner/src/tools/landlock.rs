@@ -52,16 +52,21 @@ pub struct Ruleset {
 
 /// The Landlock ABI version of this kernel, or `None` when unavailable.
 pub fn abi_version() -> Option<u32> {
-    // SAFETY: the VERSION query takes no pointer and returns a number or -1.
-    let v = unsafe {
-        libc::syscall(
-            SYS_CREATE_RULESET,
-            std::ptr::null::<RulesetAttr>(),
-            0usize,
-            CREATE_RULESET_VERSION,
-        )
-    };
-    (v > 0).then_some(v as u32)
+    // Asked once per process: the kernel's answer does not change, and a batch builds a ruleset
+    // per session.
+    static ABI: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    *ABI.get_or_init(|| {
+        // SAFETY: the VERSION query takes no pointer and returns a number or -1.
+        let v = unsafe {
+            libc::syscall(
+                SYS_CREATE_RULESET,
+                std::ptr::null::<RulesetAttr>(),
+                0usize,
+                CREATE_RULESET_VERSION,
+            )
+        };
+        (v > 0).then_some(v as u32)
+    })
 }
 
 fn write_rights(abi: u32) -> u64 {
