@@ -276,18 +276,22 @@ fn an_unresolvable_host_fails_the_dns_check() {
     assert_eq!(status_of(&out, "live"), "skip", "{out}");
 }
 
-/// A loopback server answering every request with HTTP 401, for `answers` connections.
-fn refusing_server(answers: usize) -> (String, std::thread::JoinHandle<()>) {
+/// A loopback server answering every request with `status` and `body`, for `answers`
+/// connections.
+fn canned_server(
+    answers: usize,
+    status: &'static str,
+    body: &'static str,
+) -> (String, std::thread::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let handle = std::thread::spawn(move || {
         for stream in listener.incoming().take(answers) {
             let mut stream = stream.unwrap();
             read_request(&mut stream);
-            let body = r#"{"error":{"message":"Incorrect API key provided"}}"#;
             let _ = write!(
                 stream,
-                "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                 body.len()
             );
         }
@@ -318,7 +322,11 @@ fn read_request(stream: &mut std::net::TcpStream) {
 #[test]
 fn a_refused_key_fails_http_and_live() {
     // Three connections: the TCP check, the GET and the live POST.
-    let (base_url, server) = refusing_server(3);
+    let (base_url, server) = canned_server(
+        3,
+        "401 Unauthorized",
+        r#"{"error":{"message":"Incorrect API key provided"}}"#,
+    );
     let home = Home::with_provider(&base_url);
     let o = doctor(&home.path(), Some(KEY), &[]);
     assert_eq!(o.status.code(), Some(1), "{}", show(&o));
@@ -385,4 +393,73 @@ fn an_unknown_flag_is_a_usage_error() {
     let home = Home::new();
     let o = doctor(&home.path(), None, &["--frobnicate"]);
     assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn https_to_a_plain_http_server_fails_the_tls_check() {
+    let server = scripted(serde_json::json!([{ "message": "ok" }])).await;
+    let base_url = server.base_url().replacen("http://", "https://", 1);
+    let home = Home::with_provider(&base_url);
+    let o = doctor_async(home.path(), Some(KEY), &[]).await;
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let out = stdout(&o);
+    assert_eq!(status_of(&out, "tcp"), "ok", "{out}");
+    let tls = line(&out, "tls");
+    assert!(tls.starts_with("fail"), "{out}");
+    assert!(tls.contains("TLS handshake with 127.0.0.1"), "{out}");
+    assert_eq!(status_of(&out, "http"), "skip", "{out}");
+    assert_eq!(status_of(&out, "live"), "skip", "{out}");
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn an_unknown_provider_fails_the_provider_check() {
+    let home = Home::new();
+    std::fs::write(home.config(), "model_provider = \"nowhere\"\n").unwrap();
+    let o = doctor(&home.path(), Some(KEY), &["--skip-live"]);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let out = stdout(&o);
+    assert_eq!(status_of(&out, "config"), "ok", "{out}");
+    let provider = line(&out, "provider");
+    assert!(provider.starts_with("fail"), "{out}");
+    assert!(provider.contains("\"nowhere\""), "{out}");
+    assert!(provider.contains("known: openai"), "{out}");
+}
+
+#[test]
+fn a_bad_override_fails_naming_it() {
+    let home = Home::with_provider("http://127.0.0.1:9/v1");
+    let o = doctor(
+        &home.path(),
+        Some(KEY),
+        &["-c", "model_reasoning_effort", "--skip-live"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let out = stdout(&o);
+    let config = line(&out, "config");
+    assert!(config.starts_with("fail"), "{out}");
+    assert!(
+        config.contains("-c model_reasoning_effort: expected key=value"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_chat_provider_is_checked_up_to_http_and_its_models_answer_counts() {
+    let (base_url, server) = canned_server(2, "200 OK", r#"{"data":[{"id":"qwen"}]}"#);
+    let home = Home::with_provider(&base_url);
+    let config = std::fs::read_to_string(home.config()).unwrap();
+    std::fs::write(
+        home.config(),
+        config.replace("wire_api = \"responses\"", "wire_api = \"chat\""),
+    )
+    .unwrap();
+    let o = doctor(&home.path(), Some(KEY), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let out = stdout(&o);
+    assert!(line(&out, "provider").contains("wire_api chat"), "{out}");
+    assert_eq!(status_of(&out, "http"), "ok", "{out}");
+    assert!(line(&out, "http").contains("HTTP 200"), "{out}");
+    assert_eq!(status_of(&out, "live"), "skip", "{out}");
+    server.join().unwrap();
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::client::{user_agent, Endpoint, ModelClient};
-use crate::config::{codex_home_from_env, Config, ConfigOverrides};
+use crate::config::{codex_home_from_env, Config, ConfigOverrides, WireApi};
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct DoctorArgs {
@@ -103,6 +103,12 @@ pub async fn run_checks(args: &DoctorArgs) -> Vec<Check> {
         Check::skipped("live", "the server is not reachable")
     } else if key_failed {
         Check::skipped("live", "no key")
+    } else if config.provider.wire_api != WireApi::Responses {
+        // The live request speaks the Responses API; a chat provider's is not built here.
+        Check::skipped(
+            "live",
+            "the live request checks wire_api \"responses\" providers only",
+        )
     } else {
         live::check_live(&client, &config.model).await
     });

@@ -63,17 +63,10 @@ pub fn check_setup(
         "built-in".to_string()
     };
     let provider_line = format!("{} ({}, {origin}) -> {}", p.id, p.name, p.responses_url());
-    checks.push(match p.wire_api {
-        WireApi::Responses => Check::ok("provider", provider_line),
-        WireApi::Chat => Check::fail(
-            "provider",
-            format!("{provider_line}: wire_api is \"chat\"; rcodex speaks only the Responses API"),
-            format!(
-                "use a provider with wire_api = \"responses\" (model_providers.{}.wire_api)",
-                p.id
-            ),
-        ),
-    });
+    checks.push(Check::ok(
+        "provider",
+        format!("{provider_line} (wire_api {})", wire_api_name(p.wire_api)),
+    ));
     checks.push(Check::ok("model", config.model.clone()));
     let (key_check, api_key) = check_key(&config, env);
     checks.push(key_check);
@@ -158,4 +151,11 @@ pub fn is_configured(config: &Config) -> bool {
         .get("model_providers")
         .and_then(|t| t.get(&config.provider.id))
         .is_some()
+}
+
+pub fn wire_api_name(w: WireApi) -> &'static str {
+    match w {
+        WireApi::Responses => "responses",
+        WireApi::Chat => "chat",
+    }
 }
