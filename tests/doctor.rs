@@ -463,3 +463,20 @@ fn a_chat_provider_is_checked_up_to_http_and_its_models_answer_counts() {
     assert_eq!(status_of(&out, "live"), "skip", "{out}");
     server.join().unwrap();
 }
+
+#[test]
+fn an_unset_env_http_headers_variable_is_a_warning_naming_it() {
+    let home = Home::with_provider("http://127.0.0.1:9/v1");
+    let mut config = std::fs::read_to_string(home.config()).unwrap();
+    config.push_str("env_http_headers = { \"OpenAI-Organization\" = \"DOCTOR_TEST_ORG\" }\n");
+    std::fs::write(home.config(), config).unwrap();
+    let o = doctor(&home.path(), Some(KEY), &["--skip-live"]);
+    let out = stdout(&o);
+    let key = line(&out, "key");
+    assert!(key.starts_with("warn"), "{out}");
+    assert!(
+        key.contains("OpenAI-Organization (from DOCTOR_TEST_ORG)"),
+        "{out}"
+    );
+    assert!(key.contains("fix: set DOCTOR_TEST_ORG"), "{out}");
+}

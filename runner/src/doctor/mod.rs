@@ -18,6 +18,9 @@ use clap::Args;
 use crate::client::{user_agent, Endpoint, ModelClient};
 use crate::config::{codex_home_from_env, Config, ConfigOverrides, WireApi};
 
+/// Longest wait for the next byte of the live request (or the provider's, when shorter).
+const LIVE_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
 #[derive(Debug, Args, Clone, Default)]
 pub struct DoctorArgs {
     /// Override a config value: `-c key.path=value` (value parsed as TOML, else a string).
@@ -70,7 +73,9 @@ pub async fn run_checks(args: &DoctorArgs) -> Vec<Check> {
     let client = match ModelClient::new(Endpoint {
         url: config.provider.responses_url(),
         headers: headers.clone(),
-        idle_timeout: Duration::from_millis(config.provider.stream_idle_timeout_ms),
+        // A doctor should not sit for the provider's full idle timeout (5 minutes by default).
+        idle_timeout: Duration::from_millis(config.provider.stream_idle_timeout_ms)
+            .min(LIVE_IDLE_TIMEOUT),
     }) {
         Ok(c) => c,
         Err(e) => {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::config::{load_config, Config, ConfigError, ConfigOverrides, WireApi};
 
-use super::check::Check;
+use super::check::{Check, Status};
 
 /// What the offline checks found: their lines, and the config and key when both resolved.
 pub struct Setup {
@@ -68,7 +68,12 @@ pub fn check_setup(
         format!("{provider_line} (wire_api {})", wire_api_name(p.wire_api)),
     ));
     checks.push(Check::ok("model", config.model.clone()));
-    let (key_check, api_key) = check_key(&config, env);
+    let (mut key_check, api_key) = check_key(&config, env);
+    if key_check.status == Status::Ok {
+        if let Some(warning) = unset_header_vars(&config, env) {
+            key_check = warning;
+        }
+    }
     checks.push(key_check);
     Setup {
         checks,
@@ -158,4 +163,35 @@ pub fn wire_api_name(w: WireApi) -> &'static str {
         WireApi::Responses => "responses",
         WireApi::Chat => "chat",
     }
+}
+
+/// `env_http_headers` whose variable is unset: those headers are silently left out of requests.
+fn unset_header_vars(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Option<Check> {
+    let unset: Vec<&(String, String)> = config
+        .provider
+        .env_http_headers
+        .iter()
+        .filter(|(_, var)| env(var).is_none_or(|v| v.is_empty()))
+        .collect();
+    if unset.is_empty() {
+        return None;
+    }
+    let missing: Vec<String> = unset
+        .iter()
+        .map(|(header, var)| format!("{header} (from {var})"))
+        .collect();
+    let vars: Vec<&str> = unset.iter().map(|(_, var)| var.as_str()).collect();
+    Some(Check::warn(
+        "key",
+        format!(
+            "model_providers.{}.env_http_headers: not sent, variable unset: {}",
+            config.provider.id,
+            missing.join(", ")
+        ),
+        format!(
+            "set {} or put it in {}/.env",
+            vars.join(", "),
+            config.codex_home.display()
+        ),
+    ))
 }
