@@ -480,3 +480,20 @@ fn an_unset_env_http_headers_variable_is_a_warning_naming_it() {
     );
     assert!(key.contains("fix: set DOCTOR_TEST_ORG"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_model_answered_with_404_says_to_check_the_model() {
+    let server = scripted(serde_json::json!([{ "http_error": { "status": 404, "body":
+        "{\"error\":{\"code\":\"model_not_found\",\"message\":\"The model `gpt-nope` does not exist\"}}" } }]))
+    .await;
+    let home = Home::with_provider(&server.base_url());
+    let o = doctor_async(home.path(), Some(KEY), &["-m", "gpt-nope"]).await;
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    let out = stdout(&o);
+    let live = line(&out, "live");
+    assert!(
+        live.contains("HTTP 404") && live.contains("model_not_found"),
+        "{out}"
+    );
+    assert!(live.contains("fix: check the model name"), "{out}");
+}

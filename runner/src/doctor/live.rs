@@ -95,8 +95,12 @@ fn failed(url: &str, model: &str, err: &ModelError, first: &str) -> Check {
             "live",
             format!("{at}: HTTP {status}: {}", short(body)),
             match status {
+                // OpenAI answers an unknown model with 404 `model_not_found`.
+                400 | 404 if body.contains("model") => {
+                    "check the model name (-m or model in config.toml)".to_string()
+                }
                 404 => "check base_url: it must be the API root that has /responses".to_string(),
-                400 => "check the model name (-m or model in config.toml)".to_string(),
+                400..=499 => "the server refused the request as sent; see its message".to_string(),
                 _ => "the server failed the request; try later or check the provider".to_string(),
             },
         ),
