@@ -46,6 +46,12 @@ pub enum Command {
     /// request by request. Exit status: 0 every difference is in the allow-list; 1 one is not;
     /// 2 usage or setup error (no Codex CLI, a bad allow-list or scenario).
     Align(crate::align::AlignArgs),
+    /// Check the setup: config, profile, provider, model, key, the base_url's reachability
+    /// (DNS, TCP, TLS, HTTP) and one live request.
+    ///
+    /// One line per check (`ok`, `warn`, `fail`, `skip`), each failure saying what to fix; the
+    /// key is never shown. Exit status: 0 no check failed; 1 one failed; 2 usage.
+    Doctor(crate::doctor::DoctorArgs),
     /// Serve a scripted model on loopback (for tests and for pointing real `codex exec` at it).
     Mock(MockArgs),
 }

@@ -6,6 +6,7 @@ pub mod batch;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod doctor;
 pub mod driver;
 pub mod exec;
 pub mod jsonl;
