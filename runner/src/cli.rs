@@ -9,7 +9,7 @@ use rcodex_core::sandbox::SandboxMode;
 #[command(
     name = "rcodex",
     version,
-    about = "A headless Rust kernel of the Codex agent loop: exec, batch, replay, align, mock."
+    about = "A headless Rust kernel of the Codex agent loop: exec, batch, replay, align, doctor, mock."
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -56,6 +56,19 @@ pub fn installation_id(codex_home: &Path) -> String {
     id
 }
 
+/// The headers every request to the provider carries besides the per-request ones:
+/// authorization (when there is a key), rcodex's originator and user-agent, the provider's own.
+pub fn endpoint_headers(config: &Config, api_key: Option<&str>) -> Vec<(String, String)> {
+    let mut headers = Vec::new();
+    if let Some(key) = api_key {
+        headers.push(("authorization".to_string(), format!("Bearer {key}")));
+    }
+    headers.push(("originator".into(), "rcodex_exec".into()));
+    headers.push(("user-agent".into(), user_agent()));
+    headers.extend(config.provider.resolved_headers());
+    headers
+}
+
 /// Resolves config + inputs into session parts.
 pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<SessionParts, String> {
     if config.provider.wire_api == crate::config::WireApi::Chat {
@@ -112,13 +125,7 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
         text.install_system_skills(&config.codex_home)?;
     }
 
-    let mut headers = Vec::new();
-    if let Some(key) = inputs.api_key {
-        headers.push(("authorization".to_string(), format!("Bearer {key}")));
-    }
-    headers.push(("originator".into(), "rcodex_exec".into()));
-    headers.push(("user-agent".into(), user_agent()));
-    headers.extend(config.provider.resolved_headers());
+    let headers = endpoint_headers(config, inputs.api_key.as_deref());
     let client = ModelClient::new(Endpoint {
         url: config.provider.responses_url(),
         headers,

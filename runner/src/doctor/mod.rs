@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::client::{user_agent, Endpoint, ModelClient};
+use crate::client::{Endpoint, ModelClient};
 use crate::config::{codex_home_from_env, Config, ConfigOverrides, WireApi};
 
 /// Longest wait for the next byte of the live request (or the provider's, when shorter).
@@ -69,7 +69,7 @@ pub async fn run_checks(args: &DoctorArgs) -> Vec<Check> {
         skip_network(&mut checks, "config did not load", args.skip_live);
         return checks;
     };
-    let headers = request_headers(&config, found.api_key.as_deref());
+    let headers = crate::session_setup::endpoint_headers(&config, found.api_key.as_deref());
     let client = match ModelClient::new(Endpoint {
         url: config.provider.responses_url(),
         headers: headers.clone(),
@@ -128,19 +128,6 @@ fn skip_network(checks: &mut Vec<Check>, why: &str, skip_live: bool) {
         "live",
         if skip_live { "--skip-live" } else { why },
     ));
-}
-
-/// The headers a turn's requests carry (as `session_setup` builds them), minus the per-request
-/// ones.
-fn request_headers(config: &Config, api_key: Option<&str>) -> Vec<(String, String)> {
-    let mut headers = Vec::new();
-    if let Some(key) = api_key {
-        headers.push(("authorization".to_string(), format!("Bearer {key}")));
-    }
-    headers.push(("originator".into(), "rcodex_exec".into()));
-    headers.push(("user-agent".into(), user_agent()));
-    headers.extend(config.provider.resolved_headers());
-    headers
 }
 
 /// Where the user changes base_url: the provider's table, or for built-in OpenAI the variable.
