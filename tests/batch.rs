@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use rcodex_tests::batch_results as results;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -30,10 +30,6 @@ fn batch(args: &[&str], cwd: &Path) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("run rcodex batch")
-}
-
-fn results(out: &Path) -> Vec<Value> {
-    rcodex_tests::json_lines(&std::fs::read_to_string(out.join("results.jsonl")).unwrap())
 }
 
 fn scenario_files(dir: &Path) -> usize {

@@ -8,6 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use rcodex_tests::git_fixture::{fixture_repo, git};
+use rcodex_tests::{batch_results as results, result_row as row};
 use serde_json::Value;
 
 /// Runs `rcodex batch` in `cwd`, which is also its temp folder: kept workspaces land there and
@@ -60,17 +61,6 @@ timeout_s = 60
         repo.display(),
         if patch { FIX } else { "" }
     )
-}
-
-fn results(out: &Path) -> Vec<Value> {
-    rcodex_tests::json_lines(&std::fs::read_to_string(out.join("results.jsonl")).unwrap())
-}
-
-fn row<'a>(lines: &'a [Value], id: &str) -> &'a Value {
-    lines
-        .iter()
-        .find(|l| l["id"] == id)
-        .unwrap_or_else(|| panic!("no row {id} in {lines:?}"))
 }
 
 fn grader_check(line: &Value) -> &Value {

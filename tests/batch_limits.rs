@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use rcodex_tests::{batch_results as results, result_row as row};
 use serde_json::Value;
 
 fn batch(args: &[&str], cwd: &Path) -> Output {
@@ -17,17 +18,6 @@ fn batch(args: &[&str], cwd: &Path) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("run rcodex batch")
-}
-
-fn results(out: &Path) -> Vec<Value> {
-    rcodex_tests::json_lines(&std::fs::read_to_string(out.join("results.jsonl")).unwrap())
-}
-
-fn row<'a>(lines: &'a [Value], id: &str) -> &'a Value {
-    lines
-        .iter()
-        .find(|l| l["id"] == id)
-        .unwrap_or_else(|| panic!("no row {id} in {lines:?}"))
 }
 
 fn show(o: &Output) -> String {

@@ -163,3 +163,15 @@ pub fn write_mock_config(home: &Path, base_url: &str) {
     );
     std::fs::write(home.join("config.toml"), config).expect("write config.toml");
 }
+
+/// The rows of a batch's `out/results.jsonl`.
+pub fn batch_results(out: &Path) -> Vec<serde_json::Value> {
+    json_lines(&std::fs::read_to_string(out.join("results.jsonl")).expect("read results.jsonl"))
+}
+
+/// The row of scenario `id` among `rows`.
+pub fn result_row<'a>(rows: &'a [serde_json::Value], id: &str) -> &'a serde_json::Value {
+    rows.iter()
+        .find(|l| l["id"] == id)
+        .unwrap_or_else(|| panic!("no row {id} in {rows:?}"))
+}
