@@ -4,32 +4,13 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rcodex_tests::batch_results as results;
+use rcodex_tests::{batch_in as batch, batch_results as results};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn batch(args: &[&str], cwd: &Path) -> Output {
-    Command::new(rcodex_tests::rcodex_bin())
-        .arg("batch")
-        .args(args)
-        .current_dir(cwd)
-        // Runs that fail keep their workspace: a test's own folder takes them, never the repo.
-        .env(
-            "TMPDIR",
-            if cwd == repo() {
-                std::env::temp_dir()
-            } else {
-                cwd.to_path_buf()
-            },
-        )
-        .stdin(Stdio::null())
-        .output()
-        .expect("run rcodex batch")
 }
 
 fn scenario_files(dir: &Path) -> usize {

@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -25,6 +25,7 @@ use rcodex_runner::batch::run_one::{run_scenario, Capture, ModelMode, RunContext
 use rcodex_runner::batch::scenario::load_scenario;
 use rcodex_runner::snapshot::redaction::{filters, Rule};
 use rcodex_runner::snapshot::{entries, run_folder};
+use rcodex_tests::batch_in as batch;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -122,25 +123,6 @@ fn every_bundled_scenario_matches_its_snapshots() {
         unreferenced.is_empty(),
         "snapshot files no scenario produces (delete them, or review with `cargo insta review`): {unreferenced:?}"
     );
-}
-
-fn batch(args: &[&str], cwd: &Path) -> Output {
-    Command::new(rcodex_tests::rcodex_bin())
-        .arg("batch")
-        .args(args)
-        .current_dir(cwd)
-        // Runs that fail keep their workspace: a test's own folder takes them, never the repo.
-        .env(
-            "TMPDIR",
-            if cwd == repo() {
-                std::env::temp_dir()
-            } else {
-                cwd.to_path_buf()
-            },
-        )
-        .stdin(Stdio::null())
-        .output()
-        .expect("run rcodex batch")
 }
 
 fn say(o: &Output) -> String {

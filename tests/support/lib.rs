@@ -175,3 +175,24 @@ pub fn result_row<'a>(rows: &'a [serde_json::Value], id: &str) -> &'a serde_json
         .find(|l| l["id"] == id)
         .unwrap_or_else(|| panic!("no row {id} in {rows:?}"))
 }
+
+/// `rcodex batch ARGS` run in `cwd`. Runs that fail keep their workspace in $TMPDIR, so the
+/// test's own folder takes them; run in the repository, the system's temp folder does.
+pub fn batch_in(args: &[&str], cwd: &Path) -> Output {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    Command::new(rcodex_bin())
+        .arg("batch")
+        .args(args)
+        .current_dir(cwd)
+        .env(
+            "TMPDIR",
+            if cwd == repo {
+                std::env::temp_dir()
+            } else {
+                cwd.to_path_buf()
+            },
+        )
+        .stdin(Stdio::null())
+        .output()
+        .expect("run rcodex batch")
+}
