@@ -332,6 +332,63 @@ fn parallel_calls_finishing_in_reverse_keep_call_order() {
 }
 
 #[test]
+fn a_library_tool_named_exclusive_runs_alone_and_others_stay_parallel() {
+    let mut cfg = config();
+    for name in ["lock_db", "echo"] {
+        cfg.tools.push(rcodex_core::protocol::ToolSpec::Function {
+            name: name.into(),
+            description: "test".into(),
+            strict: false,
+            parameters: json!({"type": "object", "properties": {}}),
+        });
+    }
+    cfg.exclusive_tools = vec!["lock_db".into()];
+    let replies = vec![
+        ReplyBuilder::new(1)
+            .function_call("c1", "echo", "{}")
+            .function_call("c2", "echo", "{}")
+            .function_call("c3", "lock_db", "{}")
+            .function_call("c4", "echo", "{}")
+            .completed(10, 1),
+        ok_reply(2, "done"),
+    ];
+    let tool = tool_taking(|c| 100 - c.call_id[1..].parse::<u64>().unwrap() * 10);
+    let mut sim = Sim::new(session_with(cfg, 7), START, replies, tool);
+    assert_eq!(ask(&mut sim, "go").status, TurnStatus::Completed);
+    let timeline = tool_timeline(&sim);
+    check_exclusive(&timeline).unwrap();
+    let exclusive: Vec<String> = timeline
+        .iter()
+        .filter_map(|s| match s {
+            ToolStep::Run {
+                call_id,
+                exclusive: true,
+            } => Some(call_id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(exclusive, ["c3"]);
+    let pos = |s: ToolStep| timeline.iter().position(|x| *x == s).unwrap();
+    // c1 and c2 overlap; c3 starts only after both ended.
+    assert!(
+        pos(ToolStep::Run {
+            call_id: "c2".into(),
+            exclusive: false
+        }) < pos(ToolStep::Done {
+            call_id: "c1".into()
+        })
+    );
+    assert!(
+        pos(ToolStep::Done {
+            call_id: "c1".into()
+        }) < pos(ToolStep::Run {
+            call_id: "c3".into(),
+            exclusive: true
+        })
+    );
+}
+
+#[test]
 fn exclusive_calls_run_alone() {
     let patch = "*** Begin Patch\n*** Add File: a.txt\n+x\n*** End Patch\n";
     let replies = vec![

@@ -1,5 +1,6 @@
 //! rcodex-runner: performs the effects of the core's turn machine over real I/O.
 
+pub mod agent;
 pub mod agents_md;
 pub mod align;
 pub mod batch;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rcodex_core::ids::IdSource;
-use rcodex_core::session::{ResumedThread, Session};
+use rcodex_core::session::{ResumedThread, Session, SessionConfig};
 use serde_json::Value;
 
 use crate::client::ModelClient;
@@ -80,6 +80,15 @@ pub struct StartedSession {
 
 /// Starts a session; `Err` is the one-line message for the user.
 pub fn start_session(start: SessionStart) -> Result<StartedSession, String> {
+    start_session_with(start, &mut |_| {})
+}
+
+/// [`start_session`], letting `customize` change the machine's configuration last, after the
+/// config file, the resume and the tool set were applied (the library adds its tools here).
+pub fn start_session_with(
+    start: SessionStart,
+    customize: &mut dyn FnMut(&mut SessionConfig),
+) -> Result<StartedSession, String> {
     let SessionStart {
         config,
         env,
@@ -118,6 +127,7 @@ pub fn start_session(start: SessionStart) -> Result<StartedSession, String> {
         }
         session_config.resume = Some(resume.thread);
     }
+    customize(&mut session_config);
     let session = Session::new(session_config, ids);
     let rollout = match rollout {
         RolloutTarget::Discard => None,

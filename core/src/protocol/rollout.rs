@@ -90,6 +90,11 @@ pub struct SessionMeta {
     pub model_provider: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_instructions: Option<BaseInstructions>,
+    /// Tools the thread's client added beside Codex's own (a library user's), as Codex records
+    /// the dynamic tools of a thread: replay advertises them again and answers their calls from
+    /// the recording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dynamic_tools: Option<Vec<DynamicToolSpec>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history_mode: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,9 +117,32 @@ deserialize_with_extra!(SessionMeta {
     thread_source,
     model_provider,
     base_instructions,
+    dynamic_tools,
     history_mode,
     context_window
 });
+
+/// One dynamic tool in `session_meta`, in Codex's shape (camelCase keys).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DynamicToolSpec {
+    /// The name the model calls it by.
+    pub name: String,
+    /// What the model is told it does.
+    pub description: String,
+    /// JSON Schema of its arguments object.
+    pub input_schema: Value,
+    /// Offered only through tool search (never, for rcodex's own).
+    #[serde(default)]
+    pub defer_loading: bool,
+    /// Offered again when the thread is resumed.
+    #[serde(default = "yes")]
+    pub persist_on_resume: bool,
+}
+
+fn yes() -> bool {
+    true
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BaseInstructions {

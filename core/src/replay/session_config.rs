@@ -37,6 +37,7 @@ pub fn session_config(rec: &Recording) -> SessionConfig {
     );
     let mut cfg = SessionConfig::new(context);
     cfg.thread_id = Some(meta.id.clone());
+    cfg.dynamic_tools = meta.dynamic_tools.clone().unwrap_or_default();
     cfg.start_ms = rec.start_ms;
     cfg.model = ModelSettings::with_defaults(slug, &facts);
     if let Some(effort) = first.and_then(|c| c.effort.clone()) {

@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use crate::context::InitialContext;
+use crate::protocol::rollout::DynamicToolSpec;
 use crate::protocol::{ResponseItem, TokenUsage, ToolSpec};
 
 use super::retry::RetryPolicy;
@@ -102,6 +103,12 @@ pub struct SessionConfig {
     pub start_ms: u64,
     pub model: ModelSettings,
     pub tools: Vec<ToolSpec>,
+    /// Tools beyond Codex's own (a library user's): advertised after `tools` as function tools
+    /// and recorded in `session_meta` as Codex records a thread's dynamic tools.
+    pub dynamic_tools: Vec<DynamicToolSpec>,
+    /// Names of dynamic tools that must run alone, never beside another call of the same
+    /// batch. Codex's own exclusive tools need no entry.
+    pub exclusive_tools: Vec<String>,
     pub context: InitialContext,
     pub shell: ShellSettings,
     pub identity: Identity,
@@ -125,6 +132,8 @@ impl SessionConfig {
             start_ms: 0,
             model: ModelSettings::gpt_5_5(),
             tools: Vec::new(),
+            dynamic_tools: Vec::new(),
+            exclusive_tools: Vec::new(),
             context,
             shell: ShellSettings::default(),
             identity: Identity {

@@ -191,7 +191,10 @@ impl TurnLoop<'_> {
             }
             let cfg = &self.thread.cfg;
             let cwd = &cfg.context.environment.cwd;
-            let call = tool_call::classify(&item, &self.thread.advertised, &cfg.shell, cwd);
+            let mut call = tool_call::classify(&item, &self.thread.advertised, &cfg.shell, cwd);
+            if let Some(c) = call.as_mut().filter(|c| c.immediate.is_none()) {
+                c.exclusive |= cfg.exclusive_tools.contains(&c.call.name);
+            }
             self.thread
                 .push_history(self.now, &self.turn.id, item, true);
             if let Some(call) = call {

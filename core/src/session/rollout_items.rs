@@ -59,6 +59,7 @@ pub fn session_meta(
             text: cfg.context.base_instructions.clone(),
             provenance: Some(json!({"type": "model", "model": cfg.model.slug})),
         }),
+        dynamic_tools: (!cfg.dynamic_tools.is_empty()).then(|| cfg.dynamic_tools.clone()),
         history_mode: Some("paginated".into()),
         context_window: Some(json!({ "window_id": window_id })),
         extra: fork_point(cfg),

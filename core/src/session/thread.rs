@@ -12,7 +12,7 @@ use super::records::RolloutCounters;
 use super::request::{self, TurnIds};
 use super::rollout_items::item_completed;
 use crate::ids::{IdKind, IdSource};
-use crate::protocol::{ResponseItem, RolloutItem, ThreadEvent, TokenUsage, TurnItem};
+use crate::protocol::{ResponseItem, RolloutItem, ThreadEvent, TokenUsage, ToolSpec, TurnItem};
 
 pub struct Thread {
     pub cfg: SessionConfig,
@@ -36,7 +36,17 @@ pub struct Thread {
 }
 
 impl Thread {
-    pub fn new(cfg: SessionConfig, mut ids: Box<dyn IdSource>) -> Thread {
+    pub fn new(mut cfg: SessionConfig, mut ids: Box<dyn IdSource>) -> Thread {
+        let dynamic = cfg.dynamic_tools.iter().filter(|t| !t.defer_loading);
+        let dynamic: Vec<ToolSpec> = dynamic
+            .map(|t| ToolSpec::Function {
+                name: t.name.clone(),
+                description: t.description.clone(),
+                strict: false,
+                parameters: t.input_schema.clone(),
+            })
+            .collect();
+        cfg.tools.extend(dynamic);
         let (id, history, usage, resumed) = match &cfg.resume {
             Some(r) => (r.thread_id.clone(), r.history.clone(), r.thread_usage, true),
             None => (
