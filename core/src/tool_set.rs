@@ -68,7 +68,8 @@ pub struct TruncationPolicy {
 pub enum ToolMode {
     /// Ordinary tools in the request's `tools` array.
     Direct,
-    /// Code mode: one `exec` tool that runs scripts (rcodex does not implement it).
+    /// Code mode: tools travel in an `additional_tools` input item around a script-running
+    /// `exec` tool (rcodex does not implement it).
     CodeModeOnly,
 }
 
@@ -79,7 +80,8 @@ pub struct ModelFacts {
     pub slug: String,
     /// Context window in tokens (`model_context_window` of `task_started`).
     pub context_window: u64,
-    /// Which shell tool the catalog names (Codex 0.169.0 offers `exec_command` regardless, see [`ToolsConfig::unified_exec`]).
+    /// Which shell tool the catalog names (Codex 0.169.0 offers `exec_command` regardless; see
+    /// [`ToolsConfig::unified_exec`]).
     pub shell_type: ShellType,
     /// Freeform, function or no apply_patch tool.
     pub apply_patch_tool_type: ApplyPatchToolType,
@@ -264,11 +266,11 @@ pub enum ToolKind {
     RequestUserInput,
     /// `view_image`: attaches a local image to history.
     ViewImage,
-    /// `read_file`: reads a slice of a file (rcodex extra).
+    /// `read_file`: numbered lines of a file (rcodex extra).
     ReadFile,
     /// `list_dir`: lists a directory (rcodex extra).
     ListDir,
-    /// `grep_files`: finds files matching a pattern (rcodex extra).
+    /// `grep_files`: which files under a path contain a regex match (rcodex extra).
     GrepFiles,
     /// Not a tool rcodex knows; the model gets `unsupported call: <name>`.
     Unknown,

@@ -85,7 +85,7 @@ pub struct TaskComplete {
     /// How long the turn took, in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
-    /// Milliseconds from turn start to the first output delta, when there was one.
+    /// Milliseconds from turn start to the first text delta or finished output item, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_to_first_token_ms: Option<u64>,
     /// Keys this version does not model, kept for the round trip.
@@ -144,7 +144,8 @@ deserialize_with_extra!(ItemCompleted {
 pub struct TokenCount {
     /// Usage totals; `null` before any response reported usage.
     pub info: Option<TokenCountInfo>,
-    /// Rate-limit snapshot as Codex records it; kept as raw JSON (`null` from rcodex).
+    /// Rate-limit snapshot as Codex records it; kept as raw JSON (rcodex writes Codex's shape
+    /// with `limit_id: "codex"` and every limit `null`).
     #[serde(default)]
     pub rate_limits: Value,
     /// Keys this version does not model, kept for the round trip.

@@ -21,7 +21,8 @@ pub enum ResponseItem {
     CustomToolCall(CustomToolCallItem),
     /// `custom_tool_call_output`: what a freeform tool returned for a `custom_tool_call`.
     CustomToolCallOutput(CustomToolCallOutputItem),
-    /// `local_shell_call`: the legacy shell call form, dispatched as the `local_shell` tool with its `action` as arguments.
+    /// `local_shell_call`: the hosted-shell call form. rcodex reads it as a call of a `local_shell`
+    /// tool (its `action` as arguments), which it never offers: the model gets `unsupported call`.
     LocalShellCall(LocalShellCallItem),
     /// `web_search_call`: a hosted web search the server ran; recorded and replayed, never executed here.
     WebSearchCall(WebSearchCallItem),
@@ -71,7 +72,7 @@ pub enum ContentItem {
     InputImage {
         /// A `data:` URL or an http(s) URL of the image.
         image_url: String,
-        /// `"auto"`, `"low"` or `"high"` when the sender set one.
+        /// `"auto"`, `"low"`, `"high"` or `"original"`, when the sender set one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
     },

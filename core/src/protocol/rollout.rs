@@ -54,18 +54,22 @@ pub struct ItemMetadata {
     pub history_sequence: u64,
     /// The `history_sequence` the last request sent covered (what the model had seen when this item came).
     pub sampled_through_sequence: u64,
-    /// Where a retained item came from, as Codex records it; kept as raw JSON.
+    /// Codex's note of the message a retained item is (message id, turn, role, revision); kept as
+    /// raw JSON. rcodex writes none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retained_source: Option<Value>,
-    /// Whether the client wrote the item (context, prompt, tool output) rather than the model.
+    /// Codex's `client_authored` flag: `false` on every line of our captures, and rcodex writes `false`.
     pub client_authored: bool,
-    /// The index of the user input this item belongs to, on user messages.
+    /// 0-based order among the items that count as turn input (the prompt and the model's output
+    /// items); absent on context messages and tool outputs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_input_order: Option<u64>,
-    /// Which MCP server produced the item, when one did; kept as raw JSON.
+    /// Codex's MCP attribution (`{"status":"none"}` when no MCP server is involved); kept as raw
+    /// JSON. rcodex writes none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mcp_attribution: Option<Value>,
-    /// A token limit Codex applied to this item instead of the model's, when it did.
+    /// A token limit Codex records on a tool output (12000 on an exec_command output in a
+    /// capture). rcodex writes none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback_token_limit_override: Option<u64>,
     /// Keys this version does not model, kept for the round trip.
@@ -201,7 +205,7 @@ pub struct TurnContext {
     pub disabled_plugin_ids: Option<Vec<String>>,
     /// The turn's working directory, absolute.
     pub cwd: String,
-    /// Codex's approval policy (`"never"` in exec).
+    /// Codex's approval policy (rcodex writes `"never"`: it asks no one).
     pub approval_policy: String,
     /// Who reviews approvals (`"user"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -211,7 +215,7 @@ pub struct TurnContext {
     pub permission_profile: Option<Value>,
     /// The model slug the turn sampled (`gpt-5.5`).
     pub model: String,
-    /// Codex's hash of the compaction settings, when it records one.
+    /// An opaque hash Codex records per turn; rcodex writes none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comp_hash: Option<String>,
     /// The collaboration mode and its settings; kept as raw JSON.

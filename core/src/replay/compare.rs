@@ -67,7 +67,8 @@ pub struct SessionDivergence {
     pub line_a: usize,
     /// Line in B (0 where B has no such line).
     pub line_b: usize,
-    /// JSON pointer into the compared values (empty for a whole-value or end-of-turn difference).
+    /// JSON pointer into the compared values; empty when one session lacks the turn or the
+    /// turns end differently.
     pub pointer: String,
     /// Session A's value there.
     pub a: Value,

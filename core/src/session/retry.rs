@@ -80,7 +80,7 @@ impl RetryPolicy {
 pub enum Disposition {
     /// Retry silently at the HTTP level; `delay_ms` overrides backoff when the server said.
     RetryRequest {
-        /// The delay the server asked for (`Retry-After`, "try again in Ns"), in milliseconds.
+        /// The server's `Retry-After`, in milliseconds; `None` means backoff.
         delay_ms: Option<u64>,
     },
     /// Retry the stream with a "Reconnecting..." notice.

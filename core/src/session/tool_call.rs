@@ -19,7 +19,7 @@ pub const EXCLUSIVE_TOOLS: &[&str] = &["apply_patch", "update_plan", "write_stdi
 pub enum CallView {
     /// A shell command: shown as a `command_execution` item.
     Command {
-        /// The command line as one string (`/bin/bash -lc 'ls -la'`), the `command` of a `command_execution` item.
+        /// The command line as one string (`/bin/bash -lc 'ls -la'`): `command_execution.command`.
         display: String,
         /// The same command as an argv, for the rollout's `CommandExecution.command`.
         argv: Vec<String>,
