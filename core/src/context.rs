@@ -123,7 +123,8 @@ const CHECKLIST_WORD: &str = "checklist";
 /// The texts a session opens with; each is an input so alignment can swap in upstream text.
 #[derive(Clone, Debug, PartialEq)]
 pub struct InitialContext {
-    /// The base prompt: the first developer message of every request (and `session_meta.base_instructions`).
+    /// The base prompt: the first developer message of every request (and
+    /// `session_meta.base_instructions`).
     pub base_instructions: String,
     /// Parts of the second developer message (permissions and any other sections), in order.
     pub developer_sections: Vec<String>,

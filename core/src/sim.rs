@@ -29,7 +29,8 @@ pub struct ReplyBuilder {
 }
 
 impl ReplyBuilder {
-    /// A builder for response number `n`: ids `resp_{n}` and `item_{n}_…`, starting with `response.created`.
+    /// A builder for response number `n`: ids `resp_{n}` and `item_{n}_…`, starting with
+    /// `response.created`.
     pub fn new(n: usize) -> Self {
         ReplyBuilder {
             n,
@@ -172,7 +173,8 @@ pub struct Sim {
 }
 
 impl Sim {
-    /// A simulator starting at `start_ms` that answers requests from `replies` and tool calls with `tool`.
+    /// A simulator starting at `start_ms` that answers requests from `replies` and tool calls with
+    /// `tool`.
     pub fn new(
         session: Session,
         start_ms: u64,

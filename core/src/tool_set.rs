@@ -148,7 +148,8 @@ pub struct ToolsConfig {
     pub grep_files: bool,
     /// `view_image` (Codex offers it; on by default).
     pub view_image: bool,
-    /// `request_user_input` (Codex offers it; on by default; exec refuses every call, as Codex does).
+    /// `request_user_input` (Codex offers it; on by default; exec refuses every call, as Codex
+    /// does).
     pub request_user_input: bool,
     /// Codex 0.169.0 always offers `exec_command`/`write_stdin`. Turning this off picks the tool
     /// the catalog's `shell_type` names instead, as earlier Codex versions did.

@@ -16,11 +16,13 @@ pub enum EventMsg {
     TaskStarted(TaskStarted),
     /// `task_complete`: a turn ended, with its last message or its error.
     TaskComplete(TaskComplete),
-    /// `item_completed`: a thread item finished (user message, agent message, command, file change, reasoning).
+    /// `item_completed`: a thread item finished (user message, agent message, command, file change,
+    /// reasoning).
     ItemCompleted(ItemCompleted),
     /// `token_count`: usage after a response, with totals and the context window.
     TokenCount(TokenCount),
-    /// `thread_settings_applied`: the settings a turn runs with (model, cwd, policies), before the prompt.
+    /// `thread_settings_applied`: the settings a turn runs with (model, cwd, policies), before the
+    /// prompt.
     ThreadSettingsApplied(ThreadSettingsApplied),
     /// `turn_aborted`: a turn was interrupted before it finished.
     TurnAborted(TurnAborted),
@@ -162,7 +164,8 @@ pub struct TokenCountInfo {
     pub total_token_usage: TokenUsage,
     /// The latest response's usage alone.
     pub last_token_usage: TokenUsage,
-    /// Whether `last_token_usage` counts reasoning tokens in its output (Codex's flag; `false` from rcodex).
+    /// Whether `last_token_usage` counts reasoning tokens in its output (Codex's flag; `false` from
+    /// rcodex).
     #[serde(default)]
     pub last_usage_includes_reasoning: bool,
     /// The model's context window in tokens, when known.

@@ -26,14 +26,16 @@ pub struct ResponsesRequest<'a> {
     pub tools: Option<Cow<'a, [ToolSpec]>>,
     /// `"auto"`, as Codex sends it.
     pub tool_choice: String,
-    /// Whether the model may call several tools in one response (the model table's `parallel_tool_calls`).
+    /// Whether the model may call several tools in one response (the model table's
+    /// `parallel_tool_calls`).
     pub parallel_tool_calls: bool,
     /// Reasoning effort and summary for reasoning models; absent for others.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<Reasoning>,
     /// Always `false`: nothing is stored server-side, so history travels in `input`.
     pub store: bool,
-    /// Extra output to return; `["reasoning.encrypted_content"]` for reasoning models, so reasoning can be replayed.
+    /// Extra output to return; `["reasoning.encrypted_content"]` for reasoning models, so reasoning
+    /// can be replayed.
     pub include: Vec<String>,
     /// The thread id, so requests of one thread share the server's prompt cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,7 +43,8 @@ pub struct ResponsesRequest<'a> {
     /// Verbosity and the structured-output format.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<TextControls>,
-    /// Codex's ids of the request (`session_id`, `thread_id`, `turn_id`, `x-codex-turn-metadata`, …).
+    /// Codex's ids of the request (`session_id`, `thread_id`, `turn_id`, `x-codex-turn-metadata`,
+    /// …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_metadata: Option<Map<String, Value>>,
 }

@@ -66,7 +66,8 @@ pub enum ResponseEvent {
         /// The `response.error` object.
         error: ResponseEventError,
     },
-    /// `response.incomplete`: the response stopped early (for instance at `max_output_tokens`); ends the turn.
+    /// `response.incomplete`: the response stopped early (for instance at `max_output_tokens`);
+    /// ends the turn.
     Incomplete {
         /// The server's response id.
         response_id: String,
@@ -83,7 +84,8 @@ pub enum ResponseEvent {
 /// `response.error` of a `response.failed` event.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResponseEventError {
-    /// Machine-readable class (`server_error`, `rate_limit_exceeded`, `context_length_exceeded`, …).
+    /// Machine-readable class (`server_error`, `rate_limit_exceeded`, `context_length_exceeded`,
+    /// …).
     #[serde(default)]
     pub code: Option<String>,
     /// What the server said; may carry "try again in Ns".

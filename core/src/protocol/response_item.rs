@@ -13,9 +13,11 @@ pub enum ResponseItem {
     Message(MessageItem),
     /// `reasoning`: the model's reasoning (summary parts and the opaque `encrypted_content`).
     Reasoning(ReasoningItem),
-    /// `function_call`: a call of a JSON-schema tool such as `exec_command`; its output is a `function_call_output`.
+    /// `function_call`: a call of a JSON-schema tool such as `exec_command`; its output is a
+    /// `function_call_output`.
     FunctionCall(FunctionCallItem),
-    /// `function_call_output`: what a tool returned for a `function_call`, sent back in the next request.
+    /// `function_call_output`: what a tool returned for a `function_call`, sent back in the next
+    /// request.
     FunctionCallOutput(FunctionCallOutputItem),
     /// `custom_tool_call`: a call of a freeform tool (Codex's `apply_patch`), its input raw text.
     CustomToolCall(CustomToolCallItem),
@@ -24,7 +26,8 @@ pub enum ResponseItem {
     /// `local_shell_call`: the hosted-shell call form. rcodex reads it as a call of a `local_shell`
     /// tool (its `action` as arguments), which it never offers: the model gets `unsupported call`.
     LocalShellCall(LocalShellCallItem),
-    /// `web_search_call`: a hosted web search the server ran; recorded and replayed, never executed here.
+    /// `web_search_call`: a hosted web search the server ran; recorded and replayed, never executed
+    /// here.
     WebSearchCall(WebSearchCallItem),
     /// Any item type this version does not know; kept verbatim (including its `type`).
     #[serde(untagged)]
@@ -37,17 +40,20 @@ pub type Extra = Map<String, Value>;
 /// A `message` item: one turn of speech by `role`, made of content parts.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MessageItem {
-    /// `"completed"` on assistant messages the server streamed; absent on messages the client writes.
+    /// `"completed"` on assistant messages the server streamed; absent on messages the client
+    /// writes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// Item id: the server's `msg_…` for assistant output, the id source's `msg_…` for context messages.
+    /// Item id: the server's `msg_…` for assistant output, the id source's `msg_…` for context
+    /// messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `"developer"`, `"user"` or `"assistant"`.
     pub role: String,
     /// The message's parts, in order.
     pub content: Vec<ContentItem>,
-    /// Keys this version does not model, kept for the round trip (the rollout's passthrough, for one).
+    /// Keys this version does not model, kept for the round trip (the rollout's passthrough, for
+    /// one).
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -101,7 +107,8 @@ pub struct ReasoningItem {
     /// Codex always sends this key, `null` when there is no raw content.
     #[serde(default)]
     pub content: Option<Vec<ReasoningContent>>,
-    /// The opaque reasoning state the server returns when `include` asks for `reasoning.encrypted_content`; sent back as received.
+    /// The opaque reasoning state the server returns when `include` asks for
+    /// `reasoning.encrypted_content`; sent back as received.
     #[serde(default)]
     pub encrypted_content: Option<String>,
     /// Keys this version does not model, kept for the round trip.

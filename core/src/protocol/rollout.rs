@@ -30,7 +30,8 @@ pub struct RolloutLine {
 pub enum RolloutItem {
     /// `session_meta`: the thread's identity and origin; the first line of every rollout.
     SessionMeta(SessionMeta),
-    /// `response_item`: one item of model-visible history (what the next request's `input` is rebuilt from).
+    /// `response_item`: one item of model-visible history (what the next request's `input` is
+    /// rebuilt from).
     ResponseItem(ResponseItem),
     /// `event_msg`: a lifecycle event (task started/complete, item completed, token count, …).
     EventMsg(EventMsg),
@@ -52,13 +53,15 @@ pub enum RolloutItem {
 pub struct ItemMetadata {
     /// Position of this item in model-visible history, counting from 1 for the thread.
     pub history_sequence: u64,
-    /// The `history_sequence` the last request sent covered (what the model had seen when this item came).
+    /// The `history_sequence` the last request sent covered (what the model had seen when this item
+    /// came).
     pub sampled_through_sequence: u64,
     /// Codex's note of the message a retained item is (message id, turn, role, revision); kept as
     /// raw JSON. rcodex writes none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retained_source: Option<Value>,
-    /// Codex's `client_authored` flag: `false` on every line of our captures, and rcodex writes `false`.
+    /// Codex's `client_authored` flag: `false` on every line of our captures, and rcodex writes
+    /// `false`.
     pub client_authored: bool,
     /// 0-based order among the items that count as turn input (the prompt and the model's output
     /// items); absent on context messages and tool outputs.
@@ -135,7 +138,8 @@ pub struct SessionMeta {
     /// The context window the thread used (`{"window_id": …}`); kept as raw JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context_window: Option<Value>,
-    /// Keys this version does not model (rcodex's own `fork_point`, for one), kept for the round trip.
+    /// Keys this version does not model (rcodex's own `fork_point`, for one), kept for the round
+    /// trip.
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -233,7 +237,8 @@ pub struct TurnContext {
     /// The reasoning summary setting (`"none"`, `"auto"`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
-    /// The sandbox policy (`{"type": "read-only"|"workspace-write"|"danger-full-access"}`); kept as raw JSON.
+    /// The sandbox policy (`{"type": "read-only"|"workspace-write"|"danger-full-access"}`); kept as
+    /// raw JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sandbox_policy: Option<Value>,
     /// Keys this version does not model, kept for the round trip.

@@ -24,7 +24,8 @@ pub enum ToolSpec {
         name: String,
         /// What the model is told the tool does.
         description: String,
-        /// The input's format (`{"type":"grammar","syntax":"lark","definition":…}`); kept as raw JSON.
+        /// The input's format (`{"type":"grammar","syntax":"lark","definition":…}`); kept as raw
+        /// JSON.
         format: Value,
     },
     /// Any other tool (`web_search`, `tool_search`, namespaces); kept verbatim.

@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use super::exec_event::{ItemStatus, PatchChangeKind};
 
-/// The `item` of an `item_completed` event, tagged by `type` in Codex's PascalCase (`"AgentMessage"`).
+/// The `item` of an `item_completed` event, tagged by `type` in Codex's PascalCase
+/// (`"AgentMessage"`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum TurnItem {
@@ -98,7 +99,8 @@ pub struct ReasoningTurnItem {
 pub struct CommandExecutionItem {
     /// The call id.
     pub id: String,
-    /// The id of the process that ran the command, as the tool reports it; `null` when it reports none.
+    /// The id of the process that ran the command, as the tool reports it; `null` when it reports
+    /// none.
     pub process_id: Option<String>,
     /// The argv that ran (`["/bin/bash", "-lc", "<cmd>"]`).
     pub command: Vec<String>,
@@ -106,7 +108,8 @@ pub struct CommandExecutionItem {
     pub cwd: String,
     /// Codex's parse of the command into actions (`list_files`, `read`, …); kept as raw JSON.
     pub parsed_cmd: Vec<Value>,
-    /// What started the process, in Codex's terms (`"unified_exec_startup"`, which rcodex always writes).
+    /// What started the process, in Codex's terms (`"unified_exec_startup"`, which rcodex always
+    /// writes).
     pub source: String,
     /// `completed` for exit 0, `failed` otherwise.
     pub status: ItemStatus,

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 pub struct TokenUsage {
     /// Tokens sent in the request, cached ones included.
     pub input_tokens: u64,
-    /// Of `input_tokens`, those served from the prompt cache (`input_tokens_details.cached_tokens`).
+    /// Of `input_tokens`, those served from the prompt cache
+    /// (`input_tokens_details.cached_tokens`).
     pub cached_input_tokens: u64,
     /// Tokens written to the prompt cache; Codex's field, 0 when the server does not report it.
     #[serde(default)]

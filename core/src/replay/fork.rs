@@ -107,7 +107,8 @@ pub enum ForkError {
         /// How many requests that turn sent.
         sent: usize,
     },
-    /// The machine parts from the recording before the cut, so the history at the cut is not the recorded one.
+    /// The machine parts from the recording before the cut, so the history at the cut is not the
+    /// recorded one.
     #[error("the recording diverges before the fork point (line {}): {}", .0.line, .0.what)]
     Diverged(Box<Divergence>),
 }

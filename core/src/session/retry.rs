@@ -11,7 +11,8 @@ pub struct RetryPolicy {
     pub request_max_retries: u32,
     /// Stream-level retries ("Reconnecting... n/N"). Codex: 5.
     pub stream_max_retries: u32,
-    /// First backoff delay in milliseconds; attempt n waits `base × 2^(n−1)` with jitter. Codex: 200.
+    /// First backoff delay in milliseconds; attempt n waits `base × 2^(n−1)` with jitter. Codex:
+    /// 200.
     pub base_delay_ms: u64,
 }
 
