@@ -225,10 +225,10 @@ pub struct TurnContext {
     /// The collaboration mode and its settings; kept as raw JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collaboration_mode: Option<Value>,
-    /// The multi-agent protocol version (`"v1"`) when sub-agents are enabled.
+    /// Codex's multi-agent protocol version (`"v1"`), when it records one; rcodex writes none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multi_agent_version: Option<String>,
-    /// Whether a realtime session was active (always `false` in exec).
+    /// Whether a realtime session was active; rcodex writes `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub realtime_active: Option<bool>,
     /// The reasoning effort the turn asked for, when set.
