@@ -15,11 +15,17 @@ factual messages. When the task is done, reply with a concise summary of what ch
 /// What the machine tells the model about where it runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnvironmentContext {
+    /// The working directory, absolute (`<cwd>`).
     pub cwd: String,
+    /// The shell name (`<shell>`; `bash`).
     pub shell: String,
+    /// Today's date as `YYYY-MM-DD` (`<current_date>`), passed in because the core reads no clock.
     pub current_date: String,
+    /// IANA time zone name (`<timezone>`; `Etc/UTC`).
     pub timezone: String,
+    /// Directories the sandbox lets the session write (`<workspace_roots>`); `[cwd]` by default.
     pub workspace_roots: Vec<String>,
+    /// The sandbox mode, which picks the permission profile and the permissions text.
     pub sandbox: SandboxMode,
 }
 
@@ -117,12 +123,15 @@ const CHECKLIST_WORD: &str = "checklist";
 /// The texts a session opens with; each is an input so alignment can swap in upstream text.
 #[derive(Clone, Debug, PartialEq)]
 pub struct InitialContext {
+    /// The base prompt: the first developer message of every request (and
+    /// `session_meta.base_instructions`).
     pub base_instructions: String,
     /// Parts of the second developer message (permissions and any other sections), in order.
     pub developer_sections: Vec<String>,
     /// The project's instructions (AGENTS.md), rendered: the first part of the environment's
     /// user message, as Codex sends them.
     pub user_instructions: Option<String>,
+    /// Where the session runs, rendered as `<environment_context>`.
     pub environment: EnvironmentContext,
     /// The context items exactly as a recording has them (replay): recorded as they are, ids
     /// aside, instead of being rendered from the sections and the environment.

@@ -11,6 +11,7 @@ pub enum IdKind<'a> {
     Thread,
     /// A new session's context window.
     ContextWindow,
+    /// A new turn.
     Turn,
     /// The developer message that opens a new thread's context (`msg_…`).
     DeveloperMessage,
@@ -24,7 +25,9 @@ pub enum IdKind<'a> {
     InterruptMarker,
     /// The history item answering call `call_id` (`fco_…`, or `ctco_…` for freeform tools).
     ToolOutput {
+        /// The call this output answers.
         call_id: &'a str,
+        /// Whether the call was a freeform (`custom_tool_call`) one.
         freeform: bool,
     },
 }
@@ -72,6 +75,7 @@ pub struct SeededIds {
 }
 
 impl SeededIds {
+    /// A source whose whole sequence is fixed by `seed`.
     pub fn new(seed: u64) -> Self {
         SeededIds { state: seed }
     }

@@ -29,6 +29,8 @@ pub struct ReplyBuilder {
 }
 
 impl ReplyBuilder {
+    /// A builder for response number `n`: ids `resp_{n}` and `item_{n}_…`, starting with
+    /// `response.created`.
     pub fn new(n: usize) -> Self {
         ReplyBuilder {
             n,
@@ -151,9 +153,13 @@ pub type FakeTool = Box<dyn FnMut(&ToolCall) -> (ToolOutput, u64)>;
 
 /// Drives a session in virtual time.
 pub struct Sim {
+    /// The machine under test.
     pub session: Session,
+    /// The virtual clock, in milliseconds; only moves forward.
     pub now: u64,
+    /// Scripted replies not yet used, one per request, in order.
     pub replies: VecDeque<ScriptedReply>,
+    /// Answers every `RunTool` effect.
     pub tool: FakeTool,
     /// Every effect, in order.
     pub log: Vec<Effect>,
@@ -167,6 +173,8 @@ pub struct Sim {
 }
 
 impl Sim {
+    /// A simulator starting at `start_ms` that answers requests from `replies` and tool calls with
+    /// `tool`.
     pub fn new(
         session: Session,
         start_ms: u64,

@@ -12,9 +12,13 @@ use std::collections::VecDeque;
 /// One dispatched event.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SseFrame {
+    /// The `event:` field, when the event had one (the Responses API repeats the `type` here).
     pub event: Option<String>,
+    /// The `data:` lines joined with `\n` (the JSON payload for the Responses API).
     pub data: String,
+    /// The `id:` field of this event, when it had one.
     pub id: Option<String>,
+    /// The `retry:` field in milliseconds, when the server sent a valid one.
     pub retry: Option<u64>,
 }
 
@@ -34,6 +38,7 @@ pub struct SseDecoder {
 }
 
 impl SseDecoder {
+    /// An empty decoder.
     pub fn new() -> Self {
         SseDecoder::default()
     }

@@ -47,14 +47,18 @@ pub enum ApplyPatchToolType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TruncationMode {
+    /// The limit counts approximate tokens (4 bytes a token).
     Tokens,
+    /// The limit counts bytes.
     Bytes,
 }
 
 /// How much tool output is kept in history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub struct TruncationPolicy {
+    /// The unit `limit` counts in.
     pub mode: TruncationMode,
+    /// How many units of a tool's output history keeps (head and tail, the middle cut).
     pub limit: u64,
 }
 
@@ -62,17 +66,26 @@ pub struct TruncationPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ToolMode {
+    /// Ordinary tools in the request's `tools` array.
     Direct,
+    /// Code mode: tools travel in an `additional_tools` input item around a script-running
+    /// `exec` tool (rcodex does not implement it).
     CodeModeOnly,
 }
 
 /// The catalog facts rcodex needs about one model (see `vendor/README.md`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ModelFacts {
+    /// The model's name as requests carry it (`gpt-5.5`).
     pub slug: String,
+    /// Context window in tokens (`model_context_window` of `task_started`).
     pub context_window: u64,
+    /// Which shell tool the catalog names (Codex 0.169.0 offers `exec_command` regardless; see
+    /// [`ToolsConfig::unified_exec`]).
     pub shell_type: ShellType,
+    /// Freeform, function or no apply_patch tool.
     pub apply_patch_tool_type: ApplyPatchToolType,
+    /// The request's `parallel_tool_calls`.
     pub supports_parallel_tool_calls: bool,
     /// `reasoning.effort` default; `None` sends no effort.
     pub default_reasoning_effort: Option<String>,
@@ -80,10 +93,13 @@ pub struct ModelFacts {
     pub default_reasoning_summary: String,
     /// `text.verbosity` default; `None` sends no `text` field.
     pub default_verbosity: Option<String>,
+    /// How tool outputs are cut before they enter history.
     pub truncation_policy: TruncationPolicy,
     /// Whether the request body carries an `instructions` field.
     pub uses_instructions_field: bool,
+    /// Whether `input_image` parts may carry `detail: "original"`.
     pub supports_image_detail_original: bool,
+    /// Direct tools or code mode.
     pub tool_mode: ToolMode,
 }
 
@@ -126,9 +142,14 @@ pub struct ToolsConfig {
     pub update_plan: bool,
     /// rcodex extras, absent from Codex 0.169.0.
     pub read_file: bool,
+    /// rcodex's `list_dir` tool (not in Codex 0.169.0).
     pub list_dir: bool,
+    /// rcodex's `grep_files` tool (not in Codex 0.169.0).
     pub grep_files: bool,
+    /// `view_image` (Codex offers it; on by default).
     pub view_image: bool,
+    /// `request_user_input` (Codex offers it; on by default; exec refuses every call, as Codex
+    /// does).
     pub request_user_input: bool,
     /// Codex 0.169.0 always offers `exec_command`/`write_stdin`. Turning this off picks the tool
     /// the catalog's `shell_type` names instead, as earlier Codex versions did.
@@ -238,12 +259,19 @@ pub enum ToolKind {
     Shell,
     /// `write_stdin`: talks to a running process.
     WriteStdin,
+    /// `apply_patch`: edits files; exclusive.
     ApplyPatch,
+    /// `update_plan`: replaces the plan; exclusive.
     UpdatePlan,
+    /// `request_user_input`: asks the user questions (refused in exec); exclusive.
     RequestUserInput,
+    /// `view_image`: attaches a local image to history.
     ViewImage,
+    /// `read_file`: numbered lines of a file (rcodex extra).
     ReadFile,
+    /// `list_dir`: lists a directory (rcodex extra).
     ListDir,
+    /// `grep_files`: which files under a path contain a regex match (rcodex extra).
     GrepFiles,
     /// Not a tool rcodex knows; the model gets `unsupported call: <name>`.
     Unknown,
@@ -252,7 +280,9 @@ pub enum ToolKind {
 /// Scheduling facts for one tool name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolInfo {
+    /// The tool's name as the model called it.
     pub name: String,
+    /// What it is and how it runs.
     pub kind: ToolKind,
     /// Runs alone: no other call of the batch runs while it does.
     pub exclusive: bool,

@@ -20,8 +20,11 @@ const DIFF_CONTEXT: usize = 1;
 /// What kind of operation touches a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChangeKind {
+    /// `*** Add File`: the file is created (`A` in the summary).
     Add,
+    /// `*** Delete File`: the file is removed (`D`).
     Delete,
+    /// `*** Update File`: the file is edited, maybe moved (`M`).
     Update,
 }
 
@@ -42,6 +45,7 @@ pub struct FileChange {
     pub path: PathBuf,
     /// The path as the patch spells it (the destination for a move); used in the summary.
     pub display_path: PathBuf,
+    /// Whether the file is added, deleted or updated, with the contents before and after.
     pub kind: FileChangeKind,
     /// Unified diff of old against new content (one line of context, no file headers).
     pub unified_diff: String,
@@ -50,14 +54,21 @@ pub struct FileChange {
 /// Old and new contents for one operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileChangeKind {
+    /// The file is created.
     Add {
+        /// The new file's whole content.
         content: String,
     },
+    /// The file is removed.
     Delete {
+        /// The content it had.
         old_content: String,
     },
+    /// The file is edited (and moved when `move_path` is set).
     Update {
+        /// The content before the patch.
         old_content: String,
+        /// The content after the patch.
         new_content: String,
         /// The destination resolved against the cwd, for a move.
         move_path: Option<PathBuf>,
@@ -65,6 +76,7 @@ pub enum FileChangeKind {
 }
 
 impl FileChange {
+    /// Add, delete or update, without the contents.
     pub fn change_kind(&self) -> ChangeKind {
         match self.kind {
             FileChangeKind::Add { .. } => ChangeKind::Add,
@@ -78,23 +90,47 @@ impl FileChange {
 /// failed: ").
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApplyPatchError {
+    /// The patch text does not parse.
     #[error(transparent)]
     Parse(#[from] ParseError),
     /// The file to update could not be read (missing, a directory, not UTF-8, ...).
     #[error("Failed to read file to update {}: {reason}", .path.display())]
-    UpdateRead { path: PathBuf, reason: String },
+    UpdateRead {
+        /// The file, resolved against the cwd.
+        path: PathBuf,
+        /// The read error, as the reader reported it.
+        reason: String,
+    },
     /// The file to delete could not be read.
     #[error("Failed to read {}: {reason}", .path.display())]
-    DeleteRead { path: PathBuf, reason: String },
+    DeleteRead {
+        /// The file, resolved against the cwd.
+        path: PathBuf,
+        /// The read error, as the reader reported it.
+        reason: String,
+    },
     /// An `@@ context` line was not found.
     #[error("Failed to find context '{context}' in {}", .path.display())]
-    ContextNotFound { path: PathBuf, context: String },
+    ContextNotFound {
+        /// The file, resolved against the cwd.
+        path: PathBuf,
+        /// The `@@` context line that was sought.
+        context: String,
+    },
     /// A chunk's old lines were not found.
     #[error("Failed to find expected lines in {}:\n{lines}", .path.display())]
-    LinesNotFound { path: PathBuf, lines: String },
+    LinesNotFound {
+        /// The file, resolved against the cwd.
+        path: PathBuf,
+        /// The chunk's old lines, joined with newlines.
+        lines: String,
+    },
     /// Two chunks of one update claim the same lines.
     #[error("Failed to apply chunks to {}: chunks overlap", .path.display())]
-    OverlappingChunks { path: PathBuf },
+    OverlappingChunks {
+        /// The file, resolved against the cwd.
+        path: PathBuf,
+    },
 }
 
 /// The paths a patch names, resolved against `cwd`, with the kind of each operation

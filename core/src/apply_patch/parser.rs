@@ -24,12 +24,18 @@ pub enum ParseError {
     InvalidPatch(String),
     /// A file operation or chunk is malformed; `line_number` is 1-based in the patch text.
     #[error("invalid hunk at line {line_number}, {message}")]
-    InvalidHunk { message: String, line_number: usize },
+    InvalidHunk {
+        /// What is wrong, in Codex's words.
+        message: String,
+        /// 1-based line in the patch text.
+        line_number: usize,
+    },
 }
 
 /// A parsed patch: file operations in the order the patch lists them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Patch {
+    /// The file operations, in patch order.
     pub hunks: Vec<FileHunk>,
 }
 
@@ -37,13 +43,24 @@ pub struct Patch {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileHunk {
     /// Create (or overwrite) a file with `contents` (every `+` line plus a newline).
-    Add { path: PathBuf, contents: String },
+    Add {
+        /// The file to create, as written.
+        path: PathBuf,
+        /// The new content: every `+` line, each ending in a newline.
+        contents: String,
+    },
     /// Remove a file.
-    Delete { path: PathBuf },
+    Delete {
+        /// The file to remove, as written.
+        path: PathBuf,
+    },
     /// Edit a file in place, optionally renaming it.
     Update {
+        /// The file to edit, as written.
         path: PathBuf,
+        /// `*** Move to:` destination, when the file is also renamed.
         move_to: Option<PathBuf>,
+        /// The `@@` sections, in order.
         chunks: Vec<UpdateChunk>,
     },
 }

@@ -10,45 +10,73 @@ use super::{ResponseItem, TokenUsage};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ResponseEvent {
+    /// `response.created`: the server accepted the request and named the response.
     Created {
+        /// The server's response id (`resp_…`); empty when the event omits it.
         response_id: String,
     },
+    /// `response.output_item.added`: an output item started streaming (may be partial).
     OutputItemAdded {
+        /// The item as announced so far.
         item: ResponseItem,
     },
+    /// `response.output_item.done`: an output item is complete; this is what enters history.
     OutputItemDone {
+        /// The finished item.
         item: ResponseItem,
     },
+    /// `response.output_text.delta`: a piece of an assistant message's text.
     OutputTextDelta {
+        /// The id of the message item the text belongs to.
         item_id: String,
+        /// The text piece.
         delta: String,
     },
+    /// `response.reasoning_summary_text.delta`: a piece of a reasoning summary.
     ReasoningSummaryDelta {
+        /// The id of the reasoning item.
         item_id: String,
+        /// Which summary part the piece extends (0-based).
         summary_index: u64,
+        /// The text piece.
         delta: String,
     },
+    /// `response.reasoning_text.delta`: a piece of raw reasoning text.
     ReasoningTextDelta {
+        /// The id of the reasoning item.
         item_id: String,
+        /// Which content part the piece extends (0-based).
         content_index: u64,
+        /// The text piece.
         delta: String,
     },
+    /// `response.completed`: the response finished; ends the stream.
     Completed {
+        /// The server's response id.
         response_id: String,
+        /// The response's token usage, when the server reported it.
         usage: Option<TokenUsage>,
         /// `false` asks for a follow-up request even without tool calls.
         end_turn: Option<bool>,
     },
+    /// `response.failed`: the server gave up on the response; retried or fatal by its error code.
     Failed {
+        /// The server's response id.
         response_id: String,
+        /// The `response.error` object.
         error: ResponseEventError,
     },
+    /// `response.incomplete`: the response stopped early (for instance at `max_output_tokens`);
+    /// ends the turn.
     Incomplete {
+        /// The server's response id.
         response_id: String,
+        /// `incomplete_details.reason`, or `"unknown"`.
         reason: String,
     },
     /// An event type the machine ignores (kept for logs).
     Other {
+        /// The event's `type` as sent.
         event_type: String,
     },
 }
@@ -56,8 +84,11 @@ pub enum ResponseEvent {
 /// `response.error` of a `response.failed` event.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResponseEventError {
+    /// Machine-readable class (`server_error`, `rate_limit_exceeded`, `context_length_exceeded`,
+    /// …).
     #[serde(default)]
     pub code: Option<String>,
+    /// What the server said; may carry "try again in Ns".
     #[serde(default)]
     pub message: Option<String>,
 }
@@ -97,10 +128,17 @@ struct WireResponse {
 /// Why a `data:` payload could not become an event.
 #[derive(Debug, thiserror::Error)]
 pub enum EventParseError {
+    /// The payload is not JSON, or not an object of the expected shape.
     #[error("invalid event JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// A known event type lacks a field the machine needs.
     #[error("{event}: missing field `{field}`")]
-    Missing { event: String, field: &'static str },
+    Missing {
+        /// The event's `type`.
+        event: String,
+        /// The missing field's name.
+        field: &'static str,
+    },
 }
 
 impl ResponseEvent {

@@ -9,13 +9,25 @@ use serde_json::{Map, Value};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ResponseItem {
+    /// `message`: a developer, user or assistant message.
     Message(MessageItem),
+    /// `reasoning`: the model's reasoning (summary parts and the opaque `encrypted_content`).
     Reasoning(ReasoningItem),
+    /// `function_call`: a call of a JSON-schema tool such as `exec_command`; its output is a
+    /// `function_call_output`.
     FunctionCall(FunctionCallItem),
+    /// `function_call_output`: what a tool returned for a `function_call`, sent back in the next
+    /// request.
     FunctionCallOutput(FunctionCallOutputItem),
+    /// `custom_tool_call`: a call of a freeform tool (Codex's `apply_patch`), its input raw text.
     CustomToolCall(CustomToolCallItem),
+    /// `custom_tool_call_output`: what a freeform tool returned for a `custom_tool_call`.
     CustomToolCallOutput(CustomToolCallOutputItem),
+    /// `local_shell_call`: the hosted-shell call form. rcodex reads it as a call of a `local_shell`
+    /// tool (its `action` as arguments), which it never offers: the model gets `unsupported call`.
     LocalShellCall(LocalShellCallItem),
+    /// `web_search_call`: a hosted web search the server ran; recorded and replayed, never executed
+    /// here.
     WebSearchCall(WebSearchCallItem),
     /// Any item type this version does not know; kept verbatim (including its `type`).
     #[serde(untagged)]
@@ -25,14 +37,23 @@ pub enum ResponseItem {
 /// Extra keys we do not model but must keep for a faithful round trip.
 pub type Extra = Map<String, Value>;
 
+/// A `message` item: one turn of speech by `role`, made of content parts.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MessageItem {
+    /// `"completed"` on assistant messages the server streamed; absent on messages the client
+    /// writes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// Item id: the server's `msg_…` for assistant output, the id source's `msg_…` for context
+    /// messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// `"developer"`, `"user"` or `"assistant"`.
     pub role: String,
+    /// The message's parts, in order.
     pub content: Vec<ContentItem>,
+    /// Keys this version does not model, kept for the round trip (the rollout's passthrough, for
+    /// one).
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -48,34 +69,49 @@ deserialize_with_extra!(MessageItem {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ContentItem {
+    /// `input_text`: text written by the client (prompt, context, instructions).
     InputText {
+        /// The text, verbatim.
         text: String,
     },
+    /// `input_image`: an image the client sends (a user attachment or a view_image output).
     InputImage {
+        /// A `data:` URL or an http(s) URL of the image.
         image_url: String,
+        /// `"auto"`, `"low"`, `"high"` or `"original"`, when the sender set one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
     },
+    /// `output_text`: text written by the model in an assistant message.
     OutputText {
+        /// The text, verbatim.
         text: String,
+        /// Citations the server attached; Codex replays them as `[]`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         annotations: Option<Vec<Value>>,
     },
+    /// Any content type this version does not know; kept verbatim (including its `type`).
     #[serde(untagged)]
     Other(Value),
 }
 
+/// A `reasoning` item: what the model thought before acting, replayed on later requests.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReasoningItem {
+    /// The server's `rs_…` id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The readable summary parts (`summary`), empty when the model gave none.
     #[serde(default)]
     pub summary: Vec<ReasoningSummary>,
     /// Codex always sends this key, `null` when there is no raw content.
     #[serde(default)]
     pub content: Option<Vec<ReasoningContent>>,
+    /// The opaque reasoning state the server returns when `include` asks for
+    /// `reasoning.encrypted_content`; sent back as received.
     #[serde(default)]
     pub encrypted_content: Option<String>,
+    /// Keys this version does not model, kept for the round trip.
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -95,38 +131,55 @@ impl ReasoningItem {
     }
 }
 
+/// A part of a reasoning item's `summary`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ReasoningSummary {
+    /// `summary_text`: one paragraph of the summary.
     SummaryText {
+        /// The summary text.
         text: String,
     },
+    /// Any summary type this version does not know; kept verbatim.
     #[serde(untagged)]
     Other(Value),
 }
 
+/// A part of a reasoning item's raw `content`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ReasoningContent {
+    /// `reasoning_text`: raw reasoning text, as the Responses API sends it.
     ReasoningText {
+        /// The reasoning text.
         text: String,
     },
+    /// `text`: raw reasoning text, as OpenAI-compatible (chat) servers send it.
     Text {
+        /// The reasoning text.
         text: String,
     },
+    /// Any content type this version does not know; kept verbatim.
     #[serde(untagged)]
     Other(Value),
 }
 
+/// A `function_call` item: the model calls a tool by `name` with JSON `arguments`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FunctionCallItem {
+    /// `"completed"` when the server finished the item; Codex replays it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// The server's item id (`fc_…`), distinct from `call_id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The tool's name as advertised (`exec_command`, `update_plan`, …).
     pub name: String,
+    /// The arguments as a JSON string, exactly as the model wrote them (may be malformed).
     pub arguments: String,
+    /// The id that pairs this call with its `function_call_output`.
     pub call_id: String,
+    /// Keys this version does not model, kept for the round trip.
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -139,12 +192,17 @@ deserialize_with_extra!(FunctionCallItem {
     call_id
 });
 
+/// A `function_call_output` item: a tool's answer to the `function_call` with the same `call_id`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FunctionCallOutputItem {
+    /// The `fco_…` id Codex gives the item, from the id source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The `call_id` of the call this answers.
     pub call_id: String,
+    /// The tool's output: a string, or content items.
     pub output: FunctionCallOutputPayload,
+    /// Keys this version does not model, kept for the round trip.
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -159,7 +217,9 @@ deserialize_with_extra!(FunctionCallOutputItem {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum FunctionCallOutputPayload {
+    /// A plain string (most tools; serialized as a JSON string).
     Text(String),
+    /// Content items (serialized as an array), such as an `input_image` from view_image.
     Content(Vec<ContentItem>),
 }
 
@@ -186,13 +246,19 @@ impl FunctionCallOutputPayload {
 /// order they are serialized in.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CustomToolCallItem {
+    /// The server's item id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// `"completed"` when the server finished the item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// The id that pairs this call with its `custom_tool_call_output`.
     pub call_id: String,
+    /// The freeform tool's name (`apply_patch`).
     pub name: String,
+    /// The raw input text the model wrote (for apply_patch, the patch).
     pub input: String,
+    /// Keys this version does not model, kept for the round trip.
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -205,12 +271,17 @@ deserialize_with_extra!(CustomToolCallItem {
     input
 });
 
+/// A `custom_tool_call_output` item: a freeform tool's answer to the call with the same `call_id`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CustomToolCallOutputItem {
+    /// The `ctco_…` id Codex gives the item, from the id source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The `call_id` of the call this answers.
     pub call_id: String,
+    /// The tool's output, usually one string.
     pub output: FunctionCallOutputPayload,
+    /// Keys this version does not model, kept for the round trip.
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -221,14 +292,20 @@ deserialize_with_extra!(CustomToolCallOutputItem {
     output
 });
 
+/// A `local_shell_call` item: the hosted-shell form of a command call.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LocalShellCallItem {
+    /// The server's item id; stands in for `call_id` when that is absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The id that pairs the call with its output, when the server sent one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_id: Option<String>,
+    /// The item's status as the server sent it (`"completed"`, `"in_progress"`).
     pub status: String,
+    /// What to run.
     pub action: LocalShellAction,
+    /// Keys this version does not model, kept for the round trip.
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -240,32 +317,45 @@ deserialize_with_extra!(LocalShellCallItem {
     action
 });
 
+/// The `action` of a `local_shell_call`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LocalShellAction {
+    /// `exec`: run `command` (an argv) with optional limits.
     Exec {
+        /// The argv to run.
         command: Vec<String>,
+        /// Hard timeout in milliseconds, if the model set one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         timeout_ms: Option<u64>,
+        /// The directory to run in, if not the session's cwd.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         working_directory: Option<String>,
+        /// Extra environment variables.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         env: Option<Map<String, Value>>,
+        /// The user to run as (ignored by rcodex).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         user: Option<String>,
     },
+    /// Any action type this version does not know; kept verbatim.
     #[serde(untagged)]
     Other(Value),
 }
 
+/// A `web_search_call` item: a hosted search the server already ran.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WebSearchCallItem {
+    /// The server's item id (`ws_…`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The status the server reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// The search the server ran (`{"type":"search","query":…}`), kept as raw JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<Value>,
+    /// Keys this version does not model, kept for the round trip.
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -296,7 +386,6 @@ impl ResponseItem {
         })
     }
 
-    /// The call id if this item is a tool call of any kind.
     /// Whether the model wrote the item (part of a response's output) rather than the client
     /// (the messages it sends, tool outputs, snapshots). An unknown type counts as the model's
     /// when it names a call (`…_call`, such as a hosted tool's).
@@ -327,6 +416,7 @@ impl ResponseItem {
         )
     }
 
+    /// The call id if this item is a tool call of any kind.
     pub fn call_id(&self) -> Option<&str> {
         match self {
             ResponseItem::FunctionCall(c) => Some(&c.call_id),

@@ -56,6 +56,7 @@ impl RecordedAnswers {
         self.answers.len()
     }
 
+    /// Whether no recorded call has an answer.
     pub fn is_empty(&self) -> bool {
         self.answers.is_empty()
     }

@@ -18,14 +18,18 @@ use crate::protocol::ResponseItem;
 pub struct Comparison {
     /// One row per turn either session has.
     pub turns: Vec<TurnComparison>,
+    /// The first place the sessions part; `None` when their histories and ends agree.
     pub divergence: Option<SessionDivergence>,
 }
 
+/// Both sessions' facts for one turn.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TurnComparison {
     /// 1-based.
     pub turn: usize,
+    /// Session A's turn; `None` when A has fewer turns.
     pub a: Option<TurnFacts>,
+    /// Session B's turn; `None` when B has fewer turns.
     pub b: Option<TurnFacts>,
 }
 
@@ -36,12 +40,17 @@ pub struct TurnFacts {
     pub requests: usize,
     /// Names of the tools called, in order.
     pub tool_calls: Vec<String>,
+    /// Input tokens summed over the turn's responses.
     pub input_tokens: u64,
+    /// Cached input tokens summed over the turn's responses.
     pub cached_input_tokens: u64,
+    /// Output tokens summed over the turn's responses.
     pub output_tokens: u64,
+    /// The turn's `task_complete.duration_ms`, when it recorded one.
     pub duration_ms: Option<u64>,
     /// completed, failed, interrupted, or open (the file ends inside the turn).
     pub outcome: &'static str,
+    /// The turn's last assistant message, on a completed turn.
     pub final_message: Option<String>,
 }
 
@@ -56,10 +65,16 @@ pub struct SessionDivergence {
     pub item: Option<usize>,
     /// Line in A and in B (0 where that session has no such line).
     pub line_a: usize,
+    /// Line in B (0 where B has no such line).
     pub line_b: usize,
+    /// JSON pointer into the compared values; empty when one session lacks the turn or the
+    /// turns end differently.
     pub pointer: String,
+    /// Session A's value there.
     pub a: Value,
+    /// Session B's value there.
     pub b: Value,
+    /// One line for people: what differs.
     pub what: String,
 }
 

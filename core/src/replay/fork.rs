@@ -25,7 +25,9 @@ use crate::tool_set::{model_facts, typed_tool_specs};
 /// Where to cut: request `request` of turn `turn`, both 1-based (`3` is `3.1`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ForkPoint {
+    /// 1-based turn of the recording.
     pub turn: usize,
+    /// 1-based request within that turn.
     pub request: usize,
 }
 
@@ -86,12 +88,27 @@ pub struct Fork {
 /// Why a recording cannot be forked where asked.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum ForkError {
+    /// The recording cannot be replayed at all.
     #[error(transparent)]
     Replay(#[from] ReplayError),
+    /// The fork point names a turn the recording does not have.
     #[error("--fork-at {at}: the session has {turns} turn(s)")]
-    NoSuchTurn { at: ForkPoint, turns: usize },
+    NoSuchTurn {
+        /// The fork point asked for.
+        at: ForkPoint,
+        /// How many turns the recording has.
+        turns: usize,
+    },
+    /// The fork point names a request its turn never sent.
     #[error("--fork-at {at}: turn {} sent {sent} request(s)", at.turn)]
-    NoSuchRequest { at: ForkPoint, sent: usize },
+    NoSuchRequest {
+        /// The fork point asked for.
+        at: ForkPoint,
+        /// How many requests that turn sent.
+        sent: usize,
+    },
+    /// The machine parts from the recording before the cut, so the history at the cut is not the
+    /// recorded one.
     #[error("the recording diverges before the fork point (line {}): {}", .0.line, .0.what)]
     Diverged(Box<Divergence>),
 }

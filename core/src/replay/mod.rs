@@ -25,7 +25,9 @@ pub use json_pointer::first_difference;
 /// One rollout line and its 1-based number in the file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecordedLine {
+    /// 1-based line number in the rollout file (what error messages and divergences cite).
     pub number: usize,
+    /// The parsed line.
     pub line: RolloutLine,
 }
 
@@ -58,7 +60,9 @@ pub struct Divergence {
     pub item: Option<usize>,
     /// JSON pointer into the compared values.
     pub pointer: String,
+    /// The recording's value at `pointer`.
     pub expected: Value,
+    /// The machine's value at `pointer`.
     pub actual: Value,
     /// One line for people: what differs.
     pub what: String,
@@ -67,10 +71,17 @@ pub struct Divergence {
 /// A rollout that cannot be replayed at all.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ReplayError {
+    /// The file has no `session_meta` line, so it is not a rollout.
     #[error("no session_meta line: not a rollout")]
     NoSessionMeta,
+    /// A line the replay cannot drive, such as a turn shape this version does not know.
     #[error("line {line}: {message}")]
-    Unsupported { line: usize, message: String },
+    Unsupported {
+        /// The line's 1-based number in the file.
+        line: usize,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 /// Drives `lines` (one rollout, in file order) back through the machine: rebuilds every request

@@ -11,6 +11,8 @@ pub struct RetryPolicy {
     pub request_max_retries: u32,
     /// Stream-level retries ("Reconnecting... n/N"). Codex: 5.
     pub stream_max_retries: u32,
+    /// First backoff delay in milliseconds; attempt n waits `base × 2^(n−1)` with jitter. Codex:
+    /// 200.
     pub base_delay_ms: u64,
 }
 
@@ -78,10 +80,15 @@ impl RetryPolicy {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Disposition {
     /// Retry silently at the HTTP level; `delay_ms` overrides backoff when the server said.
-    RetryRequest { delay_ms: Option<u64> },
+    RetryRequest {
+        /// The server's `Retry-After`, in milliseconds; `None` means backoff.
+        delay_ms: Option<u64>,
+    },
     /// Retry the stream with a "Reconnecting..." notice.
     RetryStream {
+        /// The delay the server asked for, in milliseconds; `None` means backoff.
         delay_ms: Option<u64>,
+        /// What went wrong, shown in the notice and, once retries run out, as the error.
         reason: String,
     },
     /// End the turn with this error.
@@ -93,14 +100,18 @@ pub enum Disposition {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct TurnError {
+    /// What the user sees (stderr, `turn.failed`, `task_complete.error.message`).
     pub message: String,
+    /// The class recorded as `codex_error_info`.
     pub info: ErrorInfo,
 }
 
 /// Retries spent on the current sampling request; a completed response resets them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RetryCount {
+    /// HTTP-level retries spent, against `request_max_retries`.
     pub request: u32,
+    /// Stream-level retries spent, against `stream_max_retries`.
     pub stream: u32,
 }
 
@@ -109,22 +120,30 @@ pub struct RetryCount {
 pub enum RetryDecision {
     /// Sample again after `delay_ms`, telling the user `notice` first if there is one.
     Retry {
+        /// How long to wait before the next request, in milliseconds (the runner's timer).
         delay_ms: u64,
+        /// The "Reconnecting... n/N (reason)" line for the error stream; `None` for a silent retry.
         notice: Option<String>,
     },
+    /// Stop retrying: the turn fails with this error.
     GiveUp(TurnError),
 }
 
 /// Codex's `codex_error_info` for a failed `task_complete`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorInfo {
+    /// `internal_server_error`: HTTP 5xx answers after request retries ran out.
     InternalServerError,
+    /// `context_window_exceeded`: the request did not fit the model's context window.
     ContextWindowExceeded,
+    /// `usage_limit_exceeded`: the account's quota is spent.
     UsageLimitExceeded,
+    /// `other`: any other failure.
     Other,
 }
 
 impl ErrorInfo {
+    /// The snake_case string Codex records.
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorInfo::InternalServerError => "internal_server_error",
@@ -135,8 +154,10 @@ impl ErrorInfo {
     }
 }
 
+/// What the user sees when the model's context window is exceeded (Codex's message).
 pub const CONTEXT_WINDOW_MESSAGE: &str = "Codex ran out of room in the model's context window. \
 Start a new thread or clear earlier history before retrying.";
+/// What the user sees when the quota is spent (`insufficient_quota`; Codex's message).
 pub const QUOTA_MESSAGE: &str = "Quota exceeded. Check your plan and billing details.";
 
 fn fatal(message: impl Into<String>, info: ErrorInfo) -> Disposition {

@@ -17,17 +17,35 @@ pub const EXCLUSIVE_TOOLS: &[&str] = &["apply_patch", "update_plan", "write_stdi
 /// What the `exec --json` stream shows while a call runs.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CallView {
-    Command { display: String, argv: Vec<String> },
-    FileChange { changes: Vec<FileUpdateChange> },
-    Plan { items: Vec<TodoItem> },
+    /// A shell command: shown as a `command_execution` item.
+    Command {
+        /// The command line as one string (`/bin/bash -lc 'ls -la'`): `command_execution.command`.
+        display: String,
+        /// The same command as an argv, for the rollout's `CommandExecution.command`.
+        argv: Vec<String>,
+    },
+    /// An apply_patch call: shown as a `file_change` item.
+    FileChange {
+        /// The files the patch touches and how, as `file_change.changes`.
+        changes: Vec<FileUpdateChange>,
+    },
+    /// An update_plan call: shown as a `todo_list` item.
+    Plan {
+        /// The plan steps, as `todo_list.items`.
+        items: Vec<TodoItem>,
+    },
+    /// A call the stream does not show (view_image, write_stdin, unknown tools, …).
     Hidden,
 }
 
 /// A call, classified.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClassifiedCall {
+    /// The call to run, as the model wrote it.
     pub call: ToolCall,
+    /// Whether it must run alone (see [`EXCLUSIVE_TOOLS`]).
     pub exclusive: bool,
+    /// How the `--json` stream shows it.
     pub view: CallView,
     /// Set when the call is answered without running (unknown tool, bad arguments).
     pub immediate: Option<ToolOutput>,
