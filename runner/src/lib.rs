@@ -14,6 +14,7 @@ pub mod live_ids;
 pub mod mock;
 pub mod replay;
 pub mod rollout;
+pub mod schema;
 pub mod session_setup;
 pub mod session_start;
 pub mod snapshot;
