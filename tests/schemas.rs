@@ -414,6 +414,38 @@ fn batch_results_and_replay_json_of_the_bundled_scenarios_hold_to_their_schemas(
         .collect();
     assert_eq!(statuses, ["divergence", "error"]);
     assert_all_valid(&replay, "replay --json (divergence, error)", &reports);
+
+    // `--fork-at --json` prints exec events: the events schema, turn ids included.
+    let replies = tmp.path().join("fork.toml");
+    std::fs::write(&replies, "[[reply]]\nmessage = \"Forked.\"\n").unwrap();
+    let shell = rollouts.join("tools__shell_then_answer-r0.jsonl");
+    let fork = Command::new(rcodex_bin())
+        .args([
+            "replay",
+            shell.to_str().unwrap(),
+            "--fork-at",
+            "1.2",
+            "--json",
+        ])
+        .args([
+            "--script",
+            replies.to_str().unwrap(),
+            "-C",
+            tmp.path().to_str().unwrap(),
+        ])
+        .env("CODEX_HOME", tmp.path().join("home"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(fork.status.code(), Some(0), "{}", text(&fork.stderr));
+    let events = json_lines(&text(&fork.stdout));
+    assert_eq!(events.last().unwrap()["type"], "turn.completed");
+    assert!(events.last().unwrap()["turn_id"].is_string());
+    assert_all_valid(
+        &strict_validator("events"),
+        "replay --fork-at --json",
+        &events,
+    );
 }
 
 fn script(replies: Value) -> Script {
