@@ -1,4 +1,0 @@
-# add A B: prints A + B.
-add() {
-  echo $(( $1 + $2 ))
-}
