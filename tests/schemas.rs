@@ -2,7 +2,8 @@
 //!
 //! Real output: the `exec --json` events of every bundled scenario, `rcodex exec --json` against
 //! the scripted server (a tool turn, a resumed turn, a failed turn), `results.jsonl` of `rcodex
-//! batch scenarios/`, `rcodex replay --json` over that batch's rollouts in each mode, and the
+//! batch scenarios/`, `rcodex replay --json` over that batch's rollouts in each mode and `replay
+//! diff --json` of two of them, and the
 //! events of the real Codex CLI 0.169 against the same server — the last proves the events schema
 //! is Codex's shape. Each line is validated against a strict copy of the schema
 //! (`additionalProperties: false` on every object that lists its properties), so a field that
@@ -21,7 +22,7 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-const KINDS: [&str; 3] = ["events", "results", "replay"];
+const KINDS: [&str; 4] = ["events", "results", "replay", "replay-diff"];
 
 /// The schema file as committed.
 fn schema_text(kind: &str) -> String {
@@ -261,6 +262,20 @@ fn lines_that_break_a_schema_fail_validation() {
     let mut summary_field_on_ok = ok.clone();
     summary_field_on_ok["thread_id"] = json!("x");
     assert!(!replay.is_valid(&summary_field_on_ok));
+
+    let diff = strict_validator("replay-diff");
+    let agree = json!({"a": "a.jsonl", "b": "b.jsonl", "turns": [{"turn": 1, "a": null, "b": null}],
+        "divergence": null});
+    assert_eq!(violations(&diff, &agree), "");
+    let mut bad_outcome = agree.clone();
+    bad_outcome["turns"][0]["a"] = json!({"requests": 1, "tool_calls": [], "input_tokens": 1,
+        "cached_input_tokens": 0, "output_tokens": 1, "duration_ms": null, "outcome": "done",
+        "final_message": null});
+    assert!(!diff.is_valid(&bad_outcome));
+    let mut divergence_without_what = agree.clone();
+    divergence_without_what["divergence"] = json!({"turn": 1, "request": 0, "item": null,
+        "line_a": 1, "line_b": 1, "pointer": "", "a": 1, "b": 2});
+    assert!(!diff.is_valid(&divergence_without_what));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -415,10 +430,35 @@ fn batch_results_and_replay_json_of_the_bundled_scenarios_hold_to_their_schemas(
     assert_eq!(statuses, ["divergence", "error"]);
     assert_all_valid(&replay, "replay --json (divergence, error)", &reports);
 
+    // `replay diff --json`: one object, parted or not.
+    let diff = strict_validator("replay-diff");
+    let shell = rollouts.join("tools__shell_then_answer-r0.jsonl");
+    let two_turns = rollouts.join("conversation__two_turns-r0.jsonl");
+    for (a, b, code, parted) in [
+        (&shell, &parallel, 1, true),
+        (&shell, &shell, 0, false),
+        (&shell, &two_turns, 1, true),
+    ] {
+        let o = rcodex(
+            &[
+                "replay",
+                "diff",
+                "--json",
+                a.to_str().unwrap(),
+                b.to_str().unwrap(),
+            ],
+            tmp.path(),
+        );
+        assert_eq!(o.status.code(), Some(code), "{}", text(&o.stderr));
+        let report = json_lines(&text(&o.stdout));
+        assert_eq!(report.len(), 1);
+        assert_eq!(report[0]["divergence"].is_object(), parted, "{}", report[0]);
+        assert_all_valid(&diff, "replay diff --json", &report);
+    }
+
     // `--fork-at --json` prints exec events: the events schema, turn ids included.
     let replies = tmp.path().join("fork.toml");
     std::fs::write(&replies, "[[reply]]\nmessage = \"Forked.\"\n").unwrap();
-    let shell = rollouts.join("tools__shell_then_answer-r0.jsonl");
     let fork = Command::new(rcodex_bin())
         .args([
             "replay",

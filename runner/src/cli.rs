@@ -55,7 +55,8 @@ pub enum Command {
     /// Serve a scripted model on loopback (for tests and for pointing real `codex exec` at it).
     Mock(MockArgs),
     /// Print the JSON Schema (draft 2020-12) of a machine-readable output: `events` (exec
-    /// --json), `results` (batch results.jsonl) or `replay` (replay --json).
+    /// --json), `results` (batch results.jsonl), `replay` (replay --json) or `replay-diff`
+    /// (replay diff --json).
     ///
     /// Fields are only ever added within a schema version (the `$id` ends in it), so a reader
     /// should ignore fields it does not know. Exit status: 0 printed or written; 2 usage, or

@@ -13,11 +13,18 @@ pub enum SchemaKind {
     Results,
     /// A line of `rcodex replay --json` (verify, `--summary`, `--request N`).
     Replay,
+    /// The object `rcodex replay diff A B --json` prints.
+    ReplayDiff,
 }
 
 impl SchemaKind {
     /// Every kind, in the order `rcodex schema --out DIR` writes them.
-    pub const ALL: [SchemaKind; 3] = [SchemaKind::Events, SchemaKind::Results, SchemaKind::Replay];
+    pub const ALL: [SchemaKind; 4] = [
+        SchemaKind::Events,
+        SchemaKind::Results,
+        SchemaKind::Replay,
+        SchemaKind::ReplayDiff,
+    ];
 
     /// The schema document (JSON Schema draft 2020-12) as published.
     pub fn text(self) -> &'static str {
@@ -25,6 +32,7 @@ impl SchemaKind {
             SchemaKind::Events => include_str!("../../schemas/events.schema.json"),
             SchemaKind::Results => include_str!("../../schemas/results.schema.json"),
             SchemaKind::Replay => include_str!("../../schemas/replay.schema.json"),
+            SchemaKind::ReplayDiff => include_str!("../../schemas/replay-diff.schema.json"),
         }
     }
 
@@ -34,6 +42,7 @@ impl SchemaKind {
             SchemaKind::Events => "events.schema.json",
             SchemaKind::Results => "results.schema.json",
             SchemaKind::Replay => "replay.schema.json",
+            SchemaKind::ReplayDiff => "replay-diff.schema.json",
         }
     }
 }

@@ -14,7 +14,8 @@ pub use catalog::SchemaKind;
 #[derive(Debug, Args, Clone)]
 pub struct SchemaArgs {
     /// Which output: `events` (exec --json), `results` (batch results.jsonl), `replay`
-    /// (replay --json). Required unless --out is given (then every schema is written).
+    /// (replay --json), `replay-diff` (replay diff --json). Required unless --out is given
+    /// (then every schema is written).
     #[arg(value_enum, required_unless_present = "out")]
     pub kind: Option<SchemaKind>,
     /// Write KIND.schema.json (every schema without KIND) into DIR instead of printing.
