@@ -5,7 +5,9 @@
 mod harness;
 
 use harness::*;
-use rcodex_core::protocol::{ResponseEvent, ResponseEventError, ThreadEvent, TokenUsage};
+use rcodex_core::protocol::{
+    ResponseEvent, ResponseEventError, RolloutItem, ThreadEvent, TokenUsage,
+};
 use rcodex_core::session::{
     Effect, ErrorInfo, Input, ModelError, SessionError, ToolCall, TurnError, TurnStatus, UserTurn,
 };
@@ -49,6 +51,17 @@ fn ok_reply(n: usize, text: &str) -> ScriptedReply {
     ReplyBuilder::new(n).message(text).completed(10, 1)
 }
 
+/// The `turn_id` of every `turn_context` line recorded so far, in order.
+fn turn_context_ids(sim: &Sim) -> Vec<String> {
+    sim.records()
+        .into_iter()
+        .filter_map(|l| match &l.item {
+            RolloutItem::TurnContext(c) => c.turn_id.clone(),
+            _ => None,
+        })
+        .collect()
+}
+
 fn failed_message(status: &TurnStatus) -> &str {
     match status {
         TurnStatus::Failed { message } => message,
@@ -80,14 +93,18 @@ fn no_tool_turn_emits_exactly_four_events() {
         .iter()
         .map(|e| serde_json::to_value(e).unwrap())
         .collect();
+    let turn_id = turn_context_ids(&sim).pop().expect("a turn_context line");
+    let usage = json!({"input_tokens": 100, "cached_input_tokens": 0,
+        "cache_write_input_tokens": 0, "output_tokens": 10, "reasoning_output_tokens": 0});
+    // Codex's four events; `turn_id`, `last_usage` and `requests` are rcodex's additions.
     assert_eq!(
         events,
         vec![
             json!({"type": "thread.started", "thread_id": sim.session.thread_id()}),
-            json!({"type": "turn.started"}),
+            json!({"type": "turn.started", "turn_id": turn_id}),
             json!({"type": "item.completed", "item": {"id": "item_0", "type": "agent_message", "text": "Hi there."}}),
-            json!({"type": "turn.completed", "usage": {"input_tokens": 100, "cached_input_tokens": 0,
-                "cache_write_input_tokens": 0, "output_tokens": 10, "reasoning_output_tokens": 0}}),
+            json!({"type": "turn.completed", "usage": usage, "turn_id": turn_id,
+                "last_usage": usage, "requests": [usage]}),
         ]
     );
     assert_eq!(outcome.last_agent_message.as_deref(), Some("Hi there."));
@@ -185,8 +202,21 @@ fn shell_turn_exec_events_match_the_capture() {
         .collect();
     let kinds = |v: &[Value]| v.iter().map(kind_of_event_value).collect::<Vec<_>>();
     assert_eq!(kinds(&got), kinds(&want));
-    // Apart from the thread id, the stream is the captured one byte for byte.
+    // Apart from the thread id and rcodex's additive fields on `turn.*` (present on each), the
+    // stream is the captured one byte for byte.
     got[0]["thread_id"] = want[0]["thread_id"].clone();
+    for event in &mut got {
+        let kind = event["type"].as_str().unwrap_or_default().to_string();
+        let additions: &[&str] = match kind.as_str() {
+            "turn.started" | "turn.failed" => &["turn_id"],
+            "turn.completed" => &["turn_id", "last_usage", "requests"],
+            _ => &[],
+        };
+        let fields = event.as_object_mut().unwrap();
+        for key in additions {
+            assert!(fields.shift_remove(*key).is_some(), "{kind} lacks {key}");
+        }
+    }
     assert_eq!(got, want);
 }
 
@@ -975,12 +1005,23 @@ fn two_turns_share_history_and_cumulative_usage() {
         .events()
         .into_iter()
         .filter_map(|e| match e {
-            ThreadEvent::TurnCompleted { usage } => Some(usage.input_tokens),
+            ThreadEvent::TurnCompleted { usage, .. } => Some(usage.input_tokens),
             _ => None,
         })
         .collect();
     assert_eq!(reported, [100, 250]);
     let last_completed = s.events().into_iter().last().unwrap().clone();
+    let second_request = (&TokenUsage {
+        input_tokens: 150,
+        output_tokens: 15,
+        total_tokens: 165,
+        ..TokenUsage::default()
+    })
+        .into();
+    let turn_ids = turn_context_ids(&s);
+    assert_eq!(turn_ids.len(), 2);
+    assert_ne!(turn_ids[0], turn_ids[1]);
+    // `usage` is the thread's; `last_usage` and `requests` are this turn's requests alone.
     assert_eq!(
         last_completed,
         ThreadEvent::TurnCompleted {
@@ -990,7 +1031,10 @@ fn two_turns_share_history_and_cumulative_usage() {
                 total_tokens: 275,
                 ..TokenUsage::default()
             })
-                .into()
+                .into(),
+            turn_id: Some(turn_ids[1].clone()),
+            last_usage: Some(second_request),
+            requests: Some(vec![second_request]),
         }
     );
     let bodies = bodies(&s.log);
@@ -1165,7 +1209,7 @@ fn resumed_thread_appends_to_the_old_history() {
     .unwrap();
     assert_eq!(metadata["history_initialization"], "cold_resume");
     match events.last().unwrap() {
-        ThreadEvent::TurnCompleted { usage } => assert_eq!(usage.input_tokens, 300),
+        ThreadEvent::TurnCompleted { usage, .. } => assert_eq!(usage.input_tokens, 300),
         other => panic!("{other:?}"),
     }
 }

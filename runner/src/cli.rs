@@ -9,7 +9,7 @@ use rcodex_core::sandbox::SandboxMode;
 #[command(
     name = "rcodex",
     version,
-    about = "A headless Rust kernel of the Codex agent loop: exec, batch, replay, align, doctor, mock."
+    about = "A headless Rust kernel of the Codex agent loop: exec, batch, replay, align, doctor, mock, schema."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -54,6 +54,14 @@ pub enum Command {
     Doctor(crate::doctor::DoctorArgs),
     /// Serve a scripted model on loopback (for tests and for pointing real `codex exec` at it).
     Mock(MockArgs),
+    /// Print the JSON Schema (draft 2020-12) of a machine-readable output: `events` (exec
+    /// --json), `results` (batch results.jsonl), `replay` (replay --json) or `replay-diff`
+    /// (replay diff --json).
+    ///
+    /// Fields are only ever added within a schema version (the `$id` ends in it), so a reader
+    /// should ignore fields it does not know. Exit status: 0 printed or written; 2 usage, or
+    /// --out cannot be written.
+    Schema(crate::schema::SchemaArgs),
 }
 
 /// Options shared by `exec` and `exec resume`.

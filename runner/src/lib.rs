@@ -61,6 +61,8 @@ pub mod replay;
 #[doc(hidden)]
 pub mod rollout;
 #[doc(hidden)]
+pub mod schema;
+#[doc(hidden)]
 pub mod session_setup;
 #[doc(hidden)]
 pub mod session_start;

@@ -25,6 +25,7 @@ fn main() {
         Command::Replay(args) => rcodex_runner::replay::run_replay(args),
         Command::Align(args) => current_thread().block_on(rcodex_runner::align::run_align(args)),
         Command::Doctor(args) => current_thread().block_on(rcodex_runner::doctor::run_doctor(args)),
+        Command::Schema(args) => rcodex_runner::schema::run_schema(args),
         Command::Mock(args) => {
             current_thread().block_on(rcodex_runner::mock::run_cli_command(args))
         }

@@ -1,4 +1,7 @@
 //! The `exec --json` stream: one JSON line per thread event, as `codex exec --json` prints them.
+//! Fields rcodex adds to Codex's events (`turn_id`, `last_usage`, `requests`) come after Codex's
+//! own and are optional, so a line of Codex's parses and prints back byte for byte; the published
+//! schema (`rcodex schema events`) documents both.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -10,7 +13,11 @@ pub enum ThreadEvent {
     #[serde(rename = "thread.started")]
     ThreadStarted { thread_id: String },
     #[serde(rename = "turn.started")]
-    TurnStarted {},
+    TurnStarted {
+        /// rcodex addition: the turn's id, as the rollout's `turn_context` records it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        turn_id: Option<String>,
+    },
     #[serde(rename = "item.started")]
     ItemStarted { item: ThreadItem },
     #[serde(rename = "item.updated")]
@@ -19,9 +26,27 @@ pub enum ThreadEvent {
     ItemCompleted { item: ThreadItem },
     /// `usage` is the thread's cumulative total, not the turn's.
     #[serde(rename = "turn.completed")]
-    TurnCompleted { usage: ExecUsage },
+    TurnCompleted {
+        usage: ExecUsage,
+        /// rcodex addition: the turn's id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        turn_id: Option<String>,
+        /// rcodex addition: usage of the turn's last model request alone (how full the context
+        /// window is), the shape codex#17539 asks for.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_usage: Option<ExecUsage>,
+        /// rcodex addition: usage of each model request of the turn, in order (their sum is the
+        /// turn's usage).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        requests: Option<Vec<ExecUsage>>,
+    },
     #[serde(rename = "turn.failed")]
-    TurnFailed { error: ThreadError },
+    TurnFailed {
+        error: ThreadError,
+        /// rcodex addition: the turn's id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        turn_id: Option<String>,
+    },
     #[serde(rename = "error")]
     Error { message: String },
     #[serde(untagged)]

@@ -61,7 +61,9 @@ impl Thread {
                 thread_id: self.id.clone(),
             });
         }
-        self.emit(ThreadEvent::TurnStarted {});
+        self.emit(ThreadEvent::TurnStarted {
+            turn_id: Some(turn_id.to_string()),
+        });
     }
 
     /// Everything after the turn's last request or tool call, ending with `TurnDone`.
@@ -80,8 +82,12 @@ impl Thread {
                 self.record(now, items::token_count(self.usage, turn.last_usage, window));
                 let last = turn.last_agent_message.clone();
                 self.record(now, items::task_complete(&turn.id, last, None, timing));
+                let requests: Vec<ExecUsage> = turn.request_usage.iter().map(Into::into).collect();
                 self.emit(ThreadEvent::TurnCompleted {
                     usage: ExecUsage::from(&self.usage),
+                    turn_id: Some(turn.id.clone()),
+                    last_usage: requests.last().copied(),
+                    requests: Some(requests),
                 });
                 TurnStatus::Completed
             }
@@ -105,6 +111,7 @@ impl Thread {
                     error: ThreadError {
                         message: "turn interrupted".into(),
                     },
+                    turn_id: Some(turn.id.clone()),
                 });
                 TurnStatus::Interrupted
             }
@@ -117,6 +124,7 @@ impl Thread {
                     error: ThreadError {
                         message: message.clone(),
                     },
+                    turn_id: Some(turn.id.clone()),
                 });
                 let complete = items::task_complete(&turn.id, None, Some(&error), timing);
                 self.record(now, complete);

@@ -440,6 +440,7 @@ impl TurnLoop<'_> {
         let (thread, turn) = (&mut *self.thread, &mut *self.turn);
         turn.usage = turn.usage.add(&usage);
         turn.last_usage = usage;
+        turn.request_usage.push(usage);
         thread.usage = thread.usage.add(&usage);
         let record = rollout_items::token_usage_record(
             &thread.id,

@@ -15,6 +15,8 @@ pub struct Turn {
     pub usage: TokenUsage,
     /// Usage of the latest response.
     pub last_usage: TokenUsage,
+    /// Usage of each completed response, in order (`turn.completed.requests`).
+    pub request_usage: Vec<TokenUsage>,
     pub requests: u32,
     pub last_agent_message: Option<String>,
     /// Steered input, appended before the next request.
@@ -108,6 +110,7 @@ impl Turn {
             first_token_ms: None,
             usage: TokenUsage::default(),
             last_usage: TokenUsage::default(),
+            request_usage: Vec::new(),
             requests: 1,
             last_agent_message: None,
             pending_input: Vec::new(),

@@ -49,7 +49,7 @@ pub fn print_event(event: &ThreadEvent) {
             _ => Ok(()),
         },
         ThreadEvent::Error { message } => writeln!(err, "ERROR: {message}"),
-        ThreadEvent::TurnCompleted { usage } => {
+        ThreadEvent::TurnCompleted { usage, .. } => {
             writeln!(
                 err,
                 "tokens used\n{}",

@@ -124,7 +124,10 @@ pub const REQUEST_RULES: &[Rule] = &[
 ];
 
 /// Redactions of the `exec --json` event list.
-pub const EVENT_RULES: &[Rule] = &[rule("[].thread_id", Text("[thread]"))];
+pub const EVENT_RULES: &[Rule] = &[
+    rule("[].thread_id", Text("[thread]")),
+    rule("[].turn_id", Text("[turn]")),
+];
 
 /// A regex replacement on the serialized snapshot text (insta's `add_filter`), for what sits
 /// inside a longer string: the workspace path, the date in the environment context, a command
