@@ -21,8 +21,10 @@ pub enum Command {
     /// Run one non-interactive turn, like `codex exec`.
     ///
     /// Config: $CODEX_HOME/config.toml (default ~/.codex), read like Codex. Exit status: 0 the
-    /// turn completed; 1 it failed or was interrupted, or setup failed (bad config, missing key,
-    /// outside a git repository without --skip-git-repo-check).
+    /// turn completed; 1 it failed, or setup failed (bad config, missing key, no rollout to
+    /// resume, outside a git repository without --skip-git-repo-check); 2 usage error; 130
+    /// interrupted by Ctrl-C (after recording the abort; a second Ctrl-C exits at once).
+    /// SIGTERM ends it by the signal (143 in a shell), as Codex.
     Exec(ExecArgs),
     /// Run a folder of prompt scenarios (default scenarios/) against the scripted model, or --live.
     ///
@@ -53,6 +55,9 @@ pub enum Command {
     /// key is never shown. Exit status: 0 no check failed; 1 one failed; 2 usage.
     Doctor(crate::doctor::DoctorArgs),
     /// Serve a scripted model on loopback (for tests and for pointing real `codex exec` at it).
+    ///
+    /// Prints its base URL and serves until Ctrl-C. Exit status: 0 stopped with Ctrl-C; 2 usage,
+    /// a bad script, an unusable --log-dir or a port it cannot listen on.
     Mock(MockArgs),
 }
 

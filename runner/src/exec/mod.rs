@@ -2,6 +2,7 @@
 //! `--output-schema`, resume, exit codes).
 
 mod human;
+pub mod interrupt;
 pub mod prompt;
 
 /// Prints one event as `exec` does: a JSON line on stdout with `--json`, else for a person.
@@ -179,9 +180,7 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
     }
     let json = args.json;
     let mut on_event = move |ev: &rcodex_core::protocol::ThreadEvent| print_event(ev, json);
-    let mut interrupt = Box::pin(async {
-        let _ = tokio::signal::ctrl_c().await;
-    });
+    let mut interrupt = Box::pin(interrupt::first_ctrl_c());
     let io = TurnIo {
         client: &client,
         tools: &runner,
@@ -219,7 +218,7 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
             if !json {
                 eprintln!("turn interrupted");
             }
-            Ok(1)
+            Ok(interrupt::INTERRUPTED_EXIT_CODE)
         }
     }
 }
