@@ -64,9 +64,17 @@ pub enum Command {
 /// Options shared by `exec` and `exec resume`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct ExecArgs {
-    /// The prompt; `-` or none reads it from stdin. Piped stdin with a prompt is appended as a
-    /// `<stdin>` block.
+    /// The prompt; `-` or none reads it from stdin to EOF. With a prompt here, piped stdin is
+    /// appended as a `<stdin>` block if its first byte (or EOF) arrives within 250 ms; else the
+    /// run goes on without it and says so on stderr (see --stdin, --no-stdin).
     pub prompt: Option<String>,
+    /// With a prompt on argv, wait for piped stdin to reach EOF however long it takes, and append
+    /// it as a `<stdin>` block.
+    #[arg(long, conflicts_with = "no_stdin")]
+    pub stdin: bool,
+    /// Never read stdin (the prompt must be on argv).
+    #[arg(long)]
+    pub no_stdin: bool,
     /// Print the `--json` event stream (JSONL) on stdout.
     #[arg(long)]
     pub json: bool,

@@ -4,6 +4,7 @@
 mod human;
 pub mod interrupt;
 pub mod prompt;
+mod stdin_wait;
 
 /// Prints one event as `exec` does: a JSON line on stdout with `--json`, else for a person.
 pub fn print_event(event: &rcodex_core::protocol::ThreadEvent, json: bool) {
@@ -128,7 +129,10 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
             "Not inside a trusted directory and --skip-git-repo-check was not specified.".into(),
         );
     }
-    let prompt = prompt::resolve_prompt(prompt_arg.as_deref())?;
+    let prompt = prompt::resolve_prompt(
+        prompt_arg.as_deref(),
+        prompt::StdinMode::from_flags(args.stdin, args.no_stdin),
+    )?;
     let (resume, rollout) = match resume {
         Some(id) => {
             let (resume, path) = find_resumed_thread(&codex_home, id.as_deref())?;
