@@ -129,9 +129,13 @@ pub struct ResumeArgs {
     pub session_id: Option<String>,
     /// The prompt for the resumed turn.
     pub prompt: Option<String>,
-    /// Resume the most recent thread.
+    /// Resume the most recently updated thread started in this directory (-C or the current
+    /// one), as Codex does; with none there, start a new thread.
     #[arg(long)]
     pub last: bool,
+    /// With --last, pick among the threads of every directory.
+    #[arg(long, requires = "last")]
+    pub all: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
