@@ -228,23 +228,39 @@ async fn mock_exits_0_when_stopped_with_ctrl_c() {
 
 #[test]
 fn every_subcommand_help_states_its_exit_codes() {
-    let expected: [(&str, &[&str]); 6] = [
+    let expected: [(&[&str], &[&str]); 9] = [
         (
-            "exec",
+            &["exec"],
             &["Exit status", "0 the turn completed", "2 usage", "130"],
         ),
-        ("batch", &["Exit status", "2 usage", "130"]),
-        ("replay", &["Exit status", "1 a divergence"]),
-        ("align", &["Exit status", "2 usage"]),
-        ("doctor", &["Exit status", "2 usage"]),
-        ("mock", &["Exit status", "0 stopped with Ctrl-C", "2 usage"]),
+        (&["batch"], &["Exit status", "2 usage", "130"]),
+        (
+            &["batch", "merge"],
+            &["Exit status", "1 one failed", "2 usage"],
+        ),
+        (
+            &["batch", "compare"],
+            &["Exit 1 on any regression", "2 when"],
+        ),
+        (
+            &["replay"],
+            &["Exit status", "1 a divergence", "--fork-at: 0"],
+        ),
+        (&["replay", "diff"], &["Exit status", "1 they part"]),
+        (&["align"], &["Exit status", "2 usage"]),
+        (&["doctor"], &["Exit status", "2 usage"]),
+        (
+            &["mock"],
+            &["Exit status", "0 stopped with Ctrl-C", "2 usage"],
+        ),
     ];
     for (sub, needles) in expected {
         let out = Command::new(rcodex_bin())
-            .args([sub, "--help"])
+            .args(sub)
+            .arg("--help")
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{sub}");
+        assert_eq!(out.status.code(), Some(0), "{sub:?}");
         // clap wraps long help; compare with the line breaks folded.
         let help = text(&out.stdout)
             .split_whitespace()
@@ -253,8 +269,27 @@ fn every_subcommand_help_states_its_exit_codes() {
         for needle in needles {
             assert!(
                 help.contains(needle),
-                "{sub} --help lacks {needle:?}:\n{help}"
+                "{sub:?} --help lacks {needle:?}:\n{help}"
             );
         }
     }
+}
+
+#[test]
+fn batch_merge_exits_2_on_a_missing_shard() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-shard");
+    let out = Command::new(rcodex_bin())
+        .args(["batch", "merge", "--out"])
+        .arg(dir.path().join("merged"))
+        .arg(&missing)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no-such-shard"),
+        "{}",
+        text(&out.stderr)
+    );
 }
