@@ -103,16 +103,47 @@ async fn ctrl_c_during_exec_records_the_abort_and_exits_130() {
     assert_eq!(last["reason"], "interrupted");
 }
 
+/// The shutdown after the first Ctrl-C is held for a minute (a test-only pause); the second
+/// Ctrl-C must end the run at once, still with 130.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_second_ctrl_c_still_exits_130() {
+async fn a_second_ctrl_c_during_the_shutdown_exits_130_at_once() {
     let srv = server(json!([{ "message": "too late", "delay_ms": 60000 }])).await;
     let home = TestHome::with_mock(&srv.base_url());
-    let child = spawn_exec(&home, &["question"]);
+    let mut child = Command::new(rcodex_bin())
+        .args(["exec", "--json", "--skip-git-repo-check", "question"])
+        .env("CODEX_HOME", home.home())
+        .env("MOCK_API_KEY", "test-key")
+        .env("RCODEX_TEST_SHUTDOWN_PAUSE_MS", "60000")
+        .current_dir(home.work())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     wait_for_requests(&srv, 1).await;
     send_signal(child.id(), "INT");
+    // The first Ctrl-C has been handled once the turn's end is on stdout.
+    let stdout = child.stdout.take().unwrap();
+    let seen = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find(|l| l.contains("\"turn.failed\""))
+    });
+    let seen = tokio::time::timeout(Duration::from_secs(20), seen).await;
+    assert!(seen.expect("no turn.failed").unwrap().is_some());
+    let second = Instant::now();
     send_signal(child.id(), "INT");
     let out = wait_output(child, Duration::from_secs(20)).await;
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    assert!(second.elapsed() < Duration::from_secs(20));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("shutting down (test pause"), "{stderr}");
+    assert!(
+        stderr.contains("interrupted again; exiting without waiting"),
+        "{stderr}"
+    );
 }
 
 /// Codex 0.169 does not catch SIGTERM: it dies by the signal (a shell shows 143) and records

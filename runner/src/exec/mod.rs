@@ -248,6 +248,7 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
             if !json {
                 eprintln!("turn interrupted");
             }
+            interrupt::test_shutdown_pause().await;
             Ok(interrupt::INTERRUPTED_EXIT_CODE)
         }
     }
