@@ -177,3 +177,47 @@ async fn no_stdin_without_a_prompt_on_argv_is_an_error() {
     assert_eq!(out.status.code(), Some(2), "clap rejects the pair");
     assert!(srv.requests().is_empty());
 }
+
+/// `sh -c SCRIPT` with `$0` the rcodex binary, on the home, in its workspace.
+async fn shell(home: &TestHome, script: &str) -> Output {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(script)
+        .arg(rcodex_bin())
+        .env("CODEX_HOME", home.home())
+        .env("MOCK_API_KEY", "test-key")
+        .env_remove("OPENAI_API_KEY")
+        .current_dir(home.work());
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_or_non_utf8_stdin_is_left_out() {
+    let srv = server(2).await;
+    let home = TestHome::with_mock(&srv.base_url());
+    // Bytes that are not UTF-8: left out, with a note, as before this suite (not an error).
+    let out = shell(
+        &home,
+        "printf '\\377\\376' | exec \"$0\" exec --json --skip-git-repo-check hi",
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cannot read stdin"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(sent_prompt(&srv, 0), "hi");
+
+    // fd 0 closed altogether (`<&-`): the Rust runtime reopens it on /dev/null, so EOF at once.
+    let out = shell(
+        &home,
+        "exec \"$0\" exec --json --skip-git-repo-check hi <&-",
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains(GRACE_NOTE));
+    assert_eq!(sent_prompt(&srv, 1), "hi");
+}

@@ -67,8 +67,12 @@ pub fn resolve_prompt(arg: Option<&str>, mode: StdinMode) -> Result<String, Stri
                     ready
                 }
             };
+            // Stdin is extra here: one that cannot be read (closed, not UTF-8) is left out.
             let extra = if read {
-                read_all(&stdin).map_err(|e| format!("reading stdin: {e}"))?
+                read_all(&stdin).unwrap_or_else(|e| {
+                    eprintln!("rcodex: cannot read stdin ({e}); going on without it");
+                    String::new()
+                })
             } else {
                 String::new()
             };
