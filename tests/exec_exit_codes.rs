@@ -259,9 +259,13 @@ async fn mock_exits_0_when_stopped_with_ctrl_c() {
 
 #[test]
 fn every_subcommand_help_states_its_exit_codes() {
-    let expected: [(&[&str], &[&str]); 9] = [
+    let expected: [(&[&str], &[&str]); 10] = [
         (
             &["exec"],
+            &["Exit status", "0 the turn completed", "2 usage", "130"],
+        ),
+        (
+            &["exec", "resume"],
             &["Exit status", "0 the turn completed", "2 usage", "130"],
         ),
         (&["batch"], &["Exit status", "2 usage", "130"]),

@@ -120,6 +120,10 @@ pub struct ExecArgs {
 #[derive(Debug, Subcommand, Clone)]
 pub enum ResumeCommand {
     /// Continue an earlier thread: `resume ID [PROMPT]` or `resume --last [PROMPT]`.
+    ///
+    /// Appends to the thread's rollout. Exit status as exec's: 0 the turn completed; 1 it
+    /// failed, or setup failed (such as an unknown thread id); 2 usage error; 130 interrupted by
+    /// Ctrl-C.
     Resume(ResumeArgs),
 }
 
