@@ -21,8 +21,8 @@ pub enum Command {
     /// Run one non-interactive turn, like `codex exec`.
     ///
     /// Config: $CODEX_HOME/config.toml (default ~/.codex), read like Codex. Exit status: 0 the
-    /// turn completed; 1 it failed, or setup failed (bad config, missing key, no rollout to
-    /// resume, outside a git repository without --skip-git-repo-check); 2 usage error; 130
+    /// turn completed; 1 it failed, or setup failed (bad config, missing key, an unknown thread
+    /// id to resume, outside a git repository without --skip-git-repo-check); 2 usage error; 130
     /// interrupted by Ctrl-C (after recording the abort; a second Ctrl-C exits at once).
     /// SIGTERM ends it by the signal (143 in a shell), as Codex.
     Exec(ExecArgs),
