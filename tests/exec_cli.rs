@@ -247,7 +247,7 @@ async fn ctrl_c_interrupts_the_turn_and_kills_the_command() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
     assert!(started.elapsed().as_secs() < 25);
     let events = json_lines(&text(&out.stdout));
     assert_eq!(events.last().unwrap()["type"], "turn.failed");

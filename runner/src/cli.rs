@@ -21,8 +21,10 @@ pub enum Command {
     /// Run one non-interactive turn, like `codex exec`.
     ///
     /// Config: $CODEX_HOME/config.toml (default ~/.codex), read like Codex. Exit status: 0 the
-    /// turn completed; 1 it failed or was interrupted, or setup failed (bad config, missing key,
-    /// outside a git repository without --skip-git-repo-check).
+    /// turn completed; 1 it failed, or setup failed (bad config, missing key, an unknown thread
+    /// id to resume, outside a git repository without --skip-git-repo-check); 2 usage error; 130
+    /// interrupted by Ctrl-C (after recording the abort; a second Ctrl-C exits at once).
+    /// SIGTERM ends it by the signal (143 in a shell), as Codex.
     Exec(ExecArgs),
     /// Run a folder of prompt scenarios (default scenarios/) against the scripted model, or --live.
     ///
@@ -53,6 +55,9 @@ pub enum Command {
     /// key is never shown. Exit status: 0 no check failed; 1 one failed; 2 usage.
     Doctor(crate::doctor::DoctorArgs),
     /// Serve a scripted model on loopback (for tests and for pointing real `codex exec` at it).
+    ///
+    /// Prints its base URL and serves until Ctrl-C. Exit status: 0 stopped with Ctrl-C; 2 usage,
+    /// a bad script, an unusable --log-dir or a port it cannot listen on.
     Mock(MockArgs),
     /// Print the JSON Schema (draft 2020-12) of a machine-readable output: `events` (exec
     /// --json), `results` (batch results.jsonl), `replay` (replay --json) or `replay-diff`
@@ -67,9 +72,17 @@ pub enum Command {
 /// Options shared by `exec` and `exec resume`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct ExecArgs {
-    /// The prompt; `-` or none reads it from stdin. Piped stdin with a prompt is appended as a
-    /// `<stdin>` block.
+    /// The prompt; `-` or none reads it from stdin to EOF. With a prompt here, piped stdin is
+    /// appended as a `<stdin>` block if its first byte (or EOF) arrives within 250 ms; else the
+    /// run goes on without it and says so on stderr (see --stdin, --no-stdin).
     pub prompt: Option<String>,
+    /// With a prompt on argv, wait for piped stdin to reach EOF however long it takes, and append
+    /// it as a `<stdin>` block.
+    #[arg(long, conflicts_with = "no_stdin")]
+    pub stdin: bool,
+    /// Never read stdin (the prompt must be on argv).
+    #[arg(long)]
+    pub no_stdin: bool,
     /// Print the `--json` event stream (JSONL) on stdout.
     #[arg(long)]
     pub json: bool,
@@ -115,6 +128,10 @@ pub struct ExecArgs {
 #[derive(Debug, Subcommand, Clone)]
 pub enum ResumeCommand {
     /// Continue an earlier thread: `resume ID [PROMPT]` or `resume --last [PROMPT]`.
+    ///
+    /// Appends to the thread's rollout. Exit status as exec's: 0 the turn completed; 1 it
+    /// failed, or setup failed (such as an unknown thread id); 2 usage error; 130 interrupted by
+    /// Ctrl-C.
     Resume(ResumeArgs),
 }
 
@@ -124,9 +141,13 @@ pub struct ResumeArgs {
     pub session_id: Option<String>,
     /// The prompt for the resumed turn.
     pub prompt: Option<String>,
-    /// Resume the most recent thread.
+    /// Resume the most recently updated thread started in this directory (-C or the current
+    /// one), as Codex does; with none there, start a new thread.
     #[arg(long)]
     pub last: bool,
+    /// With --last, pick among the threads of every directory.
+    #[arg(long, requires = "last")]
+    pub all: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -116,6 +116,9 @@ pub struct BatchArgs {
 #[derive(Debug, Subcommand)]
 pub enum BatchCommand {
     /// Merge the results of several shard folders into one.
+    ///
+    /// Exit status: 0 every merged run passed (or was skipped); 1 one failed, errored or timed
+    /// out; 2 usage, a shard folder missing or its results.jsonl unreadable, or --out unwritable.
     Merge {
         /// Shard result folders.
         #[arg(required = true)]
@@ -185,6 +188,10 @@ pub async fn run_batch(args: BatchArgs) -> i32 {
 async fn merge(dirs: Vec<PathBuf>, out: PathBuf) -> Result<i32, String> {
     let mut all = Vec::new();
     for d in &dirs {
+        // A missing folder (a typo, a shard's lost artifact) must not merge as "0 runs, all passed".
+        if !d.is_dir() {
+            return Err(format!("{}: no such shard folder", d.display()));
+        }
         let (lines, _) = read_results(&d.join("results.jsonl")).map_err(|e| e.to_string())?;
         all.extend(lines);
     }

@@ -2,7 +2,9 @@
 //! `--output-schema`, resume, exit codes).
 
 mod human;
+pub mod interrupt;
 pub mod prompt;
+mod stdin_wait;
 
 /// Prints one event as `exec` does: a JSON line on stdout with `--json`, else for a person.
 pub fn print_event(event: &rcodex_core::protocol::ThreadEvent, json: bool) {
@@ -26,7 +28,7 @@ use crate::cli::{ExecArgs, ResumeCommand};
 use crate::config::{load_config, Config, ConfigOverrides};
 use crate::driver::{drive_turn, now_ms, TurnIo};
 use crate::live_ids::LiveIds;
-use crate::rollout::{find_rollout, read_rollout};
+use crate::rollout::{find_latest_rollout, find_rollout, read_rollout};
 use crate::session_start::{
     start_session, OutputSchema, Resume, RolloutTarget, SessionStart, StartedSession,
 };
@@ -60,16 +62,34 @@ fn inside_git_repo(dir: &Path) -> bool {
     dir.ancestors().any(|d| d.join(".git").exists())
 }
 
-/// The rollout of thread `id` (the newest with `None`), read back for resuming, and its path.
-fn find_resumed_thread(codex_home: &Path, id: Option<&str>) -> Result<(Resume, PathBuf), String> {
+/// The rollout of thread `id`, read back for resuming, and its path. With `None` (`--last`),
+/// the newest thread started in `last_in` (any directory when `None`), or `Ok(None)` when there
+/// is none: Codex then starts a new thread.
+fn find_resumed_thread(
+    codex_home: &Path,
+    id: Option<&str>,
+    last_in: Option<&Path>,
+) -> Result<Option<(Resume, PathBuf)>, String> {
     let sessions = codex_home.join("sessions");
-    let path = find_rollout(codex_home, id).ok_or_else(|| match id {
-        Some(id) => format!(
-            "no rollout found for thread {id} under {}",
-            sessions.display()
-        ),
-        None => format!("no rollout found under {}", sessions.display()),
-    })?;
+    let path = match id {
+        Some(id) => find_rollout(codex_home, Some(id)).ok_or_else(|| {
+            format!(
+                "no rollout found for thread {id} under {}",
+                sessions.display()
+            )
+        })?,
+        None => match find_latest_rollout(codex_home, last_in) {
+            Some(path) => path,
+            None => {
+                let place = last_in.map_or(sessions.clone(), Path::to_path_buf);
+                eprintln!(
+                    "rcodex: no earlier thread of {} to resume; starting a new one",
+                    place.display()
+                );
+                return Ok(None);
+            }
+        },
+    };
     let history = read_rollout(&path).map_err(|e| e.to_string())?;
     for w in &history.warnings {
         eprintln!("warning: {w}");
@@ -82,7 +102,7 @@ fn find_resumed_thread(codex_home: &Path, id: Option<&str>) -> Result<(Resume, P
         },
         base_instructions: history.base_instructions,
     };
-    Ok((resume, path))
+    Ok(Some((resume, path)))
 }
 
 async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
@@ -127,17 +147,28 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
             "Not inside a trusted directory and --skip-git-repo-check was not specified.".into(),
         );
     }
-    let prompt = prompt::resolve_prompt(prompt_arg.as_deref())?;
+    let prompt = prompt::resolve_prompt(
+        prompt_arg.as_deref(),
+        prompt::StdinMode::from_flags(args.stdin, args.no_stdin),
+    )?;
+    // `resume --last` looks among the threads of this directory unless `--all`.
+    let last_in = match &args.resume {
+        Some(ResumeCommand::Resume(r)) if !r.all => Some(cwd.clone()),
+        _ => None,
+    };
     let (resume, rollout) = match resume {
-        Some(id) => {
-            let (resume, path) = find_resumed_thread(&codex_home, id.as_deref())?;
-            let target = if args.ephemeral {
-                RolloutTarget::Discard
-            } else {
-                RolloutTarget::Append(path)
-            };
-            (Some(resume), target)
-        }
+        Some(id) => match find_resumed_thread(&codex_home, id.as_deref(), last_in.as_deref())? {
+            Some((resume, path)) => {
+                let target = if args.ephemeral {
+                    RolloutTarget::Discard
+                } else {
+                    RolloutTarget::Append(path)
+                };
+                (Some(resume), target)
+            }
+            None if args.ephemeral => (None, RolloutTarget::Discard),
+            None => (None, RolloutTarget::NewInCodexHome),
+        },
         None if args.ephemeral => (None, RolloutTarget::Discard),
         None => (None, RolloutTarget::NewInCodexHome),
     };
@@ -179,9 +210,7 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
     }
     let json = args.json;
     let mut on_event = move |ev: &rcodex_core::protocol::ThreadEvent| print_event(ev, json);
-    let mut interrupt = Box::pin(async {
-        let _ = tokio::signal::ctrl_c().await;
-    });
+    let mut interrupt = Box::pin(interrupt::first_ctrl_c());
     let io = TurnIo {
         client: &client,
         tools: &runner,
@@ -219,7 +248,8 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
             if !json {
                 eprintln!("turn interrupted");
             }
-            Ok(1)
+            interrupt::test_shutdown_pause().await;
+            Ok(interrupt::INTERRUPTED_EXIT_CODE)
         }
     }
 }

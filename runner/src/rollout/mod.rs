@@ -2,12 +2,14 @@
 //! (ours or Codex's) to resume a thread.
 
 mod flat_records;
+mod latest;
 mod layout;
 mod payload_shapes;
 mod reader;
 mod recorded;
 mod writer;
 
+pub use latest::{find_latest_rollout, rollout_cwd};
 pub use layout::Layout;
 pub use reader::{find_rollout, read_rollout, RolloutHistory, RolloutReadError};
 pub use recorded::{read_recorded, RecordedRollout, Writer};
