@@ -18,6 +18,13 @@ pub enum TurnItem {
     Reasoning(ReasoningTurnItem),
     CommandExecution(CommandExecutionItem),
     FileChange(FileChangeItem),
+    /// A finished compaction (Codex 0.169: the item carries only its id).
+    ContextCompaction(ContextCompactionItem),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ContextCompactionItem {
+    pub id: String,
 }
 
 impl TurnItem {

@@ -185,6 +185,8 @@ impl<'r, 'a> Driver<'r, 'a> {
             thread_id: self.session.thread_id().to_string(),
             history: self.session.history().to_vec(),
             thread_usage,
+            last_usage: self.session.last_usage(),
+            window_number: self.session.window_number(),
         });
         let ids = RecordedIds::resuming_at(self.rec, number - 1);
         self.session = Session::new(cfg, (self.ids)(ids));

@@ -19,6 +19,8 @@ pub struct RecordedIds {
     outputs: HashMap<String, String>,
     /// The ids of interrupt markers, per turn.
     markers: VecDeque<Vec<String>>,
+    /// The ids compactions drew (context messages, summary, compaction item), in order.
+    compaction: VecDeque<String>,
     fresh: SeededIds,
 }
 
@@ -65,6 +67,7 @@ impl RecordedIds {
                         .collect()
                 })
                 .collect(),
+            compaction: rec.compaction_ids.iter().cloned().collect(),
             fresh: SeededIds::new(0),
         }
     }
@@ -111,6 +114,9 @@ impl IdSource for RecordedIds {
             IdKind::UserTurnItem => self.prompt_items.pop_front().flatten(),
             IdKind::ToolOutput { call_id, .. } => self.outputs.get(call_id).cloned(),
             IdKind::InterruptMarker => self.next_marker(),
+            IdKind::CompactedContext | IdKind::CompactionSummary | IdKind::CompactionItem => {
+                self.compaction.pop_front()
+            }
         };
         recorded.unwrap_or_else(|| format!("{}{}", kind.prefix(), self.fresh.uuid_v7(now_ms)))
     }

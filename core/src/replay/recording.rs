@@ -22,6 +22,9 @@ pub struct Recording<'a> {
     pub outputs: HashMap<&'a str, Recorded<'a>>,
     /// `item_completed` items of calls (CommandExecution, FileChange), by call id.
     pub call_items: HashMap<&'a str, &'a Value>,
+    /// The ids each `compacted` line's replacement drew (context messages, summary) and its
+    /// `ContextCompaction` item, in order.
+    pub compaction_ids: Vec<String>,
     /// Settings applied since the last turn ended (a resume, when a turn follows).
     settings_applied: bool,
 }
@@ -87,6 +90,7 @@ impl<'a> Recording<'a> {
             turns: Vec::new(),
             outputs: HashMap::new(),
             call_items: HashMap::new(),
+            compaction_ids: Vec::new(),
             settings_applied: false,
         };
         for l in lines {

@@ -79,6 +79,8 @@ fn find_resumed_thread(codex_home: &Path, id: Option<&str>) -> Result<(Resume, P
             thread_id: history.thread_id,
             history: history.history,
             thread_usage: history.thread_usage,
+            last_usage: history.last_usage,
+            window_number: history.window_number,
         },
         base_instructions: history.base_instructions,
     };
