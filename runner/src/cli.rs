@@ -119,6 +119,10 @@ pub struct ResumeArgs {
     /// Resume the most recent thread.
     #[arg(long)]
     pub last: bool,
+    /// Compact the thread first: one summary request with no tools, then the history is
+    /// replaced by the summary and the recent user messages. With no prompt, compact and exit.
+    #[arg(long)]
+    pub compact: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

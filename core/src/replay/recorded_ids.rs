@@ -67,7 +67,11 @@ impl RecordedIds {
                         .collect()
                 })
                 .collect(),
-            compaction: rec.compaction_ids.iter().cloned().collect(),
+            compaction: rec
+                .compaction_ids
+                .iter()
+                .map(|(_, id)| id.clone())
+                .collect(),
             fresh: SeededIds::new(0),
         }
     }
@@ -85,6 +89,8 @@ impl RecordedIds {
             queue.drain(..k.min(queue.len()));
         }
         ids.markers.drain(..k.min(ids.markers.len()));
+        let before = rec.compaction_ids.iter().filter(|(t, _)| *t < k).count();
+        ids.compaction.drain(..before);
         ids.turns.drain(..k.min(ids.turns.len()));
         ids
     }

@@ -277,9 +277,17 @@ impl Thread {
     /// Replaces the history with the summary and writes the lines Codex writes after it.
     /// Returns the estimated usage of the new history.
     pub fn replace_history(&mut self, now: u64, turn_id: &str, summary: &str) -> TokenUsage {
-        let dev = self.ids.id(IdKind::CompactedContext, now);
-        let env = self.ids.id(IdKind::CompactedContext, now);
-        let context = self.cfg.context.recorded_items(dev, env);
+        // The context messages again, each with a fresh id (a replayed context keeps its
+        // recorded ids otherwise).
+        let mut context = self
+            .cfg
+            .context
+            .recorded_items(String::new(), String::new());
+        for item in &mut context {
+            if let ResponseItem::Message(m) = item {
+                m.id = Some(self.ids.id(IdKind::CompactedContext, now));
+            }
+        }
         let message = format!("{}\n{}", self.cfg.compact.summary_prefix, summary);
         let summary_id = self.ids.id(IdKind::CompactionSummary, now);
         let summary_item = ResponseItem::user_text(Some(summary_id), message.clone());

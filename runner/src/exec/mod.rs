@@ -88,6 +88,7 @@ fn find_resumed_thread(codex_home: &Path, id: Option<&str>) -> Result<(Resume, P
 }
 
 async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
+    let compact = matches!(&args.resume, Some(ResumeCommand::Resume(r)) if r.compact);
     let (resume, prompt_arg) = match &args.resume {
         Some(ResumeCommand::Resume(r)) => {
             // `resume --last PROMPT` puts the prompt in the id slot.
@@ -129,7 +130,11 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
             "Not inside a trusted directory and --skip-git-repo-check was not specified.".into(),
         );
     }
-    let prompt = prompt::resolve_prompt(prompt_arg.as_deref())?;
+    // `resume --compact` with no prompt compacts and exits: it reads no prompt from stdin.
+    let mut prompt = match (compact, &prompt_arg) {
+        (true, None) => None,
+        _ => Some(prompt::resolve_prompt(prompt_arg.as_deref())?),
+    };
     let (resume, rollout) = match resume {
         Some(id) => {
             let (resume, path) = find_resumed_thread(&codex_home, id.as_deref())?;
@@ -176,7 +181,7 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
             config.model_provider_id,
             config.sandbox_mode.unwrap_or(SandboxMode::ReadOnly).as_str(),
             session.thread_id(),
-            prompt
+            prompt.as_deref().unwrap_or("(compact)")
         );
     }
     let json = args.json;
@@ -184,15 +189,38 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
     let mut interrupt = Box::pin(async {
         let _ = tokio::signal::ctrl_c().await;
     });
-    let io = TurnIo {
-        client: &client,
-        tools: &runner,
-        rollout: writer.as_mut(),
-        on_event: &mut on_event,
-        on_request: None,
-        interrupt: &mut interrupt,
-    };
-    let report = drive_turn(&mut session, UserTurn::text(prompt), io).await;
+    let mut report = None;
+    if compact {
+        let io = TurnIo {
+            client: &client,
+            tools: &runner,
+            rollout: writer.as_mut(),
+            on_event: &mut on_event,
+            on_request: None,
+            interrupt: &mut interrupt,
+        };
+        let done = crate::driver::drive_compaction(&mut session, io).await;
+        let failed = !matches!(done.outcome.status, TurnStatus::Completed);
+        report = Some(done);
+        if !failed && !json && prompt.is_none() {
+            eprintln!("thread compacted");
+        }
+        if failed {
+            prompt = None;
+        }
+    }
+    if let Some(prompt) = prompt {
+        let io = TurnIo {
+            client: &client,
+            tools: &runner,
+            rollout: writer.as_mut(),
+            on_event: &mut on_event,
+            on_request: None,
+            interrupt: &mut interrupt,
+        };
+        report = Some(drive_turn(&mut session, UserTurn::text(prompt), io).await);
+    }
+    let report = report.expect("a compaction or a turn ran");
     tools.exec.shutdown().await;
     if let Some(err) = &report.record_error {
         eprintln!("warning: rollout not fully written: {err}");
