@@ -310,6 +310,17 @@ impl<'r, 'a> Driver<'r, 'a> {
             };
         }
         let request = waiting.request.take()?;
+        if self.failed_for_compaction(responses) {
+            let error = ResponseEventError {
+                code: Some("context_length_exceeded".into()),
+                message: Some("the recording compacted after a context-window failure".into()),
+            };
+            let failed = ResponseEvent::Failed {
+                response_id: String::new(),
+                error,
+            };
+            return Some(Input::Model(request, failed));
+        }
         let response = next_response(responses);
         let last = next_response(&mut responses.clone()).is_empty();
         self.response_input(request, response, last, &turn.end, turn.line)
@@ -400,6 +411,26 @@ impl<'r, 'a> Driver<'r, 'a> {
                 Some(Input::Model(request, completed))
             }
         }
+    }
+
+    /// The machine's request (not a summary request) was answered, in the recording, by a
+    /// compaction rcodex made after a context-window failure: the recorded summary is next.
+    fn failed_for_compaction(
+        &self,
+        responses: &std::iter::Peekable<std::slice::Iter<'_, TurnLine<'a>>>,
+    ) -> bool {
+        let Some(c) = self.expected_compactions.front() else {
+            return false;
+        };
+        let summary_request = self
+            .requests
+            .last()
+            .and_then(|r| serde_json::from_str::<Value>(&r.body).ok())
+            .is_some_and(|b| b["tools"] == Value::Array(Vec::new()));
+        let next = next_response(&mut responses.clone());
+        c.after_context_failure
+            && !summary_request
+            && next.items.first().is_some_and(|r| r.line < c.line)
     }
 
     /// How many requests the machine sent in the turn of the last one.

@@ -69,6 +69,8 @@ pub struct RecordedCompaction<'a> {
     /// The `total_tokens` of the response before the summary request (what an automatic
     /// compaction compared with its limit).
     pub trigger_total: Option<u64>,
+    /// rcodex compacted after the model refused a request as too long (and retried it).
+    pub after_context_failure: bool,
 }
 
 impl RecordedTurn<'_> {
@@ -86,8 +88,17 @@ impl Recording<'_> {
             .iter()
             .filter(|t| !t.is_manual_compaction())
             .flat_map(|t| &t.compactions)
+            .filter(|c| !c.after_context_failure)
             .filter_map(|c| c.trigger_total)
             .min()
+    }
+
+    /// Whether the recording compacted after a context-window failure (rcodex's own switch).
+    pub fn compacts_on_context_failure(&self) -> bool {
+        self.turns
+            .iter()
+            .flat_map(|t| &t.compactions)
+            .any(|c| c.after_context_failure)
     }
 
     /// The line before the summary in the compacted histories (`message` is the prefix, a
@@ -291,6 +302,11 @@ impl<'a> Recording<'a> {
                     line,
                     compacted,
                     trigger_total: self.total_before_output,
+                    after_context_failure: compacted
+                        .extra
+                        .get(crate::session::compact::CONTEXT_FAILURE_KEY)
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
                 });
             }
             _ => {}

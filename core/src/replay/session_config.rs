@@ -44,6 +44,7 @@ pub fn session_config(rec: &Recording) -> SessionConfig {
     }
     cfg.tools = typed_tool_specs(&facts, &tools_called(rec));
     cfg.compact.auto_token_limit = rec.implied_auto_compact_limit();
+    cfg.compact.on_context_failure = rec.compacts_on_context_failure();
     if let Some(prefix) = rec.summary_prefix() {
         cfg.compact.summary_prefix = prefix;
     }

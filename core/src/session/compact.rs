@@ -52,6 +52,9 @@ which files and commands matter, what is still open, and the next step. Be brief
 pub const DEFAULT_SUMMARY_PREFIX: &str =
     "Earlier work on this conversation was compacted. A summary of it follows.";
 
+/// rcodex's key on a `compacted` line written after a context-window failure.
+pub const CONTEXT_FAILURE_KEY: &str = "rcodex_after_context_failure";
+
 /// How many tokens of recent user messages a compacted history keeps (Codex's limit).
 pub const KEPT_USER_TOKENS: u64 = 20_000;
 
@@ -276,7 +279,13 @@ impl Thread {
 
     /// Replaces the history with the summary and writes the lines Codex writes after it.
     /// Returns the estimated usage of the new history.
-    pub fn replace_history(&mut self, now: u64, turn_id: &str, summary: &str) -> TokenUsage {
+    pub fn replace_history(
+        &mut self,
+        now: u64,
+        turn_id: &str,
+        summary: &str,
+        trigger: CompactTrigger,
+    ) -> TokenUsage {
         // The context messages again, each with a fresh id (a replayed context keeps its
         // recorded ids otherwise).
         let mut context = self
@@ -296,6 +305,10 @@ impl Thread {
         self.window_number += 1;
         let mut extra = crate::protocol::response_item::Extra::new();
         extra.insert("window_number".into(), json!(self.window_number));
+        if trigger == CompactTrigger::ContextFailure {
+            // rcodex's own key (Codex 0.169 never compacts on a failure): replay reads it.
+            extra.insert(CONTEXT_FAILURE_KEY.into(), json!(true));
+        }
         self.record(
             now,
             RolloutItem::Compacted(Compacted {
@@ -336,6 +349,7 @@ impl TurnLoop<'_> {
         self.turn.requests += 1;
         self.turn.phase = Phase::Compacting {
             request,
+            trigger,
             summary: None,
             then,
         };
@@ -364,7 +378,13 @@ impl TurnLoop<'_> {
                 response_id, usage, ..
             } => {
                 let phase = std::mem::replace(&mut self.turn.phase, Phase::Backoff { timer: 0 });
-                let Phase::Compacting { summary, then, .. } = phase else {
+                let Phase::Compacting {
+                    summary,
+                    then,
+                    trigger,
+                    ..
+                } = phase
+                else {
                     return None;
                 };
                 self.add_usage(response_id, usage.unwrap_or_default());
@@ -372,9 +392,9 @@ impl TurnLoop<'_> {
                 let count = items::token_count(self.thread.usage, self.turn.last_usage, window);
                 self.thread.record(self.now, count);
                 let summary = summary.unwrap_or_default();
-                let estimate = self
-                    .thread
-                    .replace_history(self.now, &self.turn.id, &summary);
+                let estimate =
+                    self.thread
+                        .replace_history(self.now, &self.turn.id, &summary, trigger);
                 self.turn.last_usage = estimate;
                 self.turn.retries = Default::default();
                 match then {

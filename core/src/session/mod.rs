@@ -185,6 +185,7 @@ impl Session {
         let mut turn = Turn::start(turn_id, now, request);
         turn.phase = turn::Phase::Compacting {
             request,
+            trigger,
             summary: None,
             then: user.map_or(AfterCompact::End, AfterCompact::Prompt),
         };

@@ -2,7 +2,7 @@
 //! owns what only exists in that phase (the response streaming in, the tool calls running), so a
 //! state the loop cannot be in cannot be written down.
 
-use super::compact::AfterCompact;
+use super::compact::{AfterCompact, CompactTrigger};
 use super::exec_items::TodoList;
 use super::input::{RequestId, TimerId};
 use super::retry::{RetryCount, TurnError};
@@ -44,6 +44,7 @@ pub enum Phase {
     /// last message so far, `then` what the turn does once the history is replaced.
     Compacting {
         request: RequestId,
+        trigger: CompactTrigger,
         summary: Option<String>,
         then: AfterCompact,
     },
