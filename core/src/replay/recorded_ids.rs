@@ -43,12 +43,13 @@ impl RecordedIds {
                 .map(String::from),
             turns: rec.turns.iter().map(|t| t.id.to_string()).collect(),
             context: rec.context.iter().filter_map(|c| item_id(c.item)).collect(),
-            prompts: rec
-                .turns
-                .iter()
+            // A manual compaction's turn has no prompt and draws no prompt ids.
+            prompts: prompt_turns(rec)
                 .map(|t| t.prompt.and_then(|p| item_id(p.item)))
                 .collect(),
-            prompt_items: rec.turns.iter().map(|t| t.prompt_item_id.clone()).collect(),
+            prompt_items: prompt_turns(rec)
+                .map(|t| t.prompt_item_id.clone())
+                .collect(),
             outputs: rec
                 .outputs
                 .iter()
@@ -85,8 +86,11 @@ impl RecordedIds {
         ids.thread = None;
         ids.window = None;
         ids.context.clear();
+        let prompts_before = prompt_turns(rec)
+            .filter(|t| t.line < rec.turns.get(k).map_or(usize::MAX, |n| n.line))
+            .count();
         for queue in [&mut ids.prompts, &mut ids.prompt_items] {
-            queue.drain(..k.min(queue.len()));
+            queue.drain(..prompts_before.min(queue.len()));
         }
         ids.markers.drain(..k.min(ids.markers.len()));
         let before = rec.compaction_ids.iter().filter(|(t, _)| *t < k).count();
@@ -94,6 +98,13 @@ impl RecordedIds {
         ids.turns.drain(..k.min(ids.turns.len()));
         ids
     }
+}
+
+/// The turns that opened with a prompt.
+fn prompt_turns<'r, 'a>(
+    rec: &'r Recording<'a>,
+) -> impl Iterator<Item = &'r super::recording::RecordedTurn<'a>> {
+    rec.turns.iter().filter(|t| !t.is_manual_compaction())
 }
 
 impl RecordedIds {
