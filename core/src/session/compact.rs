@@ -24,6 +24,9 @@
 //!   `token_count`, `compacted {message, replacement_history, window_number, ..}`,
 //!   `turn_context`, `thread_settings_applied`, `token_count` (an estimate of the new history),
 //!   `item_completed {type: ContextCompaction, id}`. `exec --json` shows nothing of it.
+//! - Without `model_auto_compact_token_limit` the limit is 90 % of the catalog context window
+//!   (gpt-5.5: 272,000 → 244,800; a call reporting 240,010 total tokens did not compact, one
+//!   reporting 245,010 did).
 //! - On `context_length_exceeded` (as `response.failed` or HTTP 400) Codex 0.169 does NOT
 //!   compact: the turn fails at once. Compacting on that failure is rcodex's own, off unless
 //!   [`CompactSettings::on_context_failure`] is set.
@@ -33,6 +36,7 @@
 
 use serde_json::{json, Value};
 
+use super::compacted_history::{estimate_tokens, replacement_history};
 use super::input::UserTurn;
 use super::rollout_items as items;
 use super::thread::Thread;
@@ -41,7 +45,7 @@ use super::TurnLoop;
 use crate::ids::IdKind;
 use crate::protocol::rollout::Compacted;
 use crate::protocol::turn_item::{ContextCompactionItem, TurnItem};
-use crate::protocol::{ContentItem, ResponseEvent, ResponseItem, RolloutItem, TokenUsage};
+use crate::protocol::{ResponseEvent, ResponseItem, RolloutItem, TokenUsage};
 
 /// rcodex's own summary prompt (Codex's is upstream prose: imported at run time, never built in).
 pub const DEFAULT_PROMPT: &str = "Write a handoff note for the model that will continue this \
@@ -54,9 +58,6 @@ pub const DEFAULT_SUMMARY_PREFIX: &str =
 
 /// rcodex's key on a `compacted` line written after a context-window failure.
 pub const CONTEXT_FAILURE_KEY: &str = "rcodex_after_context_failure";
-
-/// How many tokens of recent user messages a compacted history keeps (Codex's limit).
-pub const KEPT_USER_TOKENS: u64 = 20_000;
 
 /// When and with which words a thread compacts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,102 +129,6 @@ pub enum AfterCompact {
     Prompt(UserTurn),
     /// A manual compaction: the turn is over.
     End,
-}
-
-/// The history after a compaction: the user messages kept, the fresh `context` before the last
-/// of them, and the summary message last.
-pub fn replacement_history(
-    history: &[ResponseItem],
-    context: Vec<ResponseItem>,
-    summary: ResponseItem,
-    summary_prefix: &str,
-) -> Vec<ResponseItem> {
-    let mut kept = kept_user_messages(history, summary_prefix, KEPT_USER_TOKENS);
-    let at = kept.len().saturating_sub(1);
-    kept.splice(at..at, context);
-    kept.push(summary);
-    kept
-}
-
-/// The newest user messages (not context, markers or summaries) within `budget` tokens, oldest
-/// first; the oldest one kept is cut to what is left of the budget.
-pub fn kept_user_messages(
-    history: &[ResponseItem],
-    summary_prefix: &str,
-    budget: u64,
-) -> Vec<ResponseItem> {
-    let mut left = budget;
-    let mut kept = Vec::new();
-    for item in history.iter().rev() {
-        let Some(text) = typed_user_text(item, summary_prefix) else {
-            continue;
-        };
-        if left == 0 {
-            break;
-        }
-        let tokens = estimate_text_tokens(&text);
-        if tokens <= left {
-            left -= tokens;
-            kept.push(item.clone());
-        } else {
-            let mut cut = (left * 4) as usize;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            let id = match item {
-                ResponseItem::Message(m) => m.id.clone(),
-                _ => None,
-            };
-            kept.push(ResponseItem::user_text(id, &text[..cut]));
-            left = 0;
-        }
-    }
-    kept.reverse();
-    kept
-}
-
-/// The text of a message the user typed; `None` for anything else (assistant output, the
-/// environment context, AGENTS.md, interrupt markers, earlier summaries).
-fn typed_user_text(item: &ResponseItem, summary_prefix: &str) -> Option<String> {
-    let ResponseItem::Message(m) = item else {
-        return None;
-    };
-    if m.role != "user" {
-        return None;
-    }
-    let text: String = m
-        .content
-        .iter()
-        .filter_map(|c| match c {
-            ContentItem::InputText { text } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect();
-    const HARNESS: [&str; 5] = [
-        "<environment_context>",
-        "# AGENTS.md instructions",
-        "<user_instructions>",
-        "<turn_aborted>",
-        "<skill",
-    ];
-    let trimmed = text.trim_start();
-    if HARNESS.iter().any(|h| trimmed.starts_with(h)) || text.starts_with(summary_prefix) {
-        return None;
-    }
-    Some(text)
-}
-
-/// Codex's rough count: four bytes a token.
-pub fn estimate_text_tokens(text: &str) -> u64 {
-    (text.len() as u64).div_ceil(4)
-}
-
-/// The estimated tokens of items as sent.
-pub fn estimate_tokens(items: &[ResponseItem]) -> u64 {
-    items
-        .iter()
-        .map(|i| serde_json::to_string(i).map_or(0, |s| estimate_text_tokens(&s)))
-        .sum()
 }
 
 impl Thread {
@@ -440,87 +345,10 @@ pub(super) fn compaction_failed(disposition: super::retry::Disposition) -> TurnE
 mod tests {
     use super::*;
 
-    fn user(id: &str, text: &str) -> ResponseItem {
-        ResponseItem::user_text(Some(id.into()), text)
-    }
-
-    fn texts(items: &[ResponseItem]) -> Vec<String> {
-        items
-            .iter()
-            .map(|i| match i {
-                ResponseItem::Message(m) => format!(
-                    "{}:{}",
-                    m.role,
-                    m.content
-                        .iter()
-                        .map(|c| match c {
-                            ContentItem::InputText { text } => text.clone(),
-                            ContentItem::OutputText { text, .. } => text.clone(),
-                            _ => String::new(),
-                        })
-                        .collect::<String>()
-                ),
-                _ => "other".into(),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn the_new_history_keeps_typed_messages_and_puts_the_context_before_the_last() {
-        let history = vec![
-            ResponseItem::message(Some("d".into()), "developer", vec![]),
-            user("e", "<environment_context>\n</environment_context>"),
-            user("u1", "first"),
-            ResponseItem::message(
-                Some("a".into()),
-                "assistant",
-                vec![ContentItem::OutputText {
-                    text: "answer".into(),
-                    annotations: None,
-                }],
-            ),
-            user("s", "PREFIX\nold summary"),
-            user("u2", "second"),
-        ];
-        let context = vec![user(
-            "ctx",
-            "<environment_context>new</environment_context>",
-        )];
-        let out = replacement_history(&history, context, user("sum", "PREFIX\nnew"), "PREFIX");
-        assert_eq!(
-            texts(&out),
-            [
-                "user:first",
-                "user:<environment_context>new</environment_context>",
-                "user:second",
-                "user:PREFIX\nnew"
-            ]
-        );
-    }
-
-    #[test]
-    fn with_no_typed_message_the_context_comes_first() {
-        let out = replacement_history(&[], vec![user("c", "ctx")], user("s", "P\nx"), "P");
-        assert_eq!(texts(&out), ["user:ctx", "user:P\nx"]);
-    }
-
-    #[test]
-    fn kept_messages_fit_the_budget_newest_first_and_the_oldest_is_cut() {
-        let history = vec![
-            user("1", "aaaaaaaaaaaa"),
-            user("2", "bbbbbbbb"),
-            user("3", "cc"),
-        ];
-        // 3 tokens for "bbbbbbbb"(2) + "cc"(1) leaves 1 token (4 bytes) of the first.
-        let kept = kept_user_messages(&history, "P", 4);
-        assert_eq!(texts(&kept), ["user:aaaa", "user:bbbbbbbb", "user:cc"]);
-        let kept = kept_user_messages(&history, "P", 1);
-        assert_eq!(texts(&kept), ["user:cc"]);
-    }
-
     #[test]
     fn the_default_limit_is_ninety_percent_of_the_window() {
-        assert_eq!(default_auto_limit(Some(258_400)), Some(232_560));
+        // gpt-5.5's catalog window: Codex 0.169 compacted at 245,010 tokens, not at 240,010.
+        assert_eq!(default_auto_limit(Some(272_000)), Some(244_800));
         assert_eq!(default_auto_limit(None), None);
     }
 

@@ -9,6 +9,7 @@
 //! `exec_items`, request bodies in `request`.
 
 pub mod compact;
+mod compacted_history;
 pub mod config;
 pub mod effect;
 mod exec_items;
