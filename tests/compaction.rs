@@ -420,3 +420,33 @@ async fn codex_writes_the_same_compacted_line_and_resumes_a_thread_rcodex_compac
     assert_eq!(input[at..at + replacement.len()], replacement[..]);
     assert!(header(&reqs[3], "x-codex-window-id").ends_with(":1"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reply_marked_summary_refuses_a_request_that_is_not_one() {
+    // No limit configured: the client does not compact, so the marked reply refuses request 2.
+    let srv = server(json!([
+        { "function_call": { "name": "exec_command", "arguments": { "cmd": "ls" } },
+          "usage": { "input_tokens": 5000 } },
+        { "message": "Summary.", "summary": true },
+    ]))
+    .await;
+    let home = TestHome::with_mock(&srv.base_url());
+    let (_home, out) = exec(home, &args(&["list"])).await;
+    exits(&out, 1);
+    let events = json_lines(&text(&out.stdout));
+    let message = events.last().unwrap()["error"]["message"].as_str().unwrap();
+    assert!(message.contains("expects a summary request"), "{message}");
+    assert_eq!(srv.requests().len(), 2);
+    // With the limit, the same script passes: request 2 is the summary request.
+    let srv = server(json!([
+        { "function_call": { "name": "exec_command", "arguments": { "cmd": "ls" } },
+          "usage": { "input_tokens": 5000 } },
+        { "message": "Summary.", "summary": true },
+        { "message": "Done." },
+    ]))
+    .await;
+    let home = TestHome::with_mock(&srv.base_url());
+    let limit = ["-c", "model_auto_compact_token_limit=2000"];
+    let (_home, out) = exec(home, &args(&[&limit[..], &["list"]].concat())).await;
+    exits(&out, 0);
+}
