@@ -106,7 +106,8 @@ pub struct ExecArgs {
 
 #[derive(Debug, Subcommand, Clone)]
 pub enum ResumeCommand {
-    /// Continue an earlier thread: `resume ID [PROMPT]` or `resume --last [PROMPT]`.
+    /// Continue an earlier thread: `resume ID [PROMPT]` or `resume --last [PROMPT]`; with
+    /// `--compact`, summarize its history first (and stop there without a prompt).
     Resume(ResumeArgs),
 }
 
