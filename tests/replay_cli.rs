@@ -268,8 +268,8 @@ fn a_folder_is_walked_in_path_order_with_the_same_report_on_one_or_two_threads()
         .iter()
         .map(|l| l["turns"].as_array().unwrap().len())
         .sum();
-    // conversation/two_turns has two turns; every other scenario one.
-    assert_eq!(turns, want.len() + 1);
+    // conversation/two_turns and conversation/auto_compact have two turns; every other one.
+    assert_eq!(turns, want.len() + 2);
     let totals = text(&one.stderr);
     assert!(
         totals.starts_with(&format!("{} files: {} turns, ", want.len(), turns)),
@@ -486,7 +486,7 @@ fn every_bundled_scenario_replays_with_no_divergence() {
         out.contains(&format!(
             "{} files: {} turns, ",
             b.rollouts.len(),
-            b.rollouts.len() + 1
+            b.rollouts.len() + 2
         )),
         "{out}"
     );

@@ -47,15 +47,72 @@ fn codex_0_150_and_0_169_failed_turns_replay_to_their_failure() {
 }
 
 #[test]
+fn codex_0_169_mid_turn_compaction_replays_to_the_recorded_history() {
+    let replayed = replay_fixture("codex-0.169.0-compacted.jsonl").unwrap();
+    assert_eq!(replayed.divergence, None);
+    assert_eq!(
+        replayed.requests.len(),
+        3,
+        "the call, the summary, the follow-up"
+    );
+    let summary: serde_json::Value = serde_json::from_str(&replayed.requests[1].body).unwrap();
+    assert_eq!(summary["tools"], serde_json::json!([]));
+    // The follow-up sends the recorded replacement: the summary, with Codex's prefix, last.
+    let after: serde_json::Value = serde_json::from_str(&replayed.requests[2].body).unwrap();
+    let last = after["input"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last["content"][0]["text"],
+        "<upstream text: summary prefix>\nSummary: listed files, found a.txt."
+    );
+}
+
+#[test]
+fn codex_0_169_compactions_mid_turn_and_before_a_resumed_prompt_replay() {
+    // Three processes: a tool call over the limit (mid-turn), a resumed turn whose answer
+    // reports 5,000 tokens, then a resumed turn that compacts before its prompt.
+    let replayed = replay_fixture("codex-0.169.0-compacted-pre-turn.jsonl").unwrap();
+    assert_eq!(replayed.divergence, None);
+    let turns: Vec<usize> = replayed.requests.iter().map(|r| r.turn).collect();
+    assert_eq!(turns, [1, 1, 1, 2, 3, 3]);
+    let body = |i: usize| -> serde_json::Value {
+        serde_json::from_str(&replayed.requests[i].body).unwrap()
+    };
+    let texts = |v: &serde_json::Value| -> Vec<String> {
+        v["input"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["content"][0]["text"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    // The pre-turn summary request does not carry the new prompt; the request after it ends
+    // with the summary and then the prompt.
+    assert!(!texts(&body(4)).contains(&"third".to_string()));
+    let after = texts(&body(5));
+    assert_eq!(after.last().unwrap(), "third");
+    assert!(after[after.len() - 2].ends_with("\nSummary two."));
+}
+
+#[test]
 fn compacted_histories_and_turnless_layouts_are_refused_with_their_line() {
-    match replay_fixture("codex-0.169.0-compacted.jsonl") {
-        Err(ReplayError::Unsupported { line, message }) => {
-            assert!(
-                line > 1 && message.contains("compacted"),
-                "{line}: {message}"
-            );
+    // Before 0.107 no replacement history; before 0.169 no per-response usage to replay the
+    // automatic compaction from.
+    for (name, why) in [
+        (
+            "codex-0.59.0-compacted.jsonl",
+            "without replacement_history",
+        ),
+        ("codex-0.150.0-compacted.jsonl", "token_usage_record"),
+    ] {
+        match replay_fixture(name) {
+            Err(ReplayError::Unsupported { line, message }) => {
+                assert!(
+                    line > 1 && message.contains(why),
+                    "{name}: {line}: {message}"
+                );
+            }
+            other => panic!("{name}: expected unsupported, got {other:?}"),
         }
-        other => panic!("expected unsupported, got {other:?}"),
     }
     for name in [
         "codex-0.29.0-shell.jsonl",

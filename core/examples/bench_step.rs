@@ -42,6 +42,7 @@ fn session(n: usize) -> Session {
         thread_id: "t".into(),
         history: history(n),
         thread_usage: Default::default(),
+        ..Default::default()
     });
     Session::new(cfg, Box::new(SeededIds::new(1)))
 }

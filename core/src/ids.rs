@@ -23,6 +23,12 @@ pub enum IdKind<'a> {
     UserTurnItem,
     /// The user message an interrupted turn leaves in history (`msg_…`).
     InterruptMarker,
+    /// A fresh context message written into a compacted history (`msg_…`).
+    CompactedContext,
+    /// The summary message a compaction leaves in history (`msg_…`).
+    CompactionSummary,
+    /// The `ContextCompaction` turn item of a compaction's `item_completed` line.
+    CompactionItem,
     /// The history item answering call `call_id` (`fco_…`, or `ctco_…` for freeform tools).
     ToolOutput {
         /// The call this output answers.
@@ -39,12 +45,18 @@ impl IdKind<'_> {
             IdKind::DeveloperMessage
             | IdKind::EnvironmentMessage
             | IdKind::UserMessage
-            | IdKind::InterruptMarker => "msg_",
+            | IdKind::InterruptMarker
+            | IdKind::CompactedContext
+            | IdKind::CompactionSummary => "msg_",
             IdKind::ToolOutput { freeform: true, .. } => "ctco_",
             IdKind::ToolOutput {
                 freeform: false, ..
             } => "fco_",
-            IdKind::Thread | IdKind::ContextWindow | IdKind::Turn | IdKind::UserTurnItem => "",
+            IdKind::Thread
+            | IdKind::ContextWindow
+            | IdKind::Turn
+            | IdKind::UserTurnItem
+            | IdKind::CompactionItem => "",
         }
     }
 }

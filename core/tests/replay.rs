@@ -554,6 +554,7 @@ fn a_thread_resumed_by_a_second_process_replays_as_resumed() {
         thread_id: first.session.thread_id().into(),
         history: first.session.history().to_vec(),
         thread_usage: Default::default(),
+        ..Default::default()
     });
     let two = vec![ReplyBuilder::new(2).message("two").completed(20, 1)];
     let resumed = Session::new(cfg, Box::new(SeededIds::new(2)));

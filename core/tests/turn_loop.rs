@@ -1165,6 +1165,7 @@ fn resumed_thread_appends_to_the_old_history() {
             total_tokens: 220,
             ..TokenUsage::default()
         },
+        ..Default::default()
     });
     let mut s = Sim::new(
         session_with(cfg, 3),

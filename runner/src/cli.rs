@@ -127,11 +127,12 @@ pub struct ExecArgs {
 
 #[derive(Debug, Subcommand, Clone)]
 pub enum ResumeCommand {
-    /// Continue an earlier thread: `resume ID [PROMPT]` or `resume --last [PROMPT]`.
+    /// Continue an earlier thread: `resume ID [PROMPT]` or `resume --last [PROMPT]`; with
+    /// `--compact`, summarize its history first (and stop there without a prompt).
     ///
-    /// Appends to the thread's rollout. Exit status as exec's: 0 the turn completed; 1 it
-    /// failed, or setup failed (such as an unknown thread id); 2 usage error; 130 interrupted by
-    /// Ctrl-C.
+    /// Appends to the thread's rollout. Exit status as exec's: 0 the turn (or the compaction)
+    /// completed; 1 it failed, or setup failed (such as an unknown thread id); 2 usage error; 130
+    /// interrupted by Ctrl-C.
     Resume(ResumeArgs),
 }
 
@@ -148,6 +149,10 @@ pub struct ResumeArgs {
     /// With --last, pick among the threads of every directory.
     #[arg(long, requires = "last")]
     pub all: bool,
+    /// Compact the thread first: one summary request with no tools, then the history is
+    /// replaced by the summary and the recent user messages. With no prompt, compact and exit.
+    #[arg(long)]
+    pub compact: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

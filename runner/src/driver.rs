@@ -59,6 +59,11 @@ pub async fn drive_turn(session: &mut Session, turn: UserTurn, io: TurnIo<'_>) -
     drive(session, Some(Input::Submit(turn)), Vec::new(), io, None).await
 }
 
+/// Drives a manual compaction of `session` (between turns) to its end.
+pub async fn drive_compaction(session: &mut Session, io: TurnIo<'_>) -> DriveReport {
+    drive(session, Some(Input::Compact), Vec::new(), io, None).await
+}
+
 /// [`drive_turn`], also showing `on_model_event` every stream event as it arrives, before the
 /// session sees it (batch meters tokens and time to first token with it).
 pub async fn drive_turn_observed(

@@ -31,7 +31,6 @@
 //! are public so the workspace's integration tests can reach them, hidden from the documentation,
 //! and carry no stability promise.
 
-
 pub mod agent;
 #[doc(hidden)]
 pub mod agents_md;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use rcodex_core::context::{EnvironmentContext, InitialContext};
 use rcodex_core::protocol::ToolSpec;
 use rcodex_core::sandbox::SandboxMode;
+use rcodex_core::session::compact::default_auto_limit;
 use rcodex_core::session::{ModelSettings, RetryPolicy, SessionConfig};
 use rcodex_core::tool_set::{model_facts, tool_specs, ToolsConfig};
 use serde_json::Value;
@@ -117,6 +118,10 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
         ..RetryPolicy::default()
     };
     session.output_schema = inputs.output_schema;
+    session.compact.auto_token_limit = config
+        .auto_compact_token_limit
+        .or_else(|| default_auto_limit(session.model.context_window));
+    session.compact.on_context_failure = config.compact_on_context_failure;
     let roots = vec![inputs.cwd.to_path_buf()];
     if let Some(dir) = &config.upstream_text {
         let text = UpstreamText::load_cached(dir)?;

@@ -128,6 +128,7 @@ fn a_resume_continues_the_thread_and_appends() {
             thread_id: "0190aaaa-0000-7000-8000-000000000001".into(),
             history: Vec::new(),
             thread_usage: TokenUsage::default(),
+            ..Default::default()
         },
         base_instructions: Some("recorded instructions".into()),
     };

@@ -25,6 +25,13 @@ pub enum TurnItem {
     CommandExecution(CommandExecutionItem),
     /// `FileChange`: a finished apply_patch call.
     FileChange(FileChangeItem),
+    /// A finished compaction (Codex 0.169: the item carries only its id).
+    ContextCompaction(ContextCompactionItem),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ContextCompactionItem {
+    pub id: String,
 }
 
 impl TurnItem {

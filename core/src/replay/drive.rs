@@ -9,7 +9,9 @@ use serde_json::Value;
 
 use super::json_pointer::first_difference;
 use super::recorded_ids::RecordedIds;
-use super::recording::{prompt_parts, Recorded, RecordedEnd, RecordedTurn, Recording, TurnLine};
+use super::recording::{
+    prompt_parts, Recorded, RecordedCompaction, RecordedEnd, RecordedTurn, Recording, TurnLine,
+};
 use super::{Divergence, RebuiltRequest, RecordedLine};
 use crate::ids::IdSource;
 use crate::protocol::event_msg::TaskComplete;
@@ -47,6 +49,8 @@ pub struct Driver<'r, 'a> {
     pub divergence: Option<Divergence>,
     /// History items the machine should record next, in order.
     expected: VecDeque<Recorded<'a>>,
+    /// `compacted` lines the machine should write next, in order.
+    expected_compactions: VecDeque<RecordedCompaction<'a>>,
     /// History items the machine recorded so far.
     recorded: usize,
     now: u64,
@@ -101,6 +105,7 @@ impl<'r, 'a> Driver<'r, 'a> {
             requests: Vec::new(),
             divergence: None,
             expected: rec.context.iter().copied().collect(),
+            expected_compactions: VecDeque::new(),
             recorded: 0,
             now: rec.start_ms,
         }
@@ -120,24 +125,36 @@ impl<'r, 'a> Driver<'r, 'a> {
         if turn.resumed {
             self.resume(number);
         }
-        let Some(prompt) = turn.prompt else {
+        let manual_compaction = turn.is_manual_compaction();
+        if turn.prompt.is_none() && !manual_compaction {
             return self.diverge(
                 turn.line,
                 None,
                 "the recorded turn has no user message",
                 None,
             );
-        };
-        self.expected.push_back(prompt);
-        self.expected
-            .extend(turn.lines.iter().filter_map(|l| match l {
-                TurnLine::Item(r) => Some(*r),
-                TurnLine::Usage(_) => None,
-            }));
+        }
+        // A compaction before the prompt records its summary answer before the prompt.
+        let items = turn.lines.iter().filter_map(|l| match l {
+            TurnLine::Item(r) => Some(*r),
+            TurnLine::Usage(_) => None,
+        });
+        let prompt_line = turn.prompt.map_or(usize::MAX, |p| p.line);
+        let (before, after): (Vec<_>, Vec<_>) = items.partition(|r| r.line < prompt_line);
+        self.expected.extend(before);
+        self.expected.extend(turn.prompt);
+        self.expected.extend(after);
+        self.expected_compactions
+            .extend(turn.compactions.iter().copied());
         let mut responses = turn.lines.iter().peekable();
-        let (text, images) = prompt_parts(prompt.item);
         self.now = self.now.max(turn.started_ms);
-        let mut input = Some(Input::Submit(UserTurn { text, images }));
+        let mut input = Some(match turn.prompt {
+            Some(prompt) => {
+                let (text, images) = prompt_parts(prompt.item);
+                Input::Submit(UserTurn { text, images })
+            }
+            None => Input::Compact,
+        });
         let mut waiting = Waiting::default();
         while let Some(next) = input.take() {
             if self.session.handle(self.now, next).is_err() {
@@ -185,6 +202,8 @@ impl<'r, 'a> Driver<'r, 'a> {
             thread_id: self.session.thread_id().to_string(),
             history: self.session.history().to_vec(),
             thread_usage,
+            last_usage: self.session.last_usage(),
+            window_number: self.session.window_number(),
         });
         let ids = RecordedIds::resuming_at(self.rec, number - 1);
         self.session = Session::new(cfg, (self.ids)(ids));
@@ -192,6 +211,15 @@ impl<'r, 'a> Driver<'r, 'a> {
 
     /// After the last turn: anything recorded that the machine never produced.
     pub fn finish(&mut self) {
+        if let (None, Some(c)) = (&self.divergence, self.expected_compactions.front()) {
+            let line = c.line;
+            self.diverge(
+                line,
+                None,
+                "the recording compacts the history where the machine does not",
+                None,
+            );
+        }
         if self.divergence.is_none() {
             if let Some(left) = self.expected.pop_front() {
                 self.diverge(
@@ -230,8 +258,10 @@ impl<'r, 'a> Driver<'r, 'a> {
                 Effect::RunTool { call, .. } => waiting.tools.push_back(call),
                 Effect::SetTimer { id, at_ms } => waiting.timers.push_back((id, at_ms)),
                 Effect::Record(line) => {
-                    if let RolloutItem::ResponseItem(item) = &line.item {
-                        self.check(item);
+                    match &line.item {
+                        RolloutItem::ResponseItem(item) => self.check(item),
+                        RolloutItem::Compacted(c) => self.check_compaction(c),
+                        _ => {}
                     }
                     if let Some(records) = &mut self.records {
                         records.push(*line);
@@ -280,6 +310,17 @@ impl<'r, 'a> Driver<'r, 'a> {
             };
         }
         let request = waiting.request.take()?;
+        if self.failed_for_compaction(responses) {
+            let error = ResponseEventError {
+                code: Some("context_length_exceeded".into()),
+                message: Some("the recording compacted after a context-window failure".into()),
+            };
+            let failed = ResponseEvent::Failed {
+                response_id: String::new(),
+                error,
+            };
+            return Some(Input::Model(request, failed));
+        }
         let response = next_response(responses);
         let last = next_response(&mut responses.clone()).is_empty();
         self.response_input(request, response, last, &turn.end, turn.line)
@@ -370,6 +411,26 @@ impl<'r, 'a> Driver<'r, 'a> {
                 Some(Input::Model(request, completed))
             }
         }
+    }
+
+    /// The machine's request (not a summary request) was answered, in the recording, by a
+    /// compaction rcodex made after a context-window failure: the recorded summary is next.
+    fn failed_for_compaction(
+        &self,
+        responses: &std::iter::Peekable<std::slice::Iter<'_, TurnLine<'a>>>,
+    ) -> bool {
+        let Some(c) = self.expected_compactions.front() else {
+            return false;
+        };
+        let summary_request = self
+            .requests
+            .last()
+            .and_then(|r| serde_json::from_str::<Value>(&r.body).ok())
+            .is_some_and(|b| b["tools"] == Value::Array(Vec::new()));
+        let next = next_response(&mut responses.clone());
+        c.after_context_failure
+            && !summary_request
+            && next.items.first().is_some_and(|r| r.line < c.line)
     }
 
     /// How many requests the machine sent in the turn of the last one.
@@ -542,6 +603,42 @@ impl<'r, 'a> Driver<'r, 'a> {
                 actual: actual_value,
                 what,
             });
+        }
+    }
+
+    /// The machine compacted where the recording did, to the same history.
+    fn check_compaction(&mut self, actual: &crate::protocol::rollout::Compacted) {
+        if self.divergence.is_some() {
+            return;
+        }
+        let Some(expected) = self.expected_compactions.pop_front() else {
+            let line = self.expected.front().map_or(0, |r| r.line);
+            self.diverge(
+                line,
+                None,
+                "the machine compacts the history where the recording does not",
+                None,
+            );
+            return;
+        };
+        let history = |items: Option<&Vec<ResponseItem>>| {
+            Value::Array(
+                items
+                    .into_iter()
+                    .flatten()
+                    .map(|i| to_value(&i.clone().without_passthrough()))
+                    .collect(),
+            )
+        };
+        let want = history(expected.compacted.replacement_history.as_ref());
+        let got = history(actual.replacement_history.as_ref());
+        if let Some(pointer) = first_difference(&want, &got) {
+            let what = format!("the compacted history differs at {pointer}");
+            self.diverge(expected.line, Some(want), &what, None);
+            if let Some(d) = &mut self.divergence {
+                d.actual = got;
+                d.pointer = format!("/replacement_history{pointer}");
+            }
         }
     }
 

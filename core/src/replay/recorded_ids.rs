@@ -19,6 +19,8 @@ pub struct RecordedIds {
     outputs: HashMap<String, String>,
     /// The ids of interrupt markers, per turn.
     markers: VecDeque<Vec<String>>,
+    /// The ids compactions drew (context messages, summary, compaction item), in order.
+    compaction: VecDeque<String>,
     fresh: SeededIds,
 }
 
@@ -41,12 +43,13 @@ impl RecordedIds {
                 .map(String::from),
             turns: rec.turns.iter().map(|t| t.id.to_string()).collect(),
             context: rec.context.iter().filter_map(|c| item_id(c.item)).collect(),
-            prompts: rec
-                .turns
-                .iter()
+            // A manual compaction's turn has no prompt and draws no prompt ids.
+            prompts: prompt_turns(rec)
                 .map(|t| t.prompt.and_then(|p| item_id(p.item)))
                 .collect(),
-            prompt_items: rec.turns.iter().map(|t| t.prompt_item_id.clone()).collect(),
+            prompt_items: prompt_turns(rec)
+                .map(|t| t.prompt_item_id.clone())
+                .collect(),
             outputs: rec
                 .outputs
                 .iter()
@@ -65,6 +68,11 @@ impl RecordedIds {
                         .collect()
                 })
                 .collect(),
+            compaction: rec
+                .compaction_ids
+                .iter()
+                .map(|(_, id)| id.clone())
+                .collect(),
             fresh: SeededIds::new(0),
         }
     }
@@ -78,13 +86,25 @@ impl RecordedIds {
         ids.thread = None;
         ids.window = None;
         ids.context.clear();
+        let prompts_before = prompt_turns(rec)
+            .filter(|t| t.line < rec.turns.get(k).map_or(usize::MAX, |n| n.line))
+            .count();
         for queue in [&mut ids.prompts, &mut ids.prompt_items] {
-            queue.drain(..k.min(queue.len()));
+            queue.drain(..prompts_before.min(queue.len()));
         }
         ids.markers.drain(..k.min(ids.markers.len()));
+        let before = rec.compaction_ids.iter().filter(|(t, _)| *t < k).count();
+        ids.compaction.drain(..before);
         ids.turns.drain(..k.min(ids.turns.len()));
         ids
     }
+}
+
+/// The turns that opened with a prompt.
+fn prompt_turns<'r, 'a>(
+    rec: &'r Recording<'a>,
+) -> impl Iterator<Item = &'r super::recording::RecordedTurn<'a>> {
+    rec.turns.iter().filter(|t| !t.is_manual_compaction())
 }
 
 impl RecordedIds {
@@ -111,6 +131,9 @@ impl IdSource for RecordedIds {
             IdKind::UserTurnItem => self.prompt_items.pop_front().flatten(),
             IdKind::ToolOutput { call_id, .. } => self.outputs.get(call_id).cloned(),
             IdKind::InterruptMarker => self.next_marker(),
+            IdKind::CompactedContext | IdKind::CompactionSummary | IdKind::CompactionItem => {
+                self.compaction.pop_front()
+            }
         };
         recorded.unwrap_or_else(|| format!("{}{}", kind.prefix(), self.fresh.uuid_v7(now_ms)))
     }

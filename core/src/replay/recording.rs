@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{RecordedLine, ReplayError};
 use crate::protocol::event_msg::{EventMsg, TaskComplete};
-use crate::protocol::rollout::{SessionMeta, TokenUsageRecord, TurnContext};
+use crate::protocol::rollout::{Compacted, SessionMeta, TokenUsageRecord, TurnContext};
 use crate::protocol::{ContentItem, ResponseItem, RolloutItem};
 use crate::time::parse_rfc3339_millis;
 
@@ -22,6 +22,13 @@ pub struct Recording<'a> {
     pub outputs: HashMap<&'a str, Recorded<'a>>,
     /// `item_completed` items of calls (CommandExecution, FileChange), by call id.
     pub call_items: HashMap<&'a str, &'a Value>,
+    /// The ids each `compacted` line's replacement drew (context messages, summary) and its
+    /// `ContextCompaction` item, in order, with the (0-based) turn that drew them.
+    pub compaction_ids: Vec<(usize, String)>,
+    /// The latest `total_tokens` recorded (a response's usage, or a `token_count`), and its
+    /// value when the latest model output item began (before a summary: what triggered it).
+    last_total: Option<u64>,
+    total_before_output: Option<u64>,
     /// Settings applied since the last turn ended (a resume, when a turn follows).
     settings_applied: bool,
 }
@@ -49,7 +56,65 @@ pub struct RecordedTurn<'a> {
     pub prompt_item_id: Option<String>,
     /// Every response item after the prompt, and each response's usage line, in file order.
     pub lines: Vec<TurnLine<'a>>,
+    /// The turn's `compacted` lines, in order.
+    pub compactions: Vec<RecordedCompaction<'a>>,
     pub end: RecordedEnd<'a>,
+}
+
+/// One `compacted` line.
+#[derive(Clone, Copy)]
+pub struct RecordedCompaction<'a> {
+    pub line: usize,
+    pub compacted: &'a Compacted,
+    /// The `total_tokens` of the response before the summary request (what an automatic
+    /// compaction compared with its limit).
+    pub trigger_total: Option<u64>,
+    /// rcodex compacted after the model refused a request as too long (and retried it).
+    pub after_context_failure: bool,
+}
+
+impl RecordedTurn<'_> {
+    /// A turn with no prompt that compacted: a manual compaction.
+    pub fn is_manual_compaction(&self) -> bool {
+        self.prompt.is_none() && !self.compactions.is_empty()
+    }
+}
+
+impl Recording<'_> {
+    /// The auto-compact limit the recording implies: the smallest total that triggered an
+    /// automatic compaction (`None`: it never compacted on its own).
+    pub fn implied_auto_compact_limit(&self) -> Option<u64> {
+        self.turns
+            .iter()
+            .filter(|t| !t.is_manual_compaction())
+            .flat_map(|t| &t.compactions)
+            .filter(|c| !c.after_context_failure)
+            .filter_map(|c| c.trigger_total)
+            .min()
+    }
+
+    /// Whether the recording compacted after a context-window failure (rcodex's own switch).
+    pub fn compacts_on_context_failure(&self) -> bool {
+        self.turns
+            .iter()
+            .flat_map(|t| &t.compactions)
+            .any(|c| c.after_context_failure)
+    }
+
+    /// The line before the summary in the compacted histories (`message` is the prefix, a
+    /// newline, and the summary the model wrote).
+    pub fn summary_prefix(&self) -> Option<String> {
+        let c = self.turns.iter().flat_map(|t| &t.compactions).next()?;
+        let summary = c.compacted.replacement_history.as_ref()?.last()?;
+        let text = match summary {
+            ResponseItem::Message(m) => m.content.iter().find_map(|p| match p {
+                ContentItem::InputText { text } => Some(text.as_str()),
+                _ => None,
+            })?,
+            _ => return None,
+        };
+        text.split_once('\n').map(|(prefix, _)| prefix.to_string())
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -87,6 +152,9 @@ impl<'a> Recording<'a> {
             turns: Vec::new(),
             outputs: HashMap::new(),
             call_items: HashMap::new(),
+            compaction_ids: Vec::new(),
+            last_total: None,
+            total_before_output: None,
             settings_applied: false,
         };
         for l in lines {
@@ -102,6 +170,26 @@ impl<'a> Recording<'a> {
                     "history without turns: no task_started line (written by {} {}); \
                      turns cannot be told apart",
                     meta.originator, meta.cli_version
+                ),
+            });
+        }
+        let usage_lines = rec
+            .turns
+            .iter()
+            .flat_map(|t| &t.lines)
+            .any(|l| matches!(l, TurnLine::Usage(_)));
+        let auto = rec
+            .turns
+            .iter()
+            .filter(|t| !t.is_manual_compaction())
+            .find_map(|t| t.compactions.first());
+        if let (false, Some(c)) = (usage_lines, auto) {
+            return Err(ReplayError::Unsupported {
+                line: c.line,
+                message: format!(
+                    "an automatic compaction is replayed from each response's usage, which {} {} \
+                     did not record (no token_usage_record lines)",
+                    rec.meta.originator, rec.meta.cli_version
                 ),
             });
         }
@@ -123,11 +211,17 @@ impl<'a> Recording<'a> {
                 prompt: None,
                 prompt_item_id: None,
                 lines: Vec::new(),
+                compactions: Vec::new(),
                 end: RecordedEnd::Open,
             }),
             RolloutItem::TurnContext(c) => {
                 if let Some(turn) = self.turns.last_mut() {
                     turn.context.get_or_insert(c);
+                }
+            }
+            RolloutItem::EventMsg(EventMsg::TokenCount(count)) => {
+                if let Some(info) = &count.info {
+                    self.last_total = Some(info.last_token_usage.total_tokens);
                 }
             }
             RolloutItem::ResponseItem(item) => self.take_item(Recorded {
@@ -136,6 +230,7 @@ impl<'a> Recording<'a> {
                 sampled_through: l.line.metadata.as_ref().map(|m| m.sampled_through_sequence),
             }),
             RolloutItem::TokenUsageRecord(record) => {
+                self.last_total = Some(record.usage.total_tokens);
                 if let Some(turn) = self.turns.last_mut() {
                     turn.lines.push(TurnLine::Usage(record));
                 }
@@ -149,6 +244,10 @@ impl<'a> Recording<'a> {
                     }
                     (Some("CommandExecution" | "FileChange"), Some(id), _) => {
                         self.call_items.insert(id, &done.item);
+                    }
+                    (Some("ContextCompaction"), Some(id), _) => {
+                        let turn = self.turns.len().saturating_sub(1);
+                        self.compaction_ids.push((turn, id.to_string()));
                     }
                     _ => {}
                 }
@@ -168,11 +267,47 @@ impl<'a> Recording<'a> {
                     turn.end = RecordedEnd::Aborted;
                 }
             }
-            RolloutItem::Compacted(_) => {
-                return Err(ReplayError::Unsupported {
+            RolloutItem::Compacted(compacted) => {
+                let Some(replacement) = &compacted.replacement_history else {
+                    return Err(ReplayError::Unsupported {
+                        line,
+                        message: "a compacted line without replacement_history (Codex before \
+                                  0.107) is not replayed"
+                            .into(),
+                    });
+                };
+                if self.turns.is_empty() {
+                    return Err(ReplayError::Unsupported {
+                        line,
+                        message: "a compacted line before any turn".into(),
+                    });
+                }
+                // The ids the compaction drew: every message of the new history that is no
+                // prompt (the fresh context messages and the summary), in order.
+                let prompts: Vec<&str> = self
+                    .turns
+                    .iter()
+                    .filter_map(|t| t.prompt.and_then(|p| message_id(p.item)))
+                    .collect();
+                let turn = self.turns.len() - 1;
+                for item in replacement {
+                    if let Some(id) = message_id(item) {
+                        if !prompts.contains(&id) {
+                            self.compaction_ids.push((turn, id.to_string()));
+                        }
+                    }
+                }
+                let turn = self.turns.last_mut().expect("checked above");
+                turn.compactions.push(RecordedCompaction {
                     line,
-                    message: "a compacted history is not replayed yet".into(),
-                })
+                    compacted,
+                    trigger_total: self.total_before_output,
+                    after_context_failure: compacted
+                        .extra
+                        .get(crate::session::compact::CONTEXT_FAILURE_KEY)
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                });
             }
             _ => {}
         }
@@ -180,13 +315,22 @@ impl<'a> Recording<'a> {
     }
 
     fn take_item(&mut self, recorded: Recorded<'a>) {
+        if recorded.item.is_model_output() {
+            self.total_before_output = self.last_total;
+        }
         if let Some(call_id) = recorded.item.output_call_id() {
             self.outputs.insert(call_id, recorded);
         }
+        let later_turn = self.turns.len() > 1;
         let Some(turn) = self.turns.last_mut() else {
             // Before any turn: nothing the machine sends comes from here.
             return;
         };
+        if turn.context.is_none() && later_turn && recorded.item.is_model_output() {
+            // A summary answer before the turn's settings: a compaction before the prompt.
+            turn.lines.push(TurnLine::Item(recorded));
+            return;
+        }
         if turn.context.is_none() {
             // Before the turn's settings: the context a new thread opens with.
             if self.turns.len() == 1 {
@@ -199,6 +343,13 @@ impl<'a> Recording<'a> {
             return;
         }
         turn.lines.push(TurnLine::Item(recorded));
+    }
+}
+
+fn message_id(item: &ResponseItem) -> Option<&str> {
+    match item {
+        ResponseItem::Message(m) => m.id.as_deref(),
+        _ => None,
     }
 }
 

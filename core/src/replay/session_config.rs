@@ -44,6 +44,11 @@ pub fn session_config(rec: &Recording) -> SessionConfig {
         cfg.model.reasoning_effort = Some(effort);
     }
     cfg.tools = typed_tool_specs(&facts, &tools_called(rec));
+    cfg.compact.auto_token_limit = rec.implied_auto_compact_limit();
+    cfg.compact.on_context_failure = rec.compacts_on_context_failure();
+    if let Some(prefix) = rec.summary_prefix() {
+        cfg.compact.summary_prefix = prefix;
+    }
     cfg.identity.originator = meta.originator.clone();
     cfg.identity.cli_version = meta.cli_version.clone();
     if let Some(provider) = &meta.model_provider {

@@ -81,6 +81,10 @@ pub struct ResumedThread {
     pub thread_id: String,
     pub history: Vec<ResponseItem>,
     pub thread_usage: TokenUsage,
+    /// Usage of the thread's last response (the auto-compaction check reads its total).
+    pub last_usage: TokenUsage,
+    /// Compactions so far (the `window_number` of the last `compacted` line).
+    pub window_number: u64,
 }
 
 /// Where a forked thread came from: the parent thread and the point its history was cut
@@ -122,6 +126,8 @@ pub struct SessionConfig {
     /// words are Codex's: read from a recording or a local Codex, never built in). `None`: no
     /// such message.
     pub interrupt_marker: Option<String>,
+    /// When and with which words the thread's history is compacted.
+    pub compact: super::compact::CompactSettings,
 }
 
 impl SessionConfig {
@@ -147,6 +153,7 @@ impl SessionConfig {
             resume: None,
             forked_from: None,
             interrupt_marker: None,
+            compact: Default::default(),
         }
     }
 }

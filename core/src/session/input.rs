@@ -24,6 +24,9 @@ pub enum Input {
     Interrupt,
     /// Text typed while a turn runs; it joins the next request.
     Steer(String),
+    /// Between turns: summarize the history and replace it with the summary (a compaction
+    /// "turn": one summary request with no tools, then `TurnDone`).
+    Compact,
 }
 
 /// A user's turn: text, and optionally images as data URLs.

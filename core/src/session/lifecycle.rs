@@ -40,6 +40,19 @@ impl Thread {
             let settings = items::thread_settings_applied(&self.cfg, &self.id);
             self.record(now, settings);
         }
+        self.record_prompt(now, turn_id, user);
+        if first {
+            self.emit(ThreadEvent::ThreadStarted {
+                thread_id: self.id.clone(),
+            });
+        }
+        self.emit(ThreadEvent::TurnStarted {
+            turn_id: Some(turn_id.to_string()),
+        });
+    }
+
+    /// The user's message: into history, with its `UserMessage` item.
+    pub fn record_prompt(&mut self, now: u64, turn_id: &str, user: &UserTurn) {
         let mut content = vec![ContentItem::InputText {
             text: user.text.clone(),
         }];
@@ -56,14 +69,6 @@ impl Thread {
             turn_id,
             items::user_message(item_id, user.text.clone()),
         );
-        if first {
-            self.emit(ThreadEvent::ThreadStarted {
-                thread_id: self.id.clone(),
-            });
-        }
-        self.emit(ThreadEvent::TurnStarted {
-            turn_id: Some(turn_id.to_string()),
-        });
     }
 
     /// Everything after the turn's last request or tool call, ending with `TurnDone`.

@@ -8,6 +8,8 @@
 //! step writes is built elsewhere: rollout lines in `rollout_items`/`lifecycle`, `--json` items in
 //! `exec_items`, request bodies in `request`.
 
+pub mod compact;
+mod compacted_history;
 pub mod config;
 pub mod effect;
 mod exec_items;
@@ -33,6 +35,7 @@ pub use retry::{ErrorInfo, RetryPolicy, TurnError};
 
 use crate::ids::{IdKind, IdSource};
 use crate::protocol::{ResponseEvent, ResponseItem, ThreadEvent, TokenUsage};
+use compact::{AfterCompact, CompactTrigger};
 use retry::{Disposition, RetryDecision};
 use thread::Thread;
 use tool_batch::ToolBatch;
@@ -82,6 +85,16 @@ impl Session {
         &self.thread.history
     }
 
+    /// Usage of the thread's last response (after a compaction, the new history's estimate).
+    pub fn last_usage(&self) -> TokenUsage {
+        self.thread.last_usage
+    }
+
+    /// Compactions so far.
+    pub fn window_number(&self) -> u64 {
+        self.thread.window_number
+    }
+
     /// No turn is running (between turns, or stopped by a failure).
     pub fn is_idle(&self) -> bool {
         !matches!(self.state, State::Running(_))
@@ -95,6 +108,7 @@ impl Session {
                 match input {
                     Input::Submit(user) => self.start_turn(now, user),
                     Input::Steer(text) => self.start_turn(now, UserTurn::text(text)),
+                    Input::Compact => self.start_compaction(now, CompactTrigger::Manual, None),
                     // What arrives for a turn that is over: nothing to do.
                     Input::Model(..)
                     | Input::ModelFailed(..)
@@ -112,7 +126,7 @@ impl Session {
             now,
         };
         let end = match input {
-            Input::Submit(_) => return Err(SessionError::Busy),
+            Input::Submit(_) | Input::Compact => return Err(SessionError::Busy),
             Input::Steer(text) => {
                 let item = ResponseItem::user_text(None, text);
                 turn_loop.turn.pending_input.push(item);
@@ -122,7 +136,12 @@ impl Session {
                 turn_loop.on_model_event(event)
             }
             Input::ModelFailed(id, err) if turn_loop.turn.phase.is_sampling(id) => {
-                turn_loop.on_failure(retry::classify_model_error(&err), Some(&err))
+                let disposition = retry::classify_model_error(&err);
+                if let Phase::Compacting { .. } = turn_loop.turn.phase {
+                    Some(compact::compaction_failed(disposition))
+                } else {
+                    turn_loop.on_failure(disposition, Some(&err))
+                }
             }
             Input::ToolDone(call_id, output) => turn_loop.on_tool_done(&call_id, output),
             Input::Timer(id) if turn_loop.turn.phase.is_backing_off(id) => {
@@ -144,12 +163,34 @@ impl Session {
         self.thread.pop()
     }
 
-    /// `Idle → Running`: write the turn's opening lines and send its first request.
+    /// `Idle → Running`: write the turn's opening lines and send its first request (or, over
+    /// the auto-compact limit, the summary request first).
     fn start_turn(&mut self, now: u64, user: UserTurn) {
+        if self.thread.needs_compaction() {
+            return self.start_compaction(now, CompactTrigger::PreTurn, Some(user));
+        }
         let turn_id = self.thread.ids.id(IdKind::Turn, now);
         self.thread.record_turn_start(now, &turn_id, &user);
         let request = self.thread.send_request(&turn_id, now);
         self.state = State::Running(Turn::start(turn_id, now, request));
+    }
+
+    /// `Idle → Running` into a compaction: the turn's start, then the summary request; then
+    /// `user`'s turn, or (manual) the end of the turn.
+    fn start_compaction(&mut self, now: u64, trigger: CompactTrigger, user: Option<UserTurn>) {
+        let turn_id = self.thread.ids.id(IdKind::Turn, now);
+        self.thread.record_compaction_turn_start(now, &turn_id);
+        let request = self
+            .thread
+            .send_summary_request(now, &turn_id, now, trigger);
+        let mut turn = Turn::start(turn_id, now, request);
+        turn.phase = turn::Phase::Compacting {
+            request,
+            trigger,
+            summary: None,
+            then: user.map_or(AfterCompact::End, AfterCompact::Prompt),
+        };
+        self.state = State::Running(turn);
     }
 
     /// `Running → Idle` (completed, interrupted) or `Running → Failed`.
@@ -183,6 +224,7 @@ impl TurnLoop<'_> {
         end_turn: Option<bool>,
     ) -> Option<TurnEnd> {
         self.turn.retries = Default::default();
+        self.thread.just_compacted = false;
         let mut batch = ToolBatch::default();
         for item in held {
             if !item.is_tool_call() {
@@ -261,6 +303,9 @@ impl TurnLoop<'_> {
             self.thread
                 .push_history(self.now, &self.turn.id, item, true);
         }
+        if self.thread.needs_compaction() {
+            return self.compact(CompactTrigger::MidTurn, AfterCompact::Sample);
+        }
         self.sample();
     }
 
@@ -277,6 +322,9 @@ impl TurnLoop<'_> {
     }
 
     fn on_model_event(&mut self, event: ResponseEvent) -> Option<TurnEnd> {
+        if let Phase::Compacting { .. } = self.turn.phase {
+            return self.on_summary_event(event);
+        }
         let Phase::Sampling { response, .. } = &mut self.turn.phase else {
             return None;
         };
@@ -344,6 +392,17 @@ impl TurnLoop<'_> {
         disposition: Disposition,
         failure: Option<&ModelError>,
     ) -> Option<TurnEnd> {
+        if let Disposition::Fatal(TurnError {
+            info: ErrorInfo::ContextWindowExceeded,
+            ..
+        }) = &disposition
+        {
+            if self.thread.cfg.compact.on_context_failure && !self.turn.compacted_on_failure {
+                self.turn.compacted_on_failure = true;
+                self.compact(CompactTrigger::ContextFailure, AfterCompact::Sample);
+                return None;
+            }
+        }
         let policy = self.thread.cfg.retry;
         let ids = &mut self.thread.ids;
         let (delay_ms, notice) =
@@ -400,6 +459,10 @@ impl TurnLoop<'_> {
                         .push_history(self.now, &self.turn.id, answer, false);
                 }
             }
+            Phase::Compacting { request, .. } => {
+                let request_id = *request;
+                self.thread.push(Effect::CancelRequest { request_id });
+            }
             Phase::Backoff { .. } => {}
         }
         TurnEnd::Interrupted
@@ -441,6 +504,7 @@ impl TurnLoop<'_> {
         turn.usage = turn.usage.add(&usage);
         turn.last_usage = usage;
         turn.request_usage.push(usage);
+        thread.last_usage = usage;
         thread.usage = thread.usage.add(&usage);
         let record = rollout_items::token_usage_record(
             &thread.id,

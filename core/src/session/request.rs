@@ -17,6 +17,10 @@ pub struct TurnIds<'a> {
     pub context_window_id: &'a str,
     pub turn_started_at_ms: u64,
     pub resumed: bool,
+    /// Compactions so far: the `N` of `x-codex-window-id: <thread>:N`.
+    pub window_number: u64,
+    /// Set on a compaction's summary request: the `compaction` object of its turn metadata.
+    pub compaction: Option<Value>,
 }
 
 /// The body (serialized once, linear in the history) and the headers of one request.
@@ -26,7 +30,7 @@ pub fn build_request(
     history: &[ResponseItem],
     ids: &TurnIds,
 ) -> (String, Vec<(String, String)>) {
-    let window_id = format!("{}:0", ids.thread_id);
+    let window_id = format!("{}:{}", ids.thread_id, ids.window_number);
     let metadata = turn_metadata(cfg, ids, &window_id);
     let metadata_text = metadata.to_string();
     let input: Cow<[ResponseItem]> = if prefix.is_empty() {
@@ -57,9 +61,14 @@ pub fn build_request(
         }),
         stream: true,
         input,
-        tools: Some(Cow::Borrowed(&cfg.tools)),
+        // A summary request offers no tools and no parallel calls (Codex 0.169, captured).
+        tools: Some(if ids.compaction.is_some() {
+            Cow::Owned(Vec::new())
+        } else {
+            Cow::Borrowed(&cfg.tools)
+        }),
         tool_choice: "auto".into(),
-        parallel_tool_calls: model.parallel_tool_calls,
+        parallel_tool_calls: model.parallel_tool_calls && ids.compaction.is_none(),
         reasoning: model.reasoning_effort.as_ref().map(|effort| Reasoning {
             effort: Some(effort.clone()),
             summary: model.reasoning_summary.clone(),
@@ -103,16 +112,16 @@ fn text_controls(cfg: &SessionConfig) -> Option<TextControls> {
 
 fn turn_metadata(cfg: &SessionConfig, ids: &TurnIds, window_id: &str) -> Value {
     let sandbox = cfg.context.environment.sandbox;
-    json!({
+    let mut metadata = json!({
         "installation_id": cfg.identity.installation_id,
         "session_id": ids.thread_id,
         "thread_id": ids.thread_id,
         "agent_name": "/root",
         "turn_id": ids.turn_id,
         "window_id": window_id,
-        "window_number": 0,
+        "window_number": ids.window_number,
         "context_window_id": ids.context_window_id,
-        "request_kind": "turn",
+        "request_kind": if ids.compaction.is_some() { "compaction" } else { "turn" },
         "history_initialization": if ids.resumed { "cold_resume" } else { "new" },
         "root_turn_id": ids.turn_id,
         "thread_source": "user",
@@ -124,7 +133,17 @@ fn turn_metadata(cfg: &SessionConfig, ids: &TurnIds, window_id: &str) -> Value {
         "node_repl_disabled": false,
         "turn_started_at_unix_ms": ids.turn_started_at_ms,
         "analytics_enabled": false,
-        "model": cfg.model.slug,
-        "reasoning_effort": cfg.model.reasoning_effort,
-    })
+    });
+    let map = metadata.as_object_mut().expect("an object");
+    // A summary request names its compaction instead of the model (Codex 0.169, captured).
+    match &ids.compaction {
+        Some(compaction) => {
+            map.insert("compaction".into(), compaction.clone());
+        }
+        None => {
+            map.insert("model".into(), json!(cfg.model.slug));
+            map.insert("reasoning_effort".into(), json!(cfg.model.reasoning_effort));
+        }
+    }
+    metadata
 }

@@ -18,14 +18,21 @@ pub struct Thread {
     pub cfg: SessionConfig,
     pub ids: Box<dyn IdSource>,
     pub id: String,
-    window_id: String,
+    pub window_id: String,
+    /// Compactions so far (the window number the headers carry).
+    pub window_number: u64,
+    /// Usage of the last response (after a compaction: the estimate of the new history); the
+    /// auto-compaction check reads its total.
+    pub last_usage: TokenUsage,
+    /// A compaction was the last thing sent: the next may only follow a sampled response.
+    pub just_compacted: bool,
     /// Sent before the history on every request (the base instructions as a message).
-    prefix: Vec<ResponseItem>,
+    pub prefix: Vec<ResponseItem>,
     pub history: Vec<ResponseItem>,
     /// Names of the tools the requests advertise.
     pub advertised: Vec<String>,
     out: VecDeque<Effect>,
-    rollout: RolloutCounters,
+    pub rollout: RolloutCounters,
     pub usage: TokenUsage,
     pub exec_items: ExecItems,
     /// Turns started so far.
@@ -47,6 +54,11 @@ impl Thread {
             })
             .collect();
         cfg.tools.extend(dynamic);
+        let (window_number, last_usage) = cfg
+            .resume
+            .as_ref()
+            .map(|r| (r.window_number, r.last_usage))
+            .unwrap_or_default();
         let (id, history, usage, resumed) = match &cfg.resume {
             Some(r) => (r.thread_id.clone(), r.history.clone(), r.thread_usage, true),
             None => (
@@ -71,6 +83,9 @@ impl Thread {
             ids,
             id,
             window_id,
+            window_number,
+            last_usage,
+            just_compacted: false,
             prefix,
             history,
             advertised,
@@ -134,6 +149,18 @@ impl Thread {
 
     /// Sends the whole history as the next request of turn `turn_id`.
     pub fn send_request(&mut self, turn_id: &str, turn_started_ms: u64) -> RequestId {
+        self.send(turn_id, turn_started_ms, None, None)
+    }
+
+    /// Sends the history, then `extra` (a summary prompt) if given, as a request of turn
+    /// `turn_id`; `compaction` marks a summary request (no tools, its turn metadata).
+    pub fn send(
+        &mut self,
+        turn_id: &str,
+        turn_started_ms: u64,
+        extra: Option<ResponseItem>,
+        compaction: Option<serde_json::Value>,
+    ) -> RequestId {
         let request_id = self.fresh_id();
         let ids = TurnIds {
             thread_id: &self.id,
@@ -141,8 +168,18 @@ impl Thread {
             context_window_id: &self.window_id,
             turn_started_at_ms: turn_started_ms,
             resumed: self.resumed,
+            window_number: self.window_number,
+            compaction,
         };
-        let (body, headers) = request::build_request(&self.cfg, &self.prefix, &self.history, &ids);
+        let history: std::borrow::Cow<[ResponseItem]> = match extra {
+            Some(item) => {
+                let mut all = self.history.clone();
+                all.push(item);
+                all.into()
+            }
+            None => (&self.history[..]).into(),
+        };
+        let (body, headers) = request::build_request(&self.cfg, &self.prefix, &history, &ids);
         self.rollout.mark_sampled();
         self.push(Effect::SendRequest {
             request_id,

@@ -2,6 +2,7 @@
 //! owns what only exists in that phase (the response streaming in, the tool calls running), so a
 //! state the loop cannot be in cannot be written down.
 
+use super::compact::{AfterCompact, CompactTrigger};
 use super::exec_items::TodoList;
 use super::input::{RequestId, TimerId};
 use super::retry::{RetryCount, TurnError};
@@ -25,6 +26,8 @@ pub struct Turn {
     pub todo: Option<TodoList>,
     /// Items of calls an interrupt cut short, recorded after `turn_aborted` (as Codex does).
     pub aborted_items: Vec<TurnItem>,
+    /// The turn already compacted once after a context-window failure.
+    pub compacted_on_failure: bool,
     pub phase: Phase,
 }
 
@@ -39,11 +42,20 @@ pub enum Phase {
     Backoff { timer: TimerId },
     /// Running the tool calls of the last response.
     Tools(ToolBatch),
+    /// Waiting for the summary request `request` of a compaction; `summary` is the model's
+    /// last message so far, `then` what the turn does once the history is replaced.
+    Compacting {
+        request: RequestId,
+        trigger: CompactTrigger,
+        summary: Option<String>,
+        then: AfterCompact,
+    },
 }
 
 impl Phase {
     pub fn is_sampling(&self, id: RequestId) -> bool {
-        matches!(self, Phase::Sampling { request, .. } if *request == id)
+        matches!(self, Phase::Sampling { request, .. } | Phase::Compacting { request, .. }
+            if *request == id)
     }
 
     pub fn is_backing_off(&self, id: TimerId) -> bool {
@@ -117,6 +129,7 @@ impl Turn {
             retries: RetryCount::default(),
             todo: None,
             aborted_items: Vec::new(),
+            compacted_on_failure: false,
             phase: Phase::Sampling {
                 request,
                 response: Response::default(),

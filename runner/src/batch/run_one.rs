@@ -288,14 +288,24 @@ async fn run_inner(
         .iter()
         .map(|b| serde_json::from_str(b).unwrap_or(Value::Null))
         .collect();
-    record.tool_calls = session
-        .history()
+    // Every call the requests carried, then any the last history holds besides (a compaction
+    // drops calls from history, a failed turn sends no follow-up), each once by call id.
+    let mut seen = std::collections::HashSet::new();
+    let sent = record
+        .requests
         .iter()
+        .filter_map(|b| b["input"].as_array())
+        .flatten()
+        .filter_map(|i| serde_json::from_value::<ResponseItem>(i.clone()).ok());
+    record.tool_calls = sent
+        .chain(session.history().iter().cloned())
         .filter_map(|i| match i {
-            ResponseItem::FunctionCall(c) => Some(c.name.clone()),
-            ResponseItem::CustomToolCall(c) => Some(c.name.clone()),
+            ResponseItem::FunctionCall(c) => Some((c.call_id, c.name)),
+            ResponseItem::CustomToolCall(c) => Some((c.call_id, c.name)),
             _ => None,
         })
+        .filter(|(id, _)| seen.insert(id.clone()))
+        .map(|(_, name)| name)
         .collect();
     record.events = events;
     let mut checks = evaluate(&s.expect, &record);

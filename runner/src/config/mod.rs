@@ -73,6 +73,10 @@ pub struct Config {
     pub project_docs: crate::agents_md::ProjectDocOptions,
     /// `features.shell_snapshot` (default true): capture the login shell's environment once.
     pub shell_snapshot: bool,
+    /// `model_auto_compact_token_limit` as set (unset: 90 % of the model's context window).
+    pub auto_compact_token_limit: Option<u64>,
+    /// `compact_on_context_failure` (rcodex's own key, default false).
+    pub compact_on_context_failure: bool,
     /// The merged table, for keys this struct does not model.
     pub raw: Table,
 }
@@ -158,6 +162,8 @@ pub fn load_config(
             fallback_filenames: settings.project_doc_fallback_filenames.unwrap_or_default(),
         },
         shell_snapshot: settings.features.shell_snapshot.unwrap_or(true),
+        auto_compact_token_limit: settings.model_auto_compact_token_limit,
+        compact_on_context_failure: settings.compact_on_context_failure.unwrap_or(false),
         raw: table,
     })
 }

@@ -27,6 +27,12 @@ pub(crate) struct ConfigToml {
     pub project_doc_fallback_filenames: Option<Vec<String>>,
     /// rcodex's own key: a folder of upstream text imported by `rcodex align --import-text`.
     pub upstream_text: Option<std::path::PathBuf>,
+    /// Compact when the last response's total tokens reach this (Codex's key; default 90 %
+    /// of the model's context window).
+    pub model_auto_compact_token_limit: Option<u64>,
+    /// rcodex's own key: compact once after a context-window failure and retry (Codex 0.169
+    /// fails the turn instead; default false).
+    pub compact_on_context_failure: Option<bool>,
     #[serde(default)]
     pub tools: ToolsToml,
     /// `[features]`: Codex's feature switches; rcodex reads `shell_snapshot`.

@@ -99,6 +99,8 @@ fn find_resumed_thread(
             thread_id: history.thread_id,
             history: history.history,
             thread_usage: history.thread_usage,
+            last_usage: history.last_usage,
+            window_number: history.window_number,
         },
         base_instructions: history.base_instructions,
     };
@@ -106,6 +108,7 @@ fn find_resumed_thread(
 }
 
 async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
+    let compact = matches!(&args.resume, Some(ResumeCommand::Resume(r)) if r.compact);
     let (resume, prompt_arg) = match &args.resume {
         Some(ResumeCommand::Resume(r)) => {
             // `resume --last PROMPT` puts the prompt in the id slot.
@@ -147,10 +150,14 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
             "Not inside a trusted directory and --skip-git-repo-check was not specified.".into(),
         );
     }
-    let prompt = prompt::resolve_prompt(
-        prompt_arg.as_deref(),
-        prompt::StdinMode::from_flags(args.stdin, args.no_stdin),
-    )?;
+    // `resume --compact` with no prompt compacts and exits: it reads no prompt from stdin.
+    let mut prompt = match (compact, &prompt_arg) {
+        (true, None) => None,
+        _ => Some(prompt::resolve_prompt(
+            prompt_arg.as_deref(),
+            prompt::StdinMode::from_flags(args.stdin, args.no_stdin),
+        )?),
+    };
     // `resume --last` looks among the threads of this directory unless `--all`.
     let last_in = match &args.resume {
         Some(ResumeCommand::Resume(r)) if !r.all => Some(cwd.clone()),
@@ -205,21 +212,44 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
             config.model_provider_id,
             config.sandbox_mode.unwrap_or(SandboxMode::ReadOnly).as_str(),
             session.thread_id(),
-            prompt
+            prompt.as_deref().unwrap_or("(compact)")
         );
     }
     let json = args.json;
     let mut on_event = move |ev: &rcodex_core::protocol::ThreadEvent| print_event(ev, json);
     let mut interrupt = Box::pin(interrupt::first_ctrl_c());
-    let io = TurnIo {
-        client: &client,
-        tools: &runner,
-        rollout: writer.as_mut(),
-        on_event: &mut on_event,
-        on_request: None,
-        interrupt: &mut interrupt,
-    };
-    let report = drive_turn(&mut session, UserTurn::text(prompt), io).await;
+    let mut report = None;
+    if compact {
+        let io = TurnIo {
+            client: &client,
+            tools: &runner,
+            rollout: writer.as_mut(),
+            on_event: &mut on_event,
+            on_request: None,
+            interrupt: &mut interrupt,
+        };
+        let done = crate::driver::drive_compaction(&mut session, io).await;
+        let failed = !matches!(done.outcome.status, TurnStatus::Completed);
+        report = Some(done);
+        if !failed && !json && prompt.is_none() {
+            eprintln!("thread compacted");
+        }
+        if failed {
+            prompt = None;
+        }
+    }
+    if let Some(prompt) = prompt {
+        let io = TurnIo {
+            client: &client,
+            tools: &runner,
+            rollout: writer.as_mut(),
+            on_event: &mut on_event,
+            on_request: None,
+            interrupt: &mut interrupt,
+        };
+        report = Some(drive_turn(&mut session, UserTurn::text(prompt), io).await);
+    }
+    let report = report.expect("a compaction or a turn ran");
     tools.exec.shutdown().await;
     if let Some(err) = &report.record_error {
         eprintln!("warning: rollout not fully written: {err}");

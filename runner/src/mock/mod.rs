@@ -7,5 +7,7 @@ mod script;
 mod server;
 mod sse_body;
 
-pub use script::{load_script, HttpError, Reply, ReplyItem, Script, ScriptError, UsageSpec};
+pub use script::{
+    load_script, FunctionCallSpec, HttpError, Reply, ReplyItem, Script, ScriptError, UsageSpec,
+};
 pub use server::{run_cli_command, MockServer, RecordedRequest};

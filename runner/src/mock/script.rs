@@ -43,6 +43,10 @@ pub struct Reply {
     pub repeat: Option<usize>,
     /// `end_turn` of `response.completed` (false asks the client for a follow-up).
     pub end_turn: Option<bool>,
+    /// This reply answers a compaction's summary request (`tools: []`); a request offering
+    /// tools gets HTTP 400 naming it instead, so a script fails where the client did not compact.
+    #[serde(default)]
+    pub summary: bool,
 }
 
 /// One output item.

@@ -160,8 +160,9 @@ async fn handle(
         .await
         .map(|b| b.to_bytes())
         .unwrap_or_default();
-    let body = serde_json::from_slice(&raw)
+    let body: Value = serde_json::from_slice(&raw)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw).into_owned()));
+    let summary_request = body.get("tools") == Some(&Value::Array(Vec::new()));
     if method != "POST" || !path.ends_with("/responses") {
         return Ok(respond(
             404,
@@ -200,6 +201,15 @@ async fn handle(
             format!("rcodex mock: no scripted reply for request {n}"),
         ));
     };
+    if reply.summary && !summary_request {
+        return Ok(respond(
+            400,
+            &[request_id],
+            format!(
+                "rcodex mock: request {n}: the script expects a summary request (tools: []), got one offering tools"
+            ),
+        ));
+    }
     if reply.delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(reply.delay_ms)).await;
     }

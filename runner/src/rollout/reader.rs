@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use rcodex_core::protocol::rollout::TokenUsageRecord;
-use rcodex_core::protocol::{ResponseItem, RolloutItem, RolloutLine, TokenUsage};
+use rcodex_core::protocol::{EventMsg, ResponseItem, RolloutItem, RolloutLine, TokenUsage};
 
 use crate::jsonl::{self, JsonlError};
 
@@ -17,6 +17,10 @@ pub struct RolloutHistory {
     /// Model-visible history: the last `compacted` replacement plus what follows.
     pub history: Vec<ResponseItem>,
     pub thread_usage: TokenUsage,
+    /// The last `token_count`'s `last_token_usage` (what the auto-compaction check reads).
+    pub last_usage: TokenUsage,
+    /// The `window_number` of the last `compacted` line (0: never compacted).
+    pub window_number: u64,
     /// Lines that could not be used (a torn last line), as `path:line: reason`.
     pub warnings: Vec<String>,
     pub lines: usize,
@@ -63,8 +67,18 @@ pub fn read_rollout(path: &Path) -> Result<RolloutHistory, RolloutReadError> {
             }
             RolloutItem::ResponseItem(item) => out.history.push(item.without_passthrough()),
             RolloutItem::Compacted(c) => {
+                out.window_number = c
+                    .extra
+                    .get("window_number")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(out.window_number + 1);
                 if let Some(replacement) = c.replacement_history {
-                    out.history = replacement;
+                    // Codex writes its passthrough key into the replacement too; it never
+                    // sends it.
+                    out.history = replacement
+                        .into_iter()
+                        .map(ResponseItem::without_passthrough)
+                        .collect();
                 } else {
                     out.history.clear();
                     out.history.push(ResponseItem::user_text(None, c.message));
@@ -73,6 +87,11 @@ pub fn read_rollout(path: &Path) -> Result<RolloutHistory, RolloutReadError> {
             RolloutItem::TokenUsageRecord(TokenUsageRecord {
                 thread_token_usage, ..
             }) => out.thread_usage = thread_token_usage,
+            RolloutItem::EventMsg(EventMsg::TokenCount(count)) => {
+                if let Some(info) = count.info {
+                    out.last_usage = info.last_token_usage;
+                }
+            }
             _ => {}
         }
     }

@@ -88,7 +88,7 @@ fn meta(r: &RecordedRollout) -> &SessionMeta {
     }
 }
 
-const FIXTURES: [&str; 22] = [
+const FIXTURES: [&str; 23] = [
     "codex-0.29.0-shell.jsonl",
     "codex-0.29.0-resumed.jsonl",
     "codex-0.29.0-failed.jsonl",
@@ -107,6 +107,7 @@ const FIXTURES: [&str; 22] = [
     "codex-0.150.0-aborted.jsonl",
     "codex-0.169.0-shell-resumed.jsonl",
     "codex-0.169.0-compacted.jsonl",
+    "codex-0.169.0-compacted-pre-turn.jsonl",
     "codex-0.169.0-failed.jsonl",
     "codex-0.169.0-aborted.jsonl",
     "codex-0.169.0-aborted-command.jsonl",

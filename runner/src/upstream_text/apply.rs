@@ -42,6 +42,12 @@ pub fn apply_to_session(
         sections.retain(|s| !s.starts_with(SKILLS_TAG));
         sections.insert(0, rendered);
     }
+    if let Some(prompt) = &text.compact_prompt {
+        session.compact.prompt = prompt.clone();
+    }
+    if let Some(prefix) = &text.compact_summary_prefix {
+        session.compact.summary_prefix = prefix.clone();
+    }
     for tool in &mut session.tools {
         if let Some(theirs) = text.tools.get(tool.name()) {
             *tool = merge_descriptions(tool, theirs);

@@ -13,8 +13,8 @@ use tokio::process::Command;
 
 use super::apply::{roots_list, SKILLS_TAG};
 use super::{
-    mode_name, permissions_file, Manifest, BASE_INSTRUCTIONS, HOME_MARKER, MANIFEST, MODES,
-    PERMISSIONS_DIR, ROOTS_MARKER, SKILLS_INSTRUCTIONS, SYSTEM_SKILLS, TOOLS,
+    compaction, mode_name, permissions_file, Manifest, BASE_INSTRUCTIONS, HOME_MARKER, MANIFEST,
+    MODES, PERMISSIONS_DIR, ROOTS_MARKER, SKILLS_INSTRUCTIONS, SYSTEM_SKILLS, TOOLS,
 };
 use crate::mock::{MockServer, Reply, Script};
 
@@ -38,6 +38,8 @@ struct Captured {
     tools: Map<String, Value>,
     /// With CODEX_HOME as the marker.
     skills_instructions: Option<String>,
+    /// The compaction prompt and summary prefix (first run only).
+    compaction: Option<(String, String)>,
 }
 
 /// Captures Codex's texts into `dir` (replaced if it holds an earlier import).
@@ -85,6 +87,16 @@ pub async fn import(codex: &Path, codex_version: &str, dir: &Path) -> Result<Imp
         Some(text) => write(SKILLS_INSTRUCTIONS.to_string(), text)?,
         None => {
             let _ = std::fs::remove_file(dir.join(SKILLS_INSTRUCTIONS));
+        }
+    }
+    match &first.compaction {
+        Some((prompt, prefix)) => {
+            write(compaction::COMPACT_PROMPT.to_string(), prompt)?;
+            write(compaction::COMPACT_SUMMARY_PREFIX.to_string(), prefix)?;
+        }
+        None => {
+            let _ = std::fs::remove_file(dir.join(compaction::COMPACT_PROMPT));
+            let _ = std::fs::remove_file(dir.join(compaction::COMPACT_SUMMARY_PREFIX));
         }
     }
     // The manifest last: a folder without it is not taken for a complete import.
@@ -135,11 +147,17 @@ async fn capture(
     let root = temp.path().canonicalize().map_err(|e| e.to_string())?;
     let (work, home) = (root.join("work"), root.join("home"));
     std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
-    let script = Script {
-        replies: vec![Reply {
-            message: Some("ok".into()),
-            ..Reply::default()
-        }],
+    // The first run also compacts, to show Codex's compaction texts.
+    let compacts = skills_to.is_some();
+    let script = if compacts {
+        compaction::script()
+    } else {
+        Script {
+            replies: vec![Reply {
+                message: Some("ok".into()),
+                ..Reply::default()
+            }],
+        }
     };
     let server = MockServer::start(script)
         .await
@@ -154,7 +172,13 @@ async fn capture(
         "shell_snapshot",
     ])
     .args(["--skip-git-repo-check", "--json", "-s", mode_name(mode)])
-    .args(["-c", "tools.update_plan.enabled=true", "-C"])
+    .args(["-c", "tools.update_plan.enabled=true"])
+    .args(if compacts {
+        vec!["-c", compaction::LIMIT_OVERRIDE]
+    } else {
+        Vec::new()
+    })
+    .arg("-C")
     .arg(&work)
     .arg("Say ok.")
     .current_dir(&work)
@@ -187,7 +211,10 @@ async fn capture(
         ));
     };
     let roots = [work.clone(), PathBuf::from("/tmp")];
-    let captured = texts_of(&first.body, mode, &roots, &home, &work)?;
+    let mut captured = texts_of(&first.body, mode, &roots, &home, &work)?;
+    if compacts {
+        captured.compaction = compaction::texts_of(&requests);
+    }
     if let Some(to) = skills_to {
         copy_tree(&home.join(SYSTEM_SKILLS), to)?;
     }
@@ -302,6 +329,7 @@ fn texts_of(
         permissions,
         tools,
         skills_instructions,
+        compaction: None,
     })
 }
 

@@ -21,6 +21,7 @@
 //!   the skills the text lists exist where it says (see `install_system_skills`).
 
 mod apply;
+pub mod compaction;
 pub mod import;
 
 pub use apply::{apply_to_session, merge_descriptions, render_permissions};
@@ -66,6 +67,10 @@ pub struct UpstreamText {
     pub tools: Map<String, Value>,
     /// May hold [`HOME_MARKER`].
     pub skills_instructions: Option<String>,
+    /// The summary prompt of Codex's compaction ([`compaction::COMPACT_PROMPT`]).
+    pub compact_prompt: Option<String>,
+    /// The line before the summary in Codex's compacted history.
+    pub compact_summary_prefix: Option<String>,
 }
 
 /// The file name of a sandbox mode's permissions text.
@@ -118,6 +123,8 @@ impl UpstreamText {
         };
         let base_instructions = read_optional(dir.join(BASE_INSTRUCTIONS))?;
         let skills_instructions = read_optional(dir.join(SKILLS_INSTRUCTIONS))?;
+        let compact_prompt = read_optional(dir.join(compaction::COMPACT_PROMPT))?;
+        let compact_summary_prefix = read_optional(dir.join(compaction::COMPACT_SUMMARY_PREFIX))?;
         let mut permissions = HashMap::new();
         for mode in MODES {
             let path = dir.join(PERMISSIONS_DIR).join(permissions_file(mode));
@@ -143,6 +150,8 @@ impl UpstreamText {
             permissions,
             tools,
             skills_instructions,
+            compact_prompt,
+            compact_summary_prefix,
         })
     }
 
