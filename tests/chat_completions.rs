@@ -251,3 +251,44 @@ fn the_bundled_scenarios_pass_through_the_chat_adapter() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_sends_its_live_request_through_the_chat_adapter() {
+    let server = MockServer::start(script(json!([{ "message": "ok" }])))
+        .await
+        .unwrap();
+    let home = TestHome::with_mock(&server.base_url());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(rcodex_tests::rcodex_bin())
+            .args(["doctor", "-c", "model_providers.mock.wire_api=\"chat\""])
+            .env("CODEX_HOME", home.home())
+            .env("MOCK_API_KEY", "dummy")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = show(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let check = |name: &str| {
+        text.lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(name))
+            .unwrap_or_else(|| panic!("no {name} line: {text}"))
+    };
+    let provider = check("provider");
+    assert!(
+        provider.contains("/v1/chat/completions (wire_api chat)"),
+        "{text}"
+    );
+    let live = check("live");
+    assert!(live.starts_with("ok"), "{text}");
+    assert!(live.contains("POST http://127.0.0.1:"), "{text}");
+    let posts: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].path, "/v1/chat/completions");
+    assert!(posts[0].body["messages"].is_array());
+}

@@ -121,10 +121,7 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
 
     let headers = endpoint_headers(config, inputs.api_key.as_deref());
     let client = ModelClient::new(Endpoint {
-        url: match config.provider.wire_api {
-            crate::config::WireApi::Responses => config.provider.responses_url(),
-            crate::config::WireApi::Chat => config.provider.chat_url(),
-        },
+        url: config.provider.api_url(),
         headers,
         idle_timeout: Duration::from_millis(config.provider.stream_idle_timeout_ms),
     })

@@ -126,6 +126,14 @@ impl ProviderInfo {
         self.url_of("chat/completions")
     }
 
+    /// The URL of the API `wire_api` names: [`Self::responses_url`] or [`Self::chat_url`].
+    pub fn api_url(&self) -> String {
+        match self.wire_api {
+            WireApi::Responses => self.responses_url(),
+            WireApi::Chat => self.chat_url(),
+        }
+    }
+
     fn url_of(&self, path: &str) -> String {
         let mut url = format!("{}/{path}", self.base_url.trim_end_matches('/'));
         for (i, (k, v)) in self.query_params.iter().enumerate() {
