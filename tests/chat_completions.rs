@@ -292,3 +292,86 @@ async fn doctor_sends_its_live_request_through_the_chat_adapter() {
     assert_eq!(posts[0].path, "/v1/chat/completions");
     assert!(posts[0].body["messages"].is_array());
 }
+
+/// `batch --live --record` against a chat provider writes Responses-shaped replies that replay
+/// scripted (over the Responses API) with the same verdict.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_live_chat_run_records_replies_that_replay_scripted() {
+    let server = MockServer::start(script(json!([
+        { "reasoning": "list first",
+          "function_call": {"name": "exec_command", "arguments": {"cmd": "ls", "login": false}, "call_id": "call_ls"} },
+        { "message": "One file.", "usage": {"input_tokens": 50, "cached_tokens": 10, "output_tokens": 4, "reasoning_tokens": 2} },
+    ])))
+    .await
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    rcodex_tests::write_mock_config(&home, &server.base_url());
+    let config = std::fs::read_to_string(home.join("config.toml")).unwrap();
+    std::fs::write(
+        home.join("config.toml"),
+        config.replace("wire_api = \"responses\"", "wire_api = \"chat\""),
+    )
+    .unwrap();
+    let live = tmp.path().join("live");
+    std::fs::create_dir_all(&live).unwrap();
+    std::fs::write(
+        live.join("list.toml"),
+        "name = \"list\"\nprompt = \"List the files.\"\n[workspace.files]\n\"a.txt\" = \"a\\n\"\n[expect]\nfinal_message = \"One file.\"\nrequests = 2\ntool_calls = [\"exec_command\"]\n",
+    )
+    .unwrap();
+    let (rec, live_out, replay_out) = (
+        tmp.path().join("rec"),
+        tmp.path().join("live-out"),
+        tmp.path().join("replay-out"),
+    );
+    let path = |p: &Path| p.to_str().unwrap().to_string();
+    let run = |args: Vec<String>, home: Option<PathBuf>| {
+        tokio::task::spawn_blocking(move || {
+            let mut c = std::process::Command::new(rcodex_tests::rcodex_bin());
+            c.arg("batch").args(&args).env_remove("OPENAI_API_KEY");
+            match home {
+                Some(h) => c.env("CODEX_HOME", h).env("MOCK_API_KEY", "k"),
+                None => c.env_remove("CODEX_HOME"),
+            };
+            c.output().unwrap()
+        })
+    };
+    let o = run(
+        vec![
+            path(&live),
+            "--live".into(),
+            "--record".into(),
+            path(&rec),
+            "--out".into(),
+            path(&live_out),
+        ],
+        Some(home.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert!(server
+        .requests()
+        .iter()
+        .all(|r| r.path == "/v1/chat/completions"));
+    let recorded = std::fs::read_to_string(rec.join("list.toml")).unwrap();
+    assert!(recorded.contains("function_call"), "{recorded}");
+    assert!(recorded.contains("call_ls"), "{recorded}");
+    assert!(
+        recorded.contains("list first"),
+        "the reasoning is recorded: {recorded}"
+    );
+    let o = run(vec![path(&rec), "--out".into(), path(&replay_out)], None)
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}\n{recorded}", show(&o));
+    let rows = batch_results(&replay_out);
+    assert_eq!(rows[0]["status"], "pass", "{rows:?}");
+    // Both requests' usage, the first the script's default (100 in, 10 out): recorded, replayed.
+    assert_eq!(
+        rows[0]["usage"],
+        json!({"input_tokens": 150, "cached_input_tokens": 10, "output_tokens": 14, "reasoning_output_tokens": 2}),
+        "{rows:?}"
+    );
+}

@@ -53,6 +53,8 @@ pub enum Command {
     /// key is never shown. Exit status: 0 no check failed; 1 one failed; 2 usage.
     Doctor(crate::doctor::DoctorArgs),
     /// Serve a scripted model on loopback (for tests and for pointing real `codex exec` at it).
+    /// Answers `POST …/responses` as the Responses API and `POST …/chat/completions` as a
+    /// chat-completions server, from the same script.
     Mock(MockArgs),
 }
 

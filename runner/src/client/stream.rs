@@ -127,11 +127,13 @@ pub async fn stream_response(
             if frame.data.is_empty() {
                 continue;
             }
-            if let Some(tap) = client.tap().filter(|_| frame.data != "[DONE]") {
-                tap.event(request_id, &frame.data);
-            }
             match wire.decode(&frame.data) {
                 Ok(events) => {
+                    if let Some(tap) = client.tap() {
+                        for payload in wire.tap_payloads(&frame.data, &events) {
+                            tap.event(request_id, &payload);
+                        }
+                    }
                     for event in events {
                         let terminal = matches!(
                             event,

@@ -3,7 +3,7 @@
 
 use rcodex_core::protocol::ResponseEvent;
 
-use super::chat::{chat_request, http_error_body, ChatStreamDecoder};
+use super::chat::{chat_request, http_error_body, responses_wire_json, ChatStreamDecoder};
 use crate::config::WireApi;
 
 /// Per-request state of the wire: how stream payloads become events.
@@ -37,6 +37,16 @@ impl WireDecoder {
                 .map(|e| vec![e])
                 .map_err(|e| e.to_string()),
             WireDecoder::Chat(d) => d.push(data).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// What a stream tap sees of one payload: a Responses payload as received; for chat, the
+    /// Responses payloads of the events the adapter made of it (the tap records one format).
+    pub fn tap_payloads(&self, data: &str, events: &[ResponseEvent]) -> Vec<String> {
+        match self {
+            WireDecoder::Responses if data == "[DONE]" => Vec::new(),
+            WireDecoder::Responses => vec![data.to_string()],
+            WireDecoder::Chat(_) => events.iter().filter_map(responses_wire_json).collect(),
         }
     }
 

@@ -4,9 +4,11 @@
 
 mod request;
 mod stream;
+mod tap_json;
 
 pub use request::{chat_request, ChatRequest, ChatRequestError, FREEFORM_ARGUMENT};
 pub use stream::{mentions_context_length, ChatChunkError, ChatStreamDecoder};
+pub use tap_json::responses_wire_json;
 
 /// A chat server's HTTP error body, made recognisable to the core's retry rules: a 400 that says
 /// the context length was exceeded without Codex's code gets the code put in front.
