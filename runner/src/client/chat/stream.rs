@@ -58,8 +58,9 @@ struct Delta {
 
 #[derive(Deserialize)]
 struct ToolCallDelta {
+    /// Missing on some servers (Ollama, when it sends whole calls): the position in the chunk.
     #[serde(default)]
-    index: u64,
+    index: Option<u64>,
     #[serde(default)]
     id: Option<String>,
     #[serde(default)]
@@ -268,8 +269,9 @@ impl ChatStreamDecoder {
                 delta: piece.to_string(),
             });
         }
-        for call in &delta.tool_calls {
-            let slot = self.calls.entry(call.index).or_default();
+        for (position, call) in delta.tool_calls.iter().enumerate() {
+            let index = call.index.unwrap_or(position as u64);
+            let slot = self.calls.entry(index).or_default();
             if let Some(id) = call.id.as_ref().filter(|s| !s.is_empty()) {
                 slot.id = Some(id.clone());
             }

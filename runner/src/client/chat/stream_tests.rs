@@ -233,6 +233,25 @@ fn length_and_content_filter_finish_as_incomplete() {
 }
 
 #[test]
+fn whole_calls_without_an_index_are_told_apart_by_position() {
+    let events = decode(&[
+        chunk(json!({"tool_calls": [
+            {"id": "a", "function": {"name": "exec_command", "arguments": "{\"cmd\":\"ls\"}"}},
+            {"id": "b", "function": {"name": "exec_command", "arguments": "{\"cmd\":\"pwd\"}"}},
+        ]})),
+        finish("tool_calls"),
+        "[DONE]".into(),
+    ]);
+    let items = done_items(&events);
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert_eq!(
+        (items[0]["call_id"].as_str(), items[1]["call_id"].as_str()),
+        (Some("a"), Some("b"))
+    );
+    assert_eq!(items[1]["arguments"], "{\"cmd\":\"pwd\"}");
+}
+
+#[test]
 fn a_malformed_chunk_is_an_error() {
     let mut d = ChatStreamDecoder::new(1, BTreeSet::new());
     let e = d.push("{\"choices\": [").unwrap_err();
