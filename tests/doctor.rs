@@ -454,7 +454,8 @@ fn a_chat_provider_is_checked_up_to_http_and_its_models_answer_counts() {
         config.replace("wire_api = \"responses\"", "wire_api = \"chat\""),
     )
     .unwrap();
-    let o = doctor(&home.path(), Some(KEY), &[]);
+    // The live request of a chat provider is tested in tests/chat_completions.rs.
+    let o = doctor(&home.path(), Some(KEY), &["--skip-live"]);
     assert_eq!(o.status.code(), Some(0), "{}", show(&o));
     let out = stdout(&o);
     assert!(line(&out, "provider").contains("wire_api chat"), "{out}");

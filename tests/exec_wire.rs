@@ -442,24 +442,3 @@ async fn idle_timeout_is_a_stream_retry() {
             .starts_with("Reconnecting... 1/1")));
     assert_eq!(server.requests().len(), 2);
 }
-
-#[tokio::test(flavor = "multi_thread")]
-async fn chat_wire_api_is_refused_clearly() {
-    let server = MockServer::start(script(json!([]))).await.unwrap();
-    let home = TestHome::with_mock(&server.base_url());
-    let (_home, out) = tokio::task::spawn_blocking(move || {
-        let mut argv = args(&["go"]);
-        argv.splice(0..0, ["-c", "model_providers.mock.wire_api=chat"]);
-        let out = home.exec(&argv, None);
-        (home, out)
-    })
-    .await
-    .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("wire_api = \"chat\" is not supported yet"),
-        "{}",
-        stderr(&out)
-    );
-    assert_eq!(server.requests().len(), 0);
-}

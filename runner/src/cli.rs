@@ -55,6 +55,8 @@ pub enum Command {
     /// key is never shown. Exit status: 0 no check failed; 1 one failed; 2 usage.
     Doctor(crate::doctor::DoctorArgs),
     /// Serve a scripted model on loopback (for tests and for pointing real `codex exec` at it).
+    /// Answers `POST …/responses` as the Responses API and `POST …/chat/completions` as a
+    /// chat-completions server, from the same script.
     ///
     /// Prints its base URL and serves until Ctrl-C. Exit status: 0 stopped with Ctrl-C; 2 usage,
     /// a bad script, an unusable --log-dir or a port it cannot listen on.

@@ -68,6 +68,8 @@ pub mod session_start;
 #[doc(hidden)]
 pub mod snapshot;
 #[doc(hidden)]
+pub mod temp;
+#[doc(hidden)]
 pub mod tools;
 #[doc(hidden)]
 pub mod upstream_text;

@@ -72,12 +72,6 @@ pub fn endpoint_headers(config: &Config, api_key: Option<&str>) -> Vec<(String, 
 
 /// Resolves config + inputs into session parts.
 pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<SessionParts, String> {
-    if config.provider.wire_api == crate::config::WireApi::Chat {
-        return Err(format!(
-            "model provider `{}`: wire_api = \"chat\" is not supported yet; use a Responses endpoint (wire_api = \"responses\")",
-            config.provider.id
-        ));
-    }
     let facts = model_facts(&config.model);
     let sandbox = config.sandbox_mode.unwrap_or(SandboxMode::ReadOnly);
     let tools_cfg = ToolsConfig {
@@ -132,11 +126,12 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
 
     let headers = endpoint_headers(config, inputs.api_key.as_deref());
     let client = ModelClient::new(Endpoint {
-        url: config.provider.responses_url(),
+        url: config.provider.api_url(),
         headers,
         idle_timeout: Duration::from_millis(config.provider.stream_idle_timeout_ms),
     })
-    .map_err(|e| format!("http client: {e}"))?;
+    .map_err(|e| format!("http client: {e}"))?
+    .with_wire_api(config.provider.wire_api);
 
     let mut exec_config = ExecConfig::new(inputs.cwd);
     exec_config.sandbox = Ruleset::for_mode(sandbox, &roots)

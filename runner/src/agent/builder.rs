@@ -171,7 +171,7 @@ impl AgentBuilder {
             None => {
                 let dir = tempfile::Builder::new()
                     .prefix("rcodex-agent-home-")
-                    .tempdir()
+                    .tempdir_in(crate::temp::temp_root())
                     .map_err(|e| AgentError(format!("temporary CODEX_HOME: {e}")))?;
                 (dir.path().to_path_buf(), Some(dir))
             }

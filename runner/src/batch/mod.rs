@@ -111,6 +111,10 @@ pub struct BatchArgs {
     /// (`workspace`). Runs that fail or error keep theirs anyway.
     #[arg(long)]
     pub keep_workspaces: bool,
+    /// The API the scripted server is reached through: `responses`, or `chat` to run the
+    /// scenarios through the chat-completions adapter (`wire_api = "chat"`).
+    #[arg(long, value_name = "WIRE", default_value = "responses", value_parser = ["responses", "chat"], conflicts_with = "live")]
+    pub scripted_wire: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -281,6 +285,8 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
         ModelMode::Live {
             codex_home: crate::config::codex_home_from_env(),
         }
+    } else if args.scripted_wire == "chat" {
+        ModelMode::ScriptedChat
     } else {
         ModelMode::Scripted
     };
@@ -352,7 +358,7 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
                 let _permit = permit;
                 let _live = match *mode {
                     ModelMode::Live { .. } => live_limit.acquire_owned().await.ok(),
-                    ModelMode::Scripted => None,
+                    ModelMode::Scripted | ModelMode::ScriptedChat => None,
                 };
                 if *stop.borrow() || !budget.open() {
                     return;

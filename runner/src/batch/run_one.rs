@@ -29,6 +29,8 @@ use crate::session_start::{
 pub enum ModelMode {
     /// The built-in scripted server with each scenario's replies.
     Scripted,
+    /// The same, reached through the chat-completions adapter (`--scripted-wire chat`).
+    ScriptedChat,
     /// The provider configured in this CODEX_HOME.
     Live { codex_home: PathBuf },
 }
@@ -129,7 +131,9 @@ async fn run_inner(
     workspace: &mut Option<RunWorkspace>,
 ) -> Result<Option<Capture>, RunError> {
     let script = script_of(s);
-    if script.replies.is_empty() && matches!(ctx.mode, ModelMode::Scripted) {
+    if script.replies.is_empty()
+        && matches!(ctx.mode, ModelMode::Scripted | ModelMode::ScriptedChat)
+    {
         line.status = Status::Skipped;
         return Ok(None);
     }
@@ -155,7 +159,11 @@ async fn run_inner(
     };
     overrides.config_overrides = s.config.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let (server, config_home) = match ctx.mode {
-        ModelMode::Scripted => {
+        ModelMode::Scripted | ModelMode::ScriptedChat => {
+            let wire = match ctx.mode {
+                ModelMode::ScriptedChat => "chat",
+                _ => "responses",
+            };
             let server = MockServer::start(script)
                 .await
                 .map_err(|e| format!("scripted server: {e}"))?;
@@ -165,7 +173,7 @@ async fn run_inner(
                 "model_provider=\"rcodex-scripted\"".to_string(),
                 format!("{provider}.name=\"rcodex scripted model\""),
                 format!("{provider}.base_url=\"{}\"", server.base_url()),
-                format!("{provider}.wire_api=\"responses\""),
+                format!("{provider}.wire_api=\"{wire}\""),
             ];
             // The scenario's own overrides come after, so they win.
             base.append(&mut overrides.config_overrides);

@@ -113,7 +113,7 @@ impl RunWorkspace {
             .collect();
         let dir = tempfile::Builder::new()
             .prefix(&format!("rcodex-{slug}-r{repeat}-"))
-            .tempdir()
+            .tempdir_in(crate::temp::temp_root())
             .map_err(|e| format!("temp dir: {e}"))?;
         let path = dir.path().canonicalize().map_err(|e| e.to_string())?;
         Ok(RunWorkspace { dir, path })

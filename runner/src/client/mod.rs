@@ -1,15 +1,20 @@
 //! The model client: POSTs a request body to a Responses endpoint and turns the answer into
 //! core inputs (`Input::Model` per SSE event, `Input::ModelFailed` for HTTP, transport and stream
-//! failures). It never retries on its own: retry policy is the core's.
+//! failures). It never retries on its own: retry policy is the core's. A `wire_api = "chat"`
+//! provider is reached through the chat-completions adapter (`chat/`).
 
+pub mod chat;
 mod stream;
 mod tap;
+mod wire;
 
 pub use stream::{stream_response, StreamSink};
 pub use tap::StreamTap;
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use crate::config::WireApi;
 
 /// Where and how to reach a model provider.
 #[derive(Clone, Debug)]
@@ -29,6 +34,8 @@ pub struct ModelClient {
     endpoint: Endpoint,
     /// Sees every answer as received (`batch --record`).
     tap: Option<Arc<dyn StreamTap>>,
+    /// The API shape the endpoint speaks (Responses unless [`ModelClient::with_wire_api`]).
+    wire_api: WireApi,
 }
 
 impl ModelClient {
@@ -43,6 +50,7 @@ impl ModelClient {
             http: builder.build()?,
             endpoint,
             tap: None,
+            wire_api: WireApi::Responses,
         })
     }
 
@@ -52,6 +60,15 @@ impl ModelClient {
             tap: Some(tap),
             ..self
         }
+    }
+
+    /// This client speaking `wire_api` (the endpoint URL must be the matching one).
+    pub fn with_wire_api(self, wire_api: WireApi) -> ModelClient {
+        ModelClient { wire_api, ..self }
+    }
+
+    pub fn wire_api(&self) -> WireApi {
+        self.wire_api
     }
 
     pub(crate) fn tap(&self) -> Option<&dyn StreamTap> {

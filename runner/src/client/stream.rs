@@ -5,6 +5,7 @@ use rcodex_core::protocol::ResponseEvent;
 use rcodex_core::session::{Input, ModelError, RequestId};
 use rcodex_core::sse::SseDecoder;
 
+use super::wire::WireDecoder;
 use super::ModelClient;
 
 /// Where a stream's inputs go (the driver's channel).
@@ -27,6 +28,13 @@ pub async fn stream_response(
     sink: &dyn StreamSink,
 ) {
     let endpoint = client.endpoint();
+    let (body, mut wire) = match WireDecoder::prepare(client.wire_api(), request_id, body) {
+        Ok(prepared) => prepared,
+        Err(e) => {
+            sink.send(Input::ModelFailed(request_id, ModelError::Stream(e)));
+            return;
+        }
+    };
     let mut req = client.http().post(&endpoint.url);
     for (k, v) in &headers {
         req = req.header(k.as_str(), v.as_str());
@@ -71,7 +79,7 @@ pub async fn stream_response(
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let body = resp.text().await.unwrap_or_default();
+        let body = wire.http_error_body(status.as_u16(), resp.text().await.unwrap_or_default());
         if let Some(tap) = client.tap() {
             let mut headers = Vec::new();
             headers.extend(retry_after_header.map(|v| ("retry-after".to_string(), v)));
@@ -116,30 +124,31 @@ pub async fn stream_response(
         };
         decoder.feed(&chunk);
         while let Some(frame) = decoder.next_frame() {
-            if frame.data.is_empty() || frame.data == "[DONE]" {
+            if frame.data.is_empty() {
                 continue;
             }
-            if let Some(tap) = client.tap() {
-                tap.event(request_id, &frame.data);
-            }
-            match ResponseEvent::from_json(&frame.data) {
-                Ok(event) => {
-                    let terminal = matches!(
-                        event,
-                        ResponseEvent::Completed { .. }
-                            | ResponseEvent::Failed { .. }
-                            | ResponseEvent::Incomplete { .. }
-                    );
-                    sink.send(Input::Model(request_id, event));
-                    if terminal {
-                        return;
+            match wire.decode(&frame.data) {
+                Ok(events) => {
+                    if let Some(tap) = client.tap() {
+                        for payload in wire.tap_payloads(&frame.data, &events) {
+                            tap.event(request_id, &payload);
+                        }
+                    }
+                    for event in events {
+                        let terminal = matches!(
+                            event,
+                            ResponseEvent::Completed { .. }
+                                | ResponseEvent::Failed { .. }
+                                | ResponseEvent::Incomplete { .. }
+                        );
+                        sink.send(Input::Model(request_id, event));
+                        if terminal {
+                            return;
+                        }
                     }
                 }
                 Err(e) => {
-                    sink.send(Input::ModelFailed(
-                        request_id,
-                        ModelError::Stream(e.to_string()),
-                    ));
+                    sink.send(Input::ModelFailed(request_id, ModelError::Stream(e)));
                     return;
                 }
             }

@@ -10,7 +10,8 @@ pub trait StreamTap: Send + Sync + std::fmt::Debug {
     /// The request was answered with an HTTP error status. `headers` are the response headers
     /// the client acts on (`retry-after`, `x-request-id`), when present.
     fn http_error(&self, request: RequestId, status: u16, headers: &[(String, String)], body: &str);
-    /// One SSE `data:` payload, exactly as received.
+    /// One SSE `data:` payload, exactly as received (from a chat provider: the Responses
+    /// payloads the chat adapter made of it).
     fn event(&self, request: RequestId, data: &str);
     /// The stream stopped (closed, broke or went idle) before a terminal event.
     fn ended_early(&self, request: RequestId);

@@ -118,7 +118,24 @@ impl ProviderInfo {
 
     /// `{base_url}/responses` plus query parameters.
     pub fn responses_url(&self) -> String {
-        let mut url = format!("{}/responses", self.base_url.trim_end_matches('/'));
+        self.url_of("responses")
+    }
+
+    /// `{base_url}/chat/completions` plus query parameters (`wire_api = "chat"`).
+    pub fn chat_url(&self) -> String {
+        self.url_of("chat/completions")
+    }
+
+    /// The URL of the API `wire_api` names: [`Self::responses_url`] or [`Self::chat_url`].
+    pub fn api_url(&self) -> String {
+        match self.wire_api {
+            WireApi::Responses => self.responses_url(),
+            WireApi::Chat => self.chat_url(),
+        }
+    }
+
+    fn url_of(&self, path: &str) -> String {
+        let mut url = format!("{}/{path}", self.base_url.trim_end_matches('/'));
         for (i, (k, v)) in self.query_params.iter().enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
             url.push_str(&format!("{k}={v}"));

@@ -348,6 +348,10 @@ fn wire_api_chat_is_read_and_kept_for_the_refusal_downstream() {
     let toml = "model_provider = \"v\"\n[model_providers.v]\nname = \"vLLM\"\nbase_url = \"http://127.0.0.1:1/v1\"\nwire_api = \"chat\"\n";
     let c = load(&home(toml), ConfigOverrides::default(), &[]).unwrap();
     assert_eq!(c.provider.wire_api, WireApi::Chat);
+    assert_eq!(
+        c.provider.chat_url(),
+        "http://127.0.0.1:1/v1/chat/completions"
+    );
 }
 
 #[test]

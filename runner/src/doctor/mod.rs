@@ -16,7 +16,7 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::client::{Endpoint, ModelClient};
-use crate::config::{codex_home_from_env, Config, ConfigOverrides, WireApi};
+use crate::config::{codex_home_from_env, Config, ConfigOverrides};
 
 /// Longest wait for the next byte of the live request (or the provider's, when shorter).
 const LIVE_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -71,13 +71,13 @@ pub async fn run_checks(args: &DoctorArgs) -> Vec<Check> {
     };
     let headers = crate::session_setup::endpoint_headers(&config, found.api_key.as_deref());
     let client = match ModelClient::new(Endpoint {
-        url: config.provider.responses_url(),
+        url: config.provider.api_url(),
         headers: headers.clone(),
         // A doctor should not sit for the provider's full idle timeout (5 minutes by default).
         idle_timeout: Duration::from_millis(config.provider.stream_idle_timeout_ms)
             .min(LIVE_IDLE_TIMEOUT),
     }) {
-        Ok(c) => c,
+        Ok(c) => c.with_wire_api(config.provider.wire_api),
         Err(e) => {
             checks.push(Check::fail(
                 "http",
@@ -108,12 +108,6 @@ pub async fn run_checks(args: &DoctorArgs) -> Vec<Check> {
         Check::skipped("live", "the server is not reachable")
     } else if key_failed {
         Check::skipped("live", "no key")
-    } else if config.provider.wire_api != WireApi::Responses {
-        // The live request speaks the Responses API; a chat provider's is not built here.
-        Check::skipped(
-            "live",
-            "the live request checks wire_api \"responses\" providers only",
-        )
     } else {
         live::check_live(&client, &config.model).await
     });

@@ -62,7 +62,7 @@ pub fn check_setup(
     } else {
         "built-in".to_string()
     };
-    let provider_line = format!("{} ({}, {origin}) -> {}", p.id, p.name, p.responses_url());
+    let provider_line = format!("{} ({}, {origin}) -> {}", p.id, p.name, p.api_url());
     checks.push(Check::ok(
         "provider",
         format!("{provider_line} (wire_api {})", wire_api_name(p.wire_api)),

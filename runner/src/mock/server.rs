@@ -1,5 +1,6 @@
-//! The loopback HTTP server: answers `POST …/responses` from the script, in order, records every
-//! request (headers in arrival order), and answers 400 once the script is used up.
+//! The loopback HTTP server: answers `POST …/responses` (and `POST …/chat/completions`, as a
+//! chat-completions server would) from the script, in order, records every request (headers in
+//! arrival order), and answers 400 once the script is used up.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -16,6 +17,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
+use super::chat_body::render_chat;
 use super::script::{load_script, Reply, Script};
 use super::sse_body::render;
 use crate::cli::MockArgs;
@@ -162,14 +164,22 @@ async fn handle(
         .unwrap_or_default();
     let body: Value = serde_json::from_slice(&raw)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw).into_owned()));
-    let summary_request = body.get("tools") == Some(&Value::Array(Vec::new()));
-    if method != "POST" || !path.ends_with("/responses") {
+    let chat = path.ends_with("/chat/completions");
+    // A summary request offers no tools: `tools: []` on the Responses API; the chat adapter
+    // leaves an empty `tools` out.
+    let summary_request = match body.get("tools") {
+        Some(Value::Array(tools)) => tools.is_empty(),
+        None => chat,
+        Some(_) => false,
+    };
+    if method != "POST" || !(path.ends_with("/responses") || chat) {
         return Ok(respond(
             404,
             &[],
             format!("rcodex mock: no route for {method} {path}"),
         ));
     }
+    let include_usage = body.pointer("/stream_options/include_usage") == Some(&Value::Bool(true));
     let (n, reply, log_dir) = {
         let mut s = state.lock().expect("mock state");
         let record = RecordedRequest {
@@ -221,7 +231,11 @@ async fn handle(
     Ok(respond(
         200,
         &[("content-type", "text/event-stream".into()), request_id],
-        render(&reply, n),
+        if chat {
+            render_chat(&reply, n, include_usage)
+        } else {
+            render(&reply, n)
+        },
     ))
 }
 

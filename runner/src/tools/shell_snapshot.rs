@@ -280,7 +280,7 @@ impl SnapshotSlot {
             .get_or_init(|| async {
                 let dir = tempfile::Builder::new()
                     .prefix("rcodex-shell-snapshot-")
-                    .tempdir();
+                    .tempdir_in(crate::temp::temp_root());
                 let captured = match &dir {
                     Ok(dir) => capture(&self.shell, dir.path(), &self.base).await,
                     Err(e) => Err(SnapshotError::Spawn {
