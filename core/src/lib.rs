@@ -72,6 +72,8 @@
 //! # Ok::<(), rcodex_core::session::SessionError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod apply_patch;
 pub mod context;
 pub mod ids;

@@ -31,6 +31,10 @@
 //! are public so the workspace's integration tests can reach them, hidden from the documentation,
 //! and carry no stability promise.
 
+#![warn(missing_docs)]
+// Doc comments of the command-line structs are `--help` text, where `<FILE>` is plain text.
+#![allow(rustdoc::invalid_html_tags)]
+
 pub mod agent;
 #[doc(hidden)]
 pub mod agents_md;

@@ -29,8 +29,10 @@ pub enum TurnItem {
     ContextCompaction(ContextCompactionItem),
 }
 
+/// The `ContextCompaction` item of an `item_completed` line.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ContextCompactionItem {
+    /// The item's id.
     pub id: String,
 }
 

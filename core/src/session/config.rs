@@ -11,11 +11,17 @@ use super::retry::RetryPolicy;
 /// The model as the request and the rollout name it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelSettings {
+    /// The model's name as sent in `model` (`gpt-5.5`).
     pub slug: String,
+    /// Its context window in tokens (the catalog's), for `token_count` and auto-compaction.
     pub context_window: Option<u64>,
+    /// `reasoning.effort` (`low`, `medium`, `high`...); `None` sends no reasoning object.
     pub reasoning_effort: Option<String>,
+    /// `reasoning.summary` (`auto`, `concise`, `detailed`); `None` leaves it out.
     pub reasoning_summary: Option<String>,
+    /// `text.verbosity` (`low`, `medium`, `high`); `None` leaves it out.
     pub verbosity: Option<String>,
+    /// `parallel_tool_calls` of the request.
     pub parallel_tool_calls: bool,
     /// Send the base prompt as the top-level `instructions` field instead of a developer message.
     pub instructions_field: bool,
@@ -53,7 +59,9 @@ impl ModelSettings {
 /// How the shell tools show a command (`/bin/bash -lc 'ls -la'`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShellSettings {
+    /// The user's shell (`/bin/bash`).
     pub path: String,
+    /// Whether commands run in a login shell (`-lc`) unless the call says otherwise.
     pub login: bool,
 }
 
@@ -69,17 +77,24 @@ impl Default for ShellSettings {
 /// Identity facts written to `session_meta` and headers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
+    /// The `originator` header and `session_meta.originator` (`rcodex_exec`).
     pub originator: String,
+    /// `session_meta.cli_version` and the version in the user-agent.
     pub cli_version: String,
+    /// `client_metadata.x-codex-installation-id` (`$CODEX_HOME/installation_id`).
     pub installation_id: String,
+    /// `session_meta.model_provider`: the configured provider's id.
     pub provider_id: String,
 }
 
 /// A thread resumed from a rollout: its history and usage so far.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResumedThread {
+    /// The thread's id (its rollout's session id).
     pub thread_id: String,
+    /// The model-visible history to continue from (after the last compaction, if any).
     pub history: Vec<ResponseItem>,
+    /// Tokens of every request so far (what `turn.completed` goes on adding to).
     pub thread_usage: TokenUsage,
     /// Usage of the thread's last response (the auto-compaction check reads its total).
     pub last_usage: TokenUsage,
@@ -91,6 +106,7 @@ pub struct ResumedThread {
 /// (`rcodex replay --fork-at TURN.REQUEST`). Written into the new thread's `session_meta`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ForkedFrom {
+    /// The parent thread's id (`session_meta.forked_from_id`).
     pub thread_id: String,
     /// 1-based turn of the parent thread.
     pub turn: usize,
@@ -105,7 +121,9 @@ pub struct SessionConfig {
     pub thread_id: Option<String>,
     /// When the session was created (ms since the epoch): the timestamp of drawn ids.
     pub start_ms: u64,
+    /// The model and its request settings.
     pub model: ModelSettings,
+    /// The tools every request advertises, in order (Codex's, as the runner chose them).
     pub tools: Vec<ToolSpec>,
     /// Tools beyond Codex's own (a library user's): advertised after `tools` as function tools
     /// and recorded in `session_meta` as Codex records a thread's dynamic tools.
@@ -113,12 +131,17 @@ pub struct SessionConfig {
     /// Names of dynamic tools that must run alone, never beside another call of the same
     /// batch. Codex's own exclusive tools need no entry.
     pub exclusive_tools: Vec<String>,
+    /// The base instructions and the first turn's context messages.
     pub context: InitialContext,
+    /// How shell commands are shown in events.
     pub shell: ShellSettings,
+    /// Who the client says it is.
     pub identity: Identity,
+    /// Retry budget and backoff for failed requests.
     pub retry: RetryPolicy,
     /// `--output-schema`: sent as `text.format` json_schema, strict.
     pub output_schema: Option<Value>,
+    /// Set when this session continues a recorded thread.
     pub resume: Option<ResumedThread>,
     /// Set when this thread is a fork of a recorded one.
     pub forked_from: Option<ForkedFrom>,

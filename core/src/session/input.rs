@@ -32,11 +32,14 @@ pub enum Input {
 /// A user's turn: text, and optionally images as data URLs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UserTurn {
+    /// The prompt text.
     pub text: String,
+    /// Images as `data:` URLs, sent as `input_image` parts after the text.
     pub images: Vec<String>,
 }
 
 impl UserTurn {
+    /// A text-only turn.
     pub fn text(text: impl Into<String>) -> Self {
         UserTurn {
             text: text.into(),
@@ -50,7 +53,9 @@ impl UserTurn {
 pub enum ModelError {
     /// The server answered with a non-success status.
     Http {
+        /// The HTTP status.
         status: u16,
+        /// The response body (the error JSON, usually).
         body: String,
         /// `Retry-After` in milliseconds, as the runner parsed it from the headers.
         retry_after_ms: Option<u64>,
@@ -72,6 +77,7 @@ pub enum ModelError {
 pub struct ToolOutput {
     /// What the model receives.
     pub payload: FunctionCallOutputPayload,
+    /// Whether the call succeeded (a failed command or a refused patch is `false`).
     pub success: bool,
     /// Facts for the `--json` events and rollout items (exit code, changed files, ...).
     pub details: ToolDetails,
@@ -91,15 +97,23 @@ impl ToolOutput {
 /// Tool-specific facts the core turns into events.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub enum ToolDetails {
+    /// Nothing beyond the payload.
     #[default]
     None,
+    /// A shell command's facts, for `command_execution` items and `exec_command_end` lines.
     Command {
+        /// stdout and stderr interleaved, untruncated.
         aggregated_output: String,
+        /// The exit code; `None` while the process still runs (or was killed).
         exit_code: Option<i32>,
+        /// Wall time of the call in ms.
         duration_ms: u64,
+        /// The session id of a process left running (`write_stdin` talks to it).
         process_id: Option<String>,
     },
+    /// A patch's files, for `file_change` items and `patch_apply_end` lines.
     Patch {
+        /// Every file it changed.
         changes: Vec<PatchFileChange>,
     },
 }
@@ -107,7 +121,10 @@ pub enum ToolDetails {
 /// One file a patch changed, with its diff, for `file_change` events.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PatchFileChange {
+    /// The file's path, absolute.
     pub path: String,
+    /// Added, deleted or updated.
     pub kind: crate::protocol::exec_event::PatchChangeKind,
+    /// Its change as a unified diff.
     pub unified_diff: String,
 }

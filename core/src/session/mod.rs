@@ -1,9 +1,9 @@
 //! The turn state machine, sans-IO: `handle(now, Input)` mutates, `poll()` drains effects.
 //!
 //! Shaped like quinn-proto's `Connection` and str0m's `Rtc`: one input, then every effect it
-//! caused, then wait. This file holds the transitions only: the session's [`State`] and the moves
+//! caused, then wait. This file holds the transitions only: the session's `State` and the moves
 //! between its states ([`Session::handle`] is the table), and the turn loop inside a running turn
-//! ([`TurnLoop`]), which follows Codex: sample → record output items → run tool calls → feed
+//! (`TurnLoop`), which follows Codex: sample → record output items → run tool calls → feed
 //! outputs back → sample again while a tool call or pending input needs a follow-up. What each
 //! step writes is built elsewhere: rollout lines in `rollout_items`/`lifecycle`, `--json` items in
 //! `exec_items`, request bodies in `request`.
@@ -44,8 +44,10 @@ use turn::{Phase, Turn, TurnEnd};
 /// Misuse of the machine (the runner's bug, not the model's).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
+    /// A user turn was submitted while one runs (steer with `Input::Steer` instead).
     #[error("a turn is already running")]
     Busy,
+    /// An input arrived after a turn failed fatally; the session takes no more.
     #[error("session stopped after a fatal error: {0}")]
     Fatal(TurnError),
 }
@@ -69,6 +71,7 @@ enum State {
 }
 
 impl Session {
+    /// A new session for `cfg`, drawing its ids (thread, messages, calls...) from `ids`.
     pub fn new(cfg: SessionConfig, ids: Box<dyn IdSource>) -> Session {
         Session {
             thread: Thread::new(cfg, ids),
@@ -76,6 +79,7 @@ impl Session {
         }
     }
 
+    /// The thread's id (the rollout's session id).
     pub fn thread_id(&self) -> &str {
         &self.thread.id
     }

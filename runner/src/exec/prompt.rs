@@ -9,7 +9,7 @@ use super::stdin_wait::{stdin_ready_within, STDIN_GRACE};
 /// Whether `exec` reads stdin when a prompt is also on argv.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StdinMode {
-    /// Read piped stdin if its first byte (or EOF) comes within [`STDIN_GRACE`].
+    /// Read piped stdin if its first byte (or EOF) comes within `STDIN_GRACE`.
     Auto,
     /// `--stdin`: read it to EOF however long that takes.
     Wait,

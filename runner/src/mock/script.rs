@@ -10,6 +10,7 @@ use serde_json::Value;
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Script {
+    /// The replies, one per request in arrival order (`[[reply]]` in TOML).
     #[serde(default, alias = "reply")]
     pub replies: Vec<Reply>,
 }
@@ -18,15 +19,21 @@ pub struct Script {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Reply {
+    /// An assistant message with this text.
     pub message: Option<String>,
+    /// A reasoning item with this summary text, before the other items.
     pub reasoning: Option<String>,
+    /// One function call.
     pub function_call: Option<FunctionCallSpec>,
+    /// Several function calls, in order (a parallel batch).
     #[serde(default)]
     pub function_calls: Vec<FunctionCallSpec>,
+    /// One freeform (custom) tool call, such as apply_patch.
     pub custom_tool_call: Option<CustomCallSpec>,
     /// Several output items in order.
     #[serde(default)]
     pub items: Vec<ReplyItem>,
+    /// Answer with this HTTP error instead of a stream.
     pub http_error: Option<HttpError>,
     /// `response.failed` with this error.
     pub failed: Option<FailedSpec>,
@@ -38,6 +45,7 @@ pub struct Reply {
     /// Wait this long before answering.
     #[serde(default)]
     pub delay_ms: u64,
+    /// The usage of `response.completed` (defaults: 100 input, 10 output tokens).
     pub usage: Option<UsageSpec>,
     /// Answer this many consecutive requests the same way.
     pub repeat: Option<usize>,
@@ -53,22 +61,30 @@ pub struct Reply {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyItem {
+    /// An assistant message with this text.
     pub message: Option<String>,
+    /// A reasoning item with this summary text.
     pub reasoning: Option<String>,
+    /// A function call.
     pub function_call: Option<FunctionCallSpec>,
+    /// A freeform (custom) tool call.
     pub custom_tool_call: Option<CustomCallSpec>,
     /// A raw output item, sent as is.
     pub raw: Option<Value>,
 }
 
+/// A function call the model makes.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FunctionCallSpec {
+    /// The tool's name.
     pub name: String,
     /// A table (sent as compact JSON) or a string (sent verbatim, so malformed is possible).
     #[serde(default)]
     pub arguments: Option<Value>,
+    /// The call id (`call_<request>_<position>` when absent).
     pub call_id: Option<String>,
+    /// The item id (`item_<request>_<position>` when absent).
     pub id: Option<String>,
 }
 
@@ -81,12 +97,16 @@ pub struct CustomCallSpec {
     pub id: Option<String>,
 }
 
+/// An HTTP error answer.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpError {
+    /// The status code (429, 500...).
     pub status: u16,
+    /// The response body, sent as is.
     #[serde(default)]
     pub body: String,
+    /// Extra response headers (`retry-after`, say).
     #[serde(default)]
     pub headers: std::collections::BTreeMap<String, String>,
 }
@@ -105,15 +125,20 @@ pub struct IncompleteSpec {
     pub reason: String,
 }
 
+/// Token usage a reply reports.
 #[derive(Clone, Copy, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UsageSpec {
+    /// Input tokens.
     #[serde(default = "default_input")]
     pub input_tokens: u64,
+    /// The cached part of the input.
     #[serde(default)]
     pub cached_tokens: u64,
+    /// Output tokens.
     #[serde(default = "default_output")]
     pub output_tokens: u64,
+    /// The reasoning part of the output.
     #[serde(default)]
     pub reasoning_tokens: u64,
 }
@@ -175,8 +200,11 @@ impl Reply {
 #[derive(Debug, thiserror::Error)]
 #[error("{path}:{line}: {message}")]
 pub struct ScriptError {
+    /// The script file.
     pub path: String,
+    /// The 1-based line at fault.
     pub line: usize,
+    /// What is wrong there, naming the field.
     pub message: String,
 }
 

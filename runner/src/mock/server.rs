@@ -25,11 +25,15 @@ use crate::cli::MockArgs;
 /// One request as it arrived.
 #[derive(Clone, Debug)]
 pub struct RecordedRequest {
+    /// The HTTP method, as received.
     pub method: String,
+    /// The request path (`/v1/responses`, `/v1/chat/completions`).
     pub path: String,
+    /// The headers, in arrival order, names lower-case.
     pub headers: Vec<(String, String)>,
     /// The JSON body (key order kept), or a string when it is not JSON.
     pub body: Value,
+    /// When it arrived (for retry-gap checks).
     pub received_at: Instant,
 }
 
@@ -98,6 +102,7 @@ impl MockServer {
         Ok(MockServer { addr, state, task })
     }
 
+    /// The address it listens on (127.0.0.1 and the port it got).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }

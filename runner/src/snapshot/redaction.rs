@@ -158,7 +158,7 @@ static FIXED: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
 });
 
 /// The filters for a run whose workspace was `workspace`, in the order they apply: the path
-/// (as a literal), then [`FIXED_FILTERS`].
+/// (as a literal), then `FIXED_FILTERS`.
 pub fn filters(workspace: &Path) -> Vec<Filter> {
     let path = workspace.display().to_string();
     let literal = (!path.is_empty()).then(|| Filter {

@@ -5,7 +5,7 @@
 //!
 //! With `--repeat`, a scenario's verdict is `pass` only when every run of it passed (the rule
 //! the batch's own exit code uses); pass@1 and pass@k (k = the smaller repeat count of the two
-//! runs, see [`pass_at_k`]) show how far a flaky scenario moved.
+//! runs, see `pass_at_k`) show how far a flaky scenario moved.
 
 mod markdown;
 mod pass_at_k;

@@ -6,7 +6,7 @@
 //! raw and the `response.completed` usage (or the HTTP error, `response.failed`,
 //! `response.incomplete`, or a stream cut short). [`write_recording`] then writes
 //! `DIR/<id>.toml`: the original scenario file, comments and all, with its `[[model.reply]]`
-//! entries replaced by the recorded ones (see [`reply_toml`]).
+//! entries replaced by the recorded ones (see `reply_toml`).
 
 mod relocate;
 mod reply_toml;
