@@ -132,9 +132,9 @@ pub enum ResumeCommand {
     /// Continue an earlier thread: `resume ID [PROMPT]` or `resume --last [PROMPT]`; with
     /// `--compact`, summarize its history first (and stop there without a prompt).
     ///
-    /// Appends to the thread's rollout. Exit status as exec's: 0 the turn (or the compaction)
-    /// completed; 1 it failed, or setup failed (such as an unknown thread id); 2 usage error; 130
-    /// interrupted by Ctrl-C.
+    /// Appends to the thread's rollout. Exit status as exec's: 0 the turn completed (or, with
+    /// --compact and no prompt, the compaction); 1 it failed, or setup failed (such as an unknown
+    /// thread id); 2 usage error; 130 interrupted by Ctrl-C.
     Resume(ResumeArgs),
 }
 
