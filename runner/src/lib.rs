@@ -31,7 +31,6 @@
 //! are public so the workspace's integration tests can reach them, hidden from the documentation,
 //! and carry no stability promise.
 
-
 pub mod agent;
 #[doc(hidden)]
 pub mod agents_md;
@@ -58,6 +57,8 @@ pub mod live_ids;
 pub mod mock;
 #[doc(hidden)]
 pub mod replay;
+/// `rcodex report`: one self-contained HTML file for a batch run, a session or a comparison.
+pub mod report;
 #[doc(hidden)]
 pub mod rollout;
 #[doc(hidden)]
