@@ -1,6 +1,7 @@
 // rcodex report: draws the batch, session or comparison view from the JSON in #report-data.
 // No framework, nothing fetched. Test hooks in the URL hash: #filter=TEXT, #status=STATUS,
-// #tool=NAME, #change=CHANGE, #session=INDEX. The page writes what it drew and any errors
+// #tool=NAME, #change=CHANGE, #session=INDEX, #open=ID|all (open rows' details), joined
+// with & (#status=fail&filter=patch). The page writes what it drew and any errors
 // into #report-selfcheck (JSON) so a headless browser can read them back from the DOM.
 "use strict";
 (function () {
@@ -112,6 +113,9 @@
         });
         return shown;
       },
+      open: function (want) {
+        entries.forEach(function (e) { if (want(e.row) && (!e.detail || e.detail.hidden)) e.tr.click(); });
+      },
       count: entries.length
     };
   }
@@ -167,6 +171,7 @@
     }
     [text, status, tool].forEach(function (c) { c.addEventListener("input", apply); });
     apply();
+    if (params.open) t2.open(function (r) { return params.open === "all" || r.id === params.open; });
   }
   function scenarioDetail(r, index) {
     var box = el("div");
@@ -318,6 +323,7 @@
     }
     [text, change].forEach(function (x) { x.addEventListener("input", apply); });
     apply();
+    if (params.open) t.open(function (s) { return params.open === "all" || s.id === params.open; });
   }
 
   var check = { kind: null, rows: 0, visible_rows: 0, errors: errors, render_ms: null };
