@@ -251,7 +251,11 @@
     s.summary.turns.forEach(function (t) { t.tool_calls.forEach(function (c) { calls[c.call_id] = c; }); });
     var first = null;
     s.entries.forEach(function (e) { if (!first && e.t) first = Date.parse(e.t); });
+    // The divergence is marked on the entry drawn for its line (a call shows its output's line
+    // too), else on the first entry after it.
     var divergeLine = s.divergence ? s.divergence.line : -1, marked = false;
+    function lines(e) { var o = e.call_id ? outputs[e.call_id] : null; return o && e.kind !== "tool_output" ? [e.line, o.line] : [e.line]; }
+    var exact = entries.some(function (e) { return lines(e).indexOf(divergeLine) >= 0; });
     var ol = el("ol", { cls: "timeline" });
     entries.forEach(function (e) {
       if (e.kind === "tool_output" && e.call_id && entries !== s.entries) return;
@@ -270,7 +274,8 @@
         li.appendChild(el("div", { cls: "muted", text: "output" + (took !== null && !call ? " after " + ms(took) : "") + " · line " + out.line }));
         li.appendChild(textBlock(out.text || ""));
       }
-      if (!marked && divergeLine >= 0 && (e.line >= divergeLine || (out && out.line >= divergeLine))) {
+      var here = exact ? lines(e).indexOf(divergeLine) >= 0 : Math.max.apply(null, lines(e)) >= divergeLine;
+      if (!marked && divergeLine >= 0 && here) {
         li.className += " divergent";
         li.id = "divergence-line";
         marked = true;
