@@ -331,7 +331,7 @@
     if (params.open) t.open(function (s) { return params.open === "all" || s.id === params.open; });
   }
 
-  var check = { kind: null, rows: 0, visible_rows: 0, errors: errors, render_ms: null };
+  var check = { kind: null, rows: 0, visible_rows: 0, errors: errors, render_ms: null, since_navigation_ms: null };
   function render() {
     var app = document.getElementById("app");
     var params = hashParams();
@@ -352,6 +352,7 @@
       app.appendChild(el("pre", { cls: "s-fail", text: "The report could not be drawn: " + e }));
     }
     check.render_ms = Math.round(performance.now() - started);
+    check.since_navigation_ms = Math.round(performance.now());
     var out = document.getElementById("report-selfcheck") || el("pre", { id: "report-selfcheck", hidden: "" });
     out.textContent = JSON.stringify(check);
     document.body.appendChild(out);
