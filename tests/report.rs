@@ -233,3 +233,30 @@ fn unreadable_paths_are_named_with_exit_2() {
     let o = rcodex(&["report", "a", "b", "c", "-o", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+#[test]
+fn a_session_page_holds_its_sub_agents_from_their_own_rollouts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (parent, child) = session_with_sub_agent(tmp.path());
+    let out = tempfile::tempdir().unwrap();
+    let s = page_data(&report(&[&parent], &out.path().join("p.html")))["session"].clone();
+    let subs = s["sub_agents"].as_array().expect("sub_agents");
+    assert_eq!(
+        subs.len(),
+        1,
+        "only the child, not the unrelated session: {s}"
+    );
+    assert_eq!(subs[0]["summary"]["thread_id"], child.as_str());
+    assert!(subs[0]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "interrupt"));
+    // Reported on its own, the child has no sub-agents.
+    let c = page_data(&report(
+        &[&tmp.path().join("rollout-child.jsonl")],
+        &out.path().join("c.html"),
+    ))["session"]
+        .clone();
+    assert!(c.get("sub_agents").is_none(), "{c}");
+}

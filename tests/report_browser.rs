@@ -212,6 +212,19 @@ fn session_pages_of_a_codex_rollout_and_of_a_divergence() {
     assert!(drawn.dom.contains(thread));
     assert!(drawn.dom.contains("replays without a divergence"));
 
+    let family = tempfile::tempdir().unwrap();
+    let (parent, child) = session_with_sub_agent(family.path());
+    let page = tmp.path().join("family.html");
+    report(&[&parent], &page);
+    let drawn = draw(&page, "");
+    assert!(
+        drawn.dom.contains(&format!(
+            "<section class=\"sub-agent\" data-thread=\"{child}\">"
+        )),
+        "no sub-agent section"
+    );
+    assert!(drawn.dom.contains(&format!("Sub-agent {child}")));
+
     let (diverging, line) = diverging_rollout(tmp.path());
     let page = tmp.path().join("diverging.html");
     report(&[&diverging], &page);

@@ -165,3 +165,46 @@ pub fn diverging_rollout(dir: &Path) -> (PathBuf, usize) {
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
     (path, outputs[0] + 1)
 }
+
+/// A Codex session with a sub-agent, as Codex leaves them: in `dir`, the parent's rollout, the
+/// child's (its `session_meta` naming the parent as a spawned thread's does) and an unrelated
+/// session. Returns the parent's path and the child's thread id.
+pub fn session_with_sub_agent(dir: &Path) -> (PathBuf, String) {
+    let fixtures = repo().join("tests/fixtures/rollouts");
+    let parent = dir.join("rollout-parent.jsonl");
+    std::fs::copy(fixtures.join("codex-0.169.0-shell-resumed.jsonl"), &parent).unwrap();
+    std::fs::copy(
+        fixtures.join("codex-0.150.0-failed.jsonl"),
+        dir.join("rollout-unrelated.jsonl"),
+    )
+    .unwrap();
+    let first_line = |path: &Path| -> Value {
+        let text = std::fs::read_to_string(path).unwrap();
+        serde_json::from_str(text.lines().next().unwrap()).unwrap()
+    };
+    let parent_id = first_line(&parent)["payload"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let child_src = fixtures.join("codex-0.169.0-aborted-command.jsonl");
+    let text = std::fs::read_to_string(&child_src).unwrap();
+    let mut meta = first_line(&child_src);
+    let child_id = meta["payload"]["id"].as_str().unwrap().to_string();
+    assert_ne!(child_id, parent_id);
+    let payload = meta["payload"].as_object_mut().unwrap();
+    payload.insert("parent_thread_id".into(), parent_id.clone().into());
+    payload.insert(
+        "source".into(),
+        serde_json::json!({"subagent": {"thread_spawn": {
+            "parent_thread_id": parent_id, "depth": 1, "agent_path": null,
+            "agent_nickname": "Ada", "agent_role": null}}}),
+    );
+    payload.insert("thread_source".into(), "subagent".into());
+    let rest: Vec<&str> = text.lines().skip(1).collect();
+    std::fs::write(
+        dir.join("rollout-child.jsonl"),
+        format!("{}\n{}\n", meta, rest.join("\n")),
+    )
+    .unwrap();
+    (parent, child_id)
+}

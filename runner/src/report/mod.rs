@@ -1,10 +1,12 @@
 //! `rcodex report PATH… -o FILE.html`: one self-contained HTML file a person opens to look at a
-//! batch run (a batch `--out` folder), one session (a rollout, ours or Codex's), or two batch
-//! runs side by side. CI uploads it as an artifact; it needs no server and fetches nothing.
+//! batch run (a batch `--out` folder), one session (a rollout, ours or Codex's, with its
+//! sub-agents from their own rollout files beside it), or two batch runs side by side. CI
+//! uploads it as an artifact; it needs no server and fetches nothing.
 
 mod batch_view;
 mod page;
 mod session;
+mod sub_agents;
 
 use std::path::{Path, PathBuf};
 
@@ -47,9 +49,13 @@ impl ReportData {
             [one] if one.is_dir() => Ok(ReportData::Batch {
                 batch: read_batch(one)?,
             }),
-            [one] if one.is_file() => Ok(ReportData::Session {
-                session: Box::new(read_session(one, SESSION_FOLD)?),
-            }),
+            [one] if one.is_file() => {
+                let mut session = read_session(one, SESSION_FOLD)?;
+                sub_agents::attach(&mut session, SESSION_FOLD);
+                Ok(ReportData::Session {
+                    session: Box::new(session),
+                })
+            }
             [one] => Err(format!("{}: no such file or folder", one.display())),
             [a, b] => {
                 let shown = |p: &Path| p.display().to_string();

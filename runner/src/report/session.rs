@@ -53,6 +53,9 @@ pub struct SessionView {
     /// Why the session could not be replayed (the timeline is still drawn).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replay_error: Option<String>,
+    /// Threads this one spawned (Codex's sub-agents), each from its own rollout file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sub_agents: Vec<SessionView>,
 }
 
 /// Reads `path` into a session view; `fold` caps each entry's text (head and tail kept).
@@ -71,6 +74,7 @@ pub fn read_session(path: &Path, fold: usize) -> Result<SessionView, String> {
         entries: timeline(&rollout.lines, fold),
         divergence,
         replay_error,
+        sub_agents: Vec::new(),
     })
 }
 

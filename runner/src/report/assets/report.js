@@ -244,6 +244,21 @@
     check.visible_rows = tt.count;
     app.appendChild(el("h2", { text: "Timeline" }));
     app.appendChild(timeline(s, s.entries));
+    subAgents(s, app, 1);
+  }
+  // Each spawned agent's thread under its parent: its turns in one line, then its timeline.
+  function subAgents(s, parent, depth) {
+    (s.sub_agents || []).forEach(function (child) {
+      var turns = child.summary.turns, tokens = 0;
+      turns.forEach(function (t) { tokens += t.tokens.input + t.tokens.output; });
+      var box = el("section", { cls: "sub-agent", "data-thread": child.summary.thread_id });
+      box.appendChild(el("h2", { text: "Sub-agent " + child.summary.thread_id + (depth > 1 ? " (depth " + depth + ")" : "") }));
+      box.appendChild(el("p", { cls: "muted", text: child.path + " · " + turns.length + " turn(s), " + num(tokens) + " tokens" +
+        (child.divergence ? " · diverges at line " + child.divergence.line : "") }));
+      box.appendChild(el("details", {}, [el("summary", { text: "timeline (" + child.entries.length + " entries)" }), timeline(child, child.entries)]));
+      parent.appendChild(box);
+      subAgents(child, box, depth + 1);
+    });
   }
   function timeline(s, entries) {
     var outputs = {}, calls = {};
