@@ -24,8 +24,9 @@ const SESSION_FOLD: usize = 20_000;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// A batch --out folder, a rollout file (ours or Codex's, any generation), or two batch
-    /// folders (baseline first) for a comparison.
+    /// A batch --out folder, a rollout file (ours or Codex's, any generation; sub-agent
+    /// rollouts in its folder are drawn under it), or two batch folders (baseline first) for a
+    /// comparison.
     #[arg(required = true, num_args = 1..=2, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// The HTML file to write.
