@@ -9,7 +9,7 @@ use rcodex_core::sandbox::SandboxMode;
 #[command(
     name = "rcodex",
     version,
-    about = "A headless Rust kernel of the Codex agent loop: exec, batch, replay, align, doctor, mock, schema."
+    about = "A headless Rust kernel of the Codex agent loop: exec, batch, replay, report, align, doctor, mock, schema."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -69,6 +69,13 @@ pub enum Command {
     /// should ignore fields it does not know. Exit status: 0 printed or written; 2 usage, or
     /// --out cannot be written.
     Schema(crate::schema::SchemaArgs),
+    /// Write one self-contained HTML report: of a batch --out folder, of one rollout (ours or
+    /// Codex's, any generation), or of two batch folders side by side (baseline first).
+    ///
+    /// The data is embedded as JSON with the page's own script and styles; the file fetches
+    /// nothing and opens from file://. Exit status: 0 written; 2 a path cannot be read or the
+    /// file cannot be written.
+    Report(crate::report::ReportArgs),
 }
 
 /// Options shared by `exec` and `exec resume`.

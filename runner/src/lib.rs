@@ -62,6 +62,8 @@ pub mod mock;
 #[doc(hidden)]
 pub mod replay;
 #[doc(hidden)]
+pub mod report;
+#[doc(hidden)]
 pub mod rollout;
 #[doc(hidden)]
 pub mod schema;

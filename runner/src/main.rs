@@ -26,6 +26,7 @@ fn main() {
         Command::Align(args) => current_thread().block_on(rcodex_runner::align::run_align(args)),
         Command::Doctor(args) => current_thread().block_on(rcodex_runner::doctor::run_doctor(args)),
         Command::Schema(args) => rcodex_runner::schema::run_schema(args),
+        Command::Report(args) => rcodex_runner::report::run_report(args),
         Command::Mock(args) => {
             current_thread().block_on(rcodex_runner::mock::run_cli_command(args))
         }

@@ -115,6 +115,11 @@ pub struct BatchArgs {
     /// scenarios through the chat-completions adapter (`wire_api = "chat"`).
     #[arg(long, value_name = "WIRE", default_value = "responses", value_parser = ["responses", "chat"], conflicts_with = "live")]
     pub scripted_wire: String,
+    /// Also write report.html beside results.jsonl: one self-contained page (summary, a table
+    /// that sorts and filters, each run's checks, tool calls, patches and session); the same
+    /// page as `rcodex report OUT -o OUT/report.html`.
+    #[arg(long)]
+    pub report: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -459,7 +464,12 @@ async fn run(args: BatchArgs) -> Result<i32, String> {
             );
         }
     }
-    println!("results: {}", out.display());
+    if args.report {
+        let page = crate::report::write_batch_report(&out)?;
+        println!("results: {} · report: {}", out.display(), page.display());
+    } else {
+        println!("results: {}", out.display());
+    }
     if interrupted {
         let mut cmd: Vec<String> = std::env::args().collect();
         if args.out.is_none() {
