@@ -1,6 +1,7 @@
 //! `rcodex exec`: one non-interactive turn with Codex's surface (prompt, `--json`, `-o`,
-//! `--output-schema`, resume, exit codes).
+//! `--output-schema`, resume, exit codes); the rest of `codex exec`'s flags are in `flags`.
 
+pub mod flags;
 mod human;
 pub mod interrupt;
 pub mod prompt;
@@ -25,7 +26,7 @@ use rcodex_core::sandbox::SandboxMode;
 use rcodex_core::session::{ResumedThread, TurnStatus, UserTurn};
 
 use crate::cli::{ExecArgs, ResumeCommand};
-use crate::config::{load_config, Config, ConfigOverrides};
+use crate::config::{load_config_with, Config, ConfigOverrides, LoadOptions};
 use crate::driver::{drive_turn, now_ms, TurnIo};
 use crate::live_ids::LiveIds;
 use crate::rollout::{find_latest_rollout, find_rollout, read_rollout};
@@ -134,16 +135,24 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
     if args.dangerously_bypass_approvals_and_sandbox {
         sandbox = Some(SandboxMode::DangerFullAccess);
     }
+    flags::warn_ignored(&args);
+    let mut config_overrides = args.config.clone();
+    config_overrides.extend(flags::config_overrides(&args, &cwd)?);
     let overrides = ConfigOverrides {
         model: args.model.clone(),
         profile: args.profile.clone(),
         sandbox_mode: sandbox,
         cwd: Some(cwd.clone()),
         upstream_text: args.upstream_text.as_deref().map(absolute).transpose()?,
-        config_overrides: args.config.clone(),
+        config_overrides,
     };
     let env = |k: &str| std::env::var(k).ok();
-    let config: Config = load_config(None, &overrides, &env).map_err(|e| e.to_string())?;
+    let options = LoadOptions {
+        ignore_user_config: args.ignore_user_config,
+        strict: args.strict_config,
+    };
+    let config: Config =
+        load_config_with(None, &overrides, &env, options).map_err(|e| e.to_string())?;
     let codex_home = config.codex_home.clone();
     if !args.skip_git_repo_check && !inside_git_repo(&cwd) {
         return Err(
@@ -183,6 +192,9 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
         Some(path) => OutputSchema::File(path.clone()),
         None => OutputSchema::None,
     };
+    let original_detail =
+        rcodex_core::tool_set::model_facts(&config.model).supports_image_detail_original;
+    let image_parts = flags::image_parts(&args.images, &cwd, original_detail)?;
     let started = start_session(SessionStart {
         config: &config,
         env: &env,
@@ -247,7 +259,9 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
             on_request: None,
             interrupt: &mut interrupt,
         };
-        report = Some(drive_turn(&mut session, UserTurn::text(prompt), io).await);
+        let mut turn = UserTurn::text(prompt);
+        turn.leading_content = image_parts;
+        report = Some(drive_turn(&mut session, turn, io).await);
     }
     let report = report.expect("a compaction or a turn ran");
     tools.exec.shutdown().await;
