@@ -143,8 +143,8 @@ pub struct ExecArgs {
     /// following value: put the prompt first or end the list with `--`).
     #[arg(short = 'i', long = "image", value_name = "FILE", num_args = 1.., global = true)]
     pub images: Vec<PathBuf>,
-    /// Use a local open-source provider (`--local-provider`, else `oss_provider` in config,
-    /// else ollama) through the chat-completions adapter.
+    /// Use a local open-source provider (`--local-provider`, else ollama) through the
+    /// chat-completions adapter.
     #[arg(long, global = true)]
     pub oss: bool,
     /// The local provider for --oss: `lmstudio` or `ollama`.
