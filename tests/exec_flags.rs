@@ -22,7 +22,7 @@ const CODEX_EXEC_FLAGS: &[&[&str]] = &[
     &["--cd", "."],
     &["--worktree"],
     &["--add-dir", "."],
-    &["--thread-source", "user"],
+    &["--thread-source", "automation"],
     &["--cyber-access-program", "standard"],
     &["--skip-git-repo-check"],
     &["--trust"],
@@ -152,7 +152,6 @@ async fn every_codex_exec_flag_is_accepted_and_the_ignored_ones_said_once() {
         "--approve-for-me",
         "--dangerously-bypass-hook-trust",
         "--worktree",
-        "--thread-source",
         "--cyber-access-program",
         "--trust",
         "--ignore-rules",
@@ -366,4 +365,44 @@ async fn images_are_sent_as_the_codex_cli_sends_them() {
     };
     let theirs = image_message(Some(&codex)).await;
     assert_eq!(ours, theirs);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn thread_source_is_sent_and_recorded_for_a_new_thread() {
+    let srv = server(json!([{ "message": "ok" }, { "message": "again" }])).await;
+    let home = TestHome::with_mock(&srv.base_url());
+    let args = strings(&[
+        "--json",
+        "--skip-git-repo-check",
+        "--thread-source",
+        "automation",
+        "x",
+    ]);
+    let (home, out) = exec(home, args, None).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let metadata = |i: usize| -> Value {
+        let reqs = srv.requests();
+        let raw = reqs[i].body["client_metadata"]["x-codex-turn-metadata"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        serde_json::from_str(&raw).unwrap()
+    };
+    assert_eq!(metadata(0)["thread_source"], "automation");
+    let rollout = std::fs::read_to_string(&home.rollouts()[0]).unwrap();
+    let meta = &json_lines(&rollout)[0];
+    assert_eq!(meta["payload"]["thread_source"], "automation", "{meta}");
+    // Resuming keeps the thread's own classification (captured from Codex 0.169); the flag
+    // names new threads only.
+    let args = strings(&[
+        "--skip-git-repo-check",
+        "--thread-source",
+        "other",
+        "resume",
+        "--last",
+        "y",
+    ]);
+    let (_home, out) = exec(home, args, None).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(metadata(1)["thread_source"], "automation");
 }

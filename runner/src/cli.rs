@@ -163,8 +163,8 @@ pub struct ExecArgs {
     /// context and writable in the workspace-write sandbox.
     #[arg(long = "add-dir", value_name = "DIR", global = true)]
     pub add_dir: Vec<PathBuf>,
-    /// Source classification of a new thread (`thread_source` in the turn metadata; default
-    /// `user`). Accepted and said once on stderr: rcodex always sends `user`.
+    /// Source classification of a new thread: `thread_source` in the turn metadata and the
+    /// rollout's `session_meta` (default `user`); a resumed thread keeps the one it recorded.
     #[arg(long, value_name = "SOURCE", global = true)]
     pub thread_source: Option<String>,
     /// Accepted and ignored (an OpenAI-side program rcodex does not request).

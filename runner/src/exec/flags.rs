@@ -97,6 +97,16 @@ pub fn image_parts(
     Ok(parts)
 }
 
+/// The `thread_source` a rollout's `session_meta` (its first line) recorded, if any.
+pub fn recorded_thread_source(rollout: &Path) -> Option<String> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(rollout).ok()?;
+    let mut first = String::new();
+    std::io::BufReader::new(file).read_line(&mut first).ok()?;
+    let line: serde_json::Value = serde_json::from_str(&first).ok()?;
+    line["payload"]["thread_source"].as_str().map(String::from)
+}
+
 /// The flags given that rcodex accepts without acting on them, by their command-line names.
 pub fn ignored_flags(args: &ExecArgs) -> Vec<&'static str> {
     let mut out = Vec::new();
@@ -107,7 +117,6 @@ pub fn ignored_flags(args: &ExecArgs) -> Vec<&'static str> {
             "--dangerously-bypass-hook-trust",
         ),
         (args.worktree, "--worktree"),
-        (args.thread_source.is_some(), "--thread-source"),
         (
             args.cyber_access_program.is_some(),
             "--cyber-access-program",

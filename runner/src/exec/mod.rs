@@ -31,7 +31,7 @@ use crate::driver::{drive_turn, now_ms, TurnIo};
 use crate::live_ids::LiveIds;
 use crate::rollout::{find_latest_rollout, find_rollout, read_rollout};
 use crate::session_start::{
-    start_session, OutputSchema, Resume, RolloutTarget, SessionStart, StartedSession,
+    start_session_with, OutputSchema, Resume, RolloutTarget, SessionStart, StartedSession,
 };
 
 /// Runs `exec` and returns the process exit code.
@@ -172,9 +172,11 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
         Some(ResumeCommand::Resume(r)) if !r.all => Some(cwd.clone()),
         _ => None,
     };
+    let mut resumed_source = None;
     let (resume, rollout) = match resume {
         Some(id) => match find_resumed_thread(&codex_home, id.as_deref(), last_in.as_deref())? {
             Some((resume, path)) => {
+                resumed_source = flags::recorded_thread_source(&path);
                 let target = if args.ephemeral {
                     RolloutTarget::Discard
                 } else {
@@ -195,19 +197,31 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
     let original_detail =
         rcodex_core::tool_set::model_facts(&config.model).supports_image_detail_original;
     let image_parts = flags::image_parts(&args.images, &cwd, original_detail)?;
-    let started = start_session(SessionStart {
-        config: &config,
-        env: &env,
-        cwd: &cwd,
-        output_schema,
-        start_ms: now_ms(),
-        current_date: chrono::Local::now().format("%Y-%m-%d").to_string(),
-        timezone: local_timezone(),
-        installation_id: None,
-        ids: Box::new(LiveIds),
-        resume,
-        rollout,
-    })?;
+    // `--thread-source` classifies a new thread only; a resumed one keeps its own, as in Codex.
+    let thread_source = match &resume {
+        Some(_) => resumed_source,
+        None => args.thread_source.clone(),
+    };
+    let started = start_session_with(
+        SessionStart {
+            config: &config,
+            env: &env,
+            cwd: &cwd,
+            output_schema,
+            start_ms: now_ms(),
+            current_date: chrono::Local::now().format("%Y-%m-%d").to_string(),
+            timezone: local_timezone(),
+            installation_id: None,
+            ids: Box::new(LiveIds),
+            resume,
+            rollout,
+        },
+        &mut |cfg| {
+            if let Some(source) = &thread_source {
+                cfg.identity.thread_source = source.clone();
+            }
+        },
+    )?;
     let StartedSession {
         mut session,
         client,
