@@ -4,6 +4,7 @@
 //! compared with what the pinned Codex CLI sends for the same files.
 
 use rcodex_runner::mock::{MockServer, Script};
+use rcodex_tests::git_fixture::git;
 use rcodex_tests::{codex_bin, exec_command, json_lines, TestHome};
 use serde_json::{json, Value};
 
@@ -119,6 +120,10 @@ async fn every_codex_exec_flag_is_accepted_and_the_ignored_ones_said_once() {
     let srv = server(json!([{ "message": "done" }])).await;
     let home = TestHome::with_mock(&srv.base_url());
     write_dot(&home.work());
+    // --worktree needs a repository with a commit.
+    git(&home.work(), &["init", "--quiet"]);
+    git(&home.work(), &["add", "-A"]);
+    git(&home.work(), &["commit", "--quiet", "-m", "dot"]);
     // --ignore-user-config drops the file, so the provider comes from -c as well.
     let base = srv.base_url();
     let mut args = strings(&[
@@ -151,7 +156,6 @@ async fn every_codex_exec_flag_is_accepted_and_the_ignored_ones_said_once() {
     for flag in [
         "--approve-for-me",
         "--dangerously-bypass-hook-trust",
-        "--worktree",
         "--cyber-access-program",
         "--trust",
         "--ignore-rules",
@@ -405,4 +409,50 @@ async fn thread_source_is_sent_and_recorded_for_a_new_thread() {
     let (_home, out) = exec(home, args, None).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(metadata(1)["thread_source"], "automation");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn worktree_runs_the_session_in_a_new_git_worktree() {
+    let srv = server(json!([{ "message": "ok" }])).await;
+    let home = TestHome::with_mock(&srv.base_url());
+    let work = home.work();
+    std::fs::write(work.join("a.txt"), "x\n").unwrap();
+    git(&work, &["init", "--quiet"]);
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "--quiet", "-m", "a"]);
+    let (home, out) = exec(home, strings(&["--worktree", "x"]), None).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let slots: Vec<_> = std::fs::read_dir(home.home().join("worktrees"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(slots.len(), 1);
+    let slot = slots[0].file_name().unwrap().to_string_lossy().to_string();
+    assert!(
+        slot.len() == 4 && slot.chars().all(|c| c.is_ascii_digit()),
+        "{slot}"
+    );
+    let tree = slots[0].join("work");
+    assert_eq!(std::fs::read_to_string(tree.join("a.txt")).unwrap(), "x\n");
+    let body = serde_json::to_string(&srv.requests()[0].body).unwrap();
+    let cwd = format!("<cwd>{}</cwd>", tree.canonicalize().unwrap().display());
+    assert!(
+        body.contains(&cwd),
+        "no {cwd} in {}",
+        &body[body.find("<cwd>").unwrap_or(0)..][..120]
+    );
+    assert!(git(&work, &["worktree", "list"]).contains(&slot));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn worktree_outside_a_repository_fails_as_codex_does() {
+    let home = TestHome::with_mock("http://127.0.0.1:9/v1");
+    let args = strings(&["--skip-git-repo-check", "--worktree", "x"]);
+    let (_home, out) = exec(home, args, None).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("git command failed: fatal: not a git repository"),
+        "{}",
+        text(&out.stderr)
+    );
 }

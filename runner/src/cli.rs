@@ -156,7 +156,8 @@ pub struct ExecArgs {
     /// Accepted and ignored (rcodex runs no hooks).
     #[arg(long, global = true)]
     pub dangerously_bypass_hook_trust: bool,
-    /// Accepted and ignored for now (said once on stderr): the session runs in --cd.
+    /// Run in a new git worktree of the repository: `$CODEX_HOME/worktrees/NNNN/<repo>`,
+    /// detached at HEAD and kept after the run.
     #[arg(long, global = true)]
     pub worktree: bool,
     /// An extra writable directory beside the workspace (repeatable): a workspace root in the

@@ -116,7 +116,6 @@ pub fn ignored_flags(args: &ExecArgs) -> Vec<&'static str> {
             args.dangerously_bypass_hook_trust,
             "--dangerously-bypass-hook-trust",
         ),
-        (args.worktree, "--worktree"),
         (
             args.cyber_access_program.is_some(),
             "--cyber-access-program",

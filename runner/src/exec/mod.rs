@@ -6,6 +6,7 @@ mod human;
 pub mod interrupt;
 pub mod prompt;
 mod stdin_wait;
+mod worktree;
 
 /// Prints one event as `exec` does: a JSON line on stdout with `--json`, else for a person.
 pub fn print_event(event: &rcodex_core::protocol::ThreadEvent, json: bool) {
@@ -154,6 +155,11 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
     let config: Config =
         load_config_with(None, &overrides, &env, options).map_err(|e| e.to_string())?;
     let codex_home = config.codex_home.clone();
+    let cwd = if args.worktree {
+        worktree::make_worktree(&codex_home, &cwd)?
+    } else {
+        cwd
+    };
     if !args.skip_git_repo_check && !inside_git_repo(&cwd) {
         return Err(
             "Not inside a trusted directory and --skip-git-repo-check was not specified.".into(),
