@@ -92,20 +92,26 @@ pub struct ExecArgs {
     /// Never read stdin (the prompt must be on argv).
     #[arg(long)]
     pub no_stdin: bool,
-    /// Print the `--json` event stream (JSONL) on stdout.
-    #[arg(long)]
+    /// Print the `--json` event stream (JSONL) on stdout (`--experimental-json`, the name the
+    /// Codex SDK passes, is the same flag).
+    #[arg(long, visible_alias = "experimental-json", global = true)]
     pub json: bool,
     /// Write the last agent message to FILE (no trailing newline).
-    #[arg(short = 'o', long = "output-last-message", value_name = "FILE")]
+    #[arg(
+        short = 'o',
+        long = "output-last-message",
+        value_name = "FILE",
+        global = true
+    )]
     pub output_last_message: Option<PathBuf>,
     /// A JSON Schema file the final answer must follow (sent as `text.format`, strict).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     pub output_schema: Option<PathBuf>,
     /// Model to use.
-    #[arg(short = 'm', long)]
+    #[arg(short = 'm', long, global = true)]
     pub model: Option<String>,
     /// Override a config value: `-c key.path=value` (value parsed as TOML, else a string).
-    #[arg(short = 'c', long = "config", value_name = "key=value")]
+    #[arg(short = 'c', long = "config", value_name = "key=value", global = true)]
     pub config: Vec<String>,
     /// Config profile from config.toml.
     #[arg(short = 'p', long)]
@@ -117,19 +123,73 @@ pub struct ExecArgs {
     #[arg(short = 's', long, value_enum)]
     pub sandbox: Option<SandboxArg>,
     /// Same as `--sandbox danger-full-access` (approvals are never asked in exec).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub dangerously_bypass_approvals_and_sandbox: bool,
     /// Run outside a git repository.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub skip_git_repo_check: bool,
     /// Do not write a rollout file.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub ephemeral: bool,
     /// Send upstream Codex text from DIR (written by `rcodex align --import-text`) instead of
     /// rcodex's own base instructions, permissions text and tool descriptions. Config key:
     /// `upstream_text`.
     #[arg(long, value_name = "DIR")]
     pub upstream_text: Option<PathBuf>,
+    /// Enable a Codex feature (repeatable): `-c features.NAME=true`. rcodex acts on
+    /// `shell_snapshot`; other names Codex 0.169 knows are accepted; an unknown name is an error.
+    #[arg(long, value_name = "FEATURE", global = true)]
+    pub enable: Vec<String>,
+    /// Disable a Codex feature (repeatable): `-c features.NAME=false` (see --enable).
+    #[arg(long, value_name = "FEATURE", global = true)]
+    pub disable: Vec<String>,
+    /// Refuse a config.toml with top-level keys neither rcodex nor the Codex SDK's keys name.
+    #[arg(long, global = true)]
+    pub strict_config: bool,
+    /// Image file(s) to attach to the prompt, sent before it as Codex sends them (takes every
+    /// following value: put the prompt first or end the list with `--`).
+    #[arg(short = 'i', long = "image", value_name = "FILE", num_args = 1.., global = true)]
+    pub images: Vec<PathBuf>,
+    /// Use a local open-source provider (`--local-provider`, else ollama) through the
+    /// chat-completions adapter.
+    #[arg(long, global = true)]
+    pub oss: bool,
+    /// The local provider for --oss: `lmstudio` or `ollama`.
+    #[arg(long, value_name = "OSS_PROVIDER", global = true)]
+    pub local_provider: Option<String>,
+    /// Accepted and ignored (rcodex never asks for approval in exec).
+    #[arg(long, global = true)]
+    pub approve_for_me: bool,
+    /// Accepted and ignored (rcodex runs no hooks).
+    #[arg(long, global = true)]
+    pub dangerously_bypass_hook_trust: bool,
+    /// Run in a new git worktree of the repository: `$CODEX_HOME/worktrees/NNNN/<repo>`,
+    /// detached at HEAD and kept after the run.
+    #[arg(long, global = true)]
+    pub worktree: bool,
+    /// An extra writable directory beside the workspace (repeatable): a workspace root in the
+    /// context and writable in the workspace-write sandbox.
+    #[arg(long = "add-dir", value_name = "DIR", global = true)]
+    pub add_dir: Vec<PathBuf>,
+    /// Source classification of a new thread: `thread_source` in the turn metadata and the
+    /// rollout's `session_meta` (default `user`); a resumed thread keeps the one it recorded.
+    #[arg(long, value_name = "SOURCE", global = true)]
+    pub thread_source: Option<String>,
+    /// Accepted and ignored (an OpenAI-side program rcodex does not request).
+    #[arg(long, value_name = "PROGRAM", value_parser = ["standard", "daybreak_blue", "daybreak_red"], global = true)]
+    pub cyber_access_program: Option<String>,
+    /// Accepted and ignored (rcodex keeps no project trust and runs no MCP servers).
+    #[arg(long, global = true)]
+    pub trust: bool,
+    /// Do not read `$CODEX_HOME/config.toml` (the key and CODEX_HOME's other files still count).
+    #[arg(long, global = true)]
+    pub ignore_user_config: bool,
+    /// Accepted and ignored (rcodex loads no execpolicy `.rules` files).
+    #[arg(long, global = true)]
+    pub ignore_rules: bool,
+    /// Colour of the human output: always, never or auto (auto: none; rcodex prints no colour).
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, global = true)]
+    pub color: ColorArg,
     #[command(subcommand)]
     pub resume: Option<ResumeCommand>,
 }
@@ -162,6 +222,15 @@ pub struct ResumeArgs {
     /// replaced by the summary and the recent user messages. With no prompt, compact and exit.
     #[arg(long)]
     pub compact: bool,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorArg {
+    Always,
+    Never,
+    #[default]
+    Auto,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -86,8 +86,12 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
         .map(|v| serde_json::from_value(v).map_err(|e| format!("tool spec: {e}")))
         .collect::<Result<_, _>>()?;
     let cwd = inputs.cwd.display().to_string();
-    let environment =
+    let mut environment =
         EnvironmentContext::new(&cwd, sandbox, &inputs.current_date, &inputs.timezone);
+    let extra_roots = crate::config::extra_writable_roots(&config.raw);
+    environment
+        .workspace_roots
+        .extend(extra_roots.iter().map(|r| r.display().to_string()));
     let mut context = InitialContext::defaults(environment);
     context.user_instructions =
         crate::agents_md::discover(&config.codex_home, inputs.cwd, &config.project_docs);
@@ -116,7 +120,8 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
         .auto_compact_token_limit
         .or_else(|| default_auto_limit(session.model.context_window));
     session.compact.on_context_failure = config.compact_on_context_failure;
-    let roots = vec![inputs.cwd.to_path_buf()];
+    let mut roots = vec![inputs.cwd.to_path_buf()];
+    roots.extend(extra_roots);
     if let Some(dir) = &config.upstream_text {
         let text = UpstreamText::load_cached(dir)?;
         let writable = workspace_write_roots(&roots);

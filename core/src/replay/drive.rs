@@ -151,7 +151,11 @@ impl<'r, 'a> Driver<'r, 'a> {
         let mut input = Some(match turn.prompt {
             Some(prompt) => {
                 let (text, images) = prompt_parts(prompt.item);
-                Input::Submit(UserTurn { text, images })
+                Input::Submit(UserTurn {
+                    text,
+                    images,
+                    leading_content: Vec::new(),
+                })
             }
             None => Input::Compact,
         });

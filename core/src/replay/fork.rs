@@ -178,7 +178,11 @@ pub fn fork(
         .filter_map(|t| t.prompt)
         .map(|p| {
             let (text, images) = prompt_parts(p.item);
-            UserTurn { text, images }
+            UserTurn {
+                text,
+                images,
+                leading_content: Vec::new(),
+            }
         })
         .collect();
     Ok(Fork {

@@ -85,6 +85,9 @@ pub struct Identity {
     pub installation_id: String,
     /// `session_meta.model_provider`: the configured provider's id.
     pub provider_id: String,
+    /// `thread_source` of the turn metadata and `session_meta` (`exec --thread-source`;
+    /// Codex's default `user`).
+    pub thread_source: String,
 }
 
 /// A thread resumed from a rollout: its history and usage so far.
@@ -170,6 +173,7 @@ impl SessionConfig {
                 cli_version: env!("CARGO_PKG_VERSION").into(),
                 installation_id: "00000000-0000-0000-0000-000000000000".into(),
                 provider_id: "openai".into(),
+                thread_source: "user".into(),
             },
             retry: RetryPolicy::default(),
             output_schema: None,

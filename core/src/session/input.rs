@@ -30,12 +30,15 @@ pub enum Input {
 }
 
 /// A user's turn: text, and optionally images as data URLs.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserTurn {
     /// The prompt text.
     pub text: String,
     /// Images as `data:` URLs, sent as `input_image` parts after the text.
     pub images: Vec<String>,
+    /// Content parts sent before the text, as given: Codex puts `exec --image` attachments
+    /// there (each an `input_image` between an opening and a closing `input_text` label).
+    pub leading_content: Vec<crate::protocol::ContentItem>,
 }
 
 impl UserTurn {
@@ -44,6 +47,7 @@ impl UserTurn {
         UserTurn {
             text: text.into(),
             images: Vec::new(),
+            leading_content: Vec::new(),
         }
     }
 }

@@ -53,9 +53,10 @@ impl Thread {
 
     /// The user's message: into history, with its `UserMessage` item.
     pub fn record_prompt(&mut self, now: u64, turn_id: &str, user: &UserTurn) {
-        let mut content = vec![ContentItem::InputText {
+        let mut content = user.leading_content.clone();
+        content.push(ContentItem::InputText {
             text: user.text.clone(),
-        }];
+        });
         content.extend(user.images.iter().map(|url| ContentItem::InputImage {
             image_url: url.clone(),
             detail: None,

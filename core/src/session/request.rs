@@ -124,7 +124,7 @@ fn turn_metadata(cfg: &SessionConfig, ids: &TurnIds, window_id: &str) -> Value {
         "request_kind": if ids.compaction.is_some() { "compaction" } else { "turn" },
         "history_initialization": if ids.resumed { "cold_resume" } else { "new" },
         "root_turn_id": ids.turn_id,
-        "thread_source": "user",
+        "thread_source": cfg.identity.thread_source,
         "turn_trigger": "exec",
         "sandbox": if sandbox == SandboxMode::DangerFullAccess { "none" } else { "seccomp" },
         "sandbox_mode": sandbox.as_str(),

@@ -53,7 +53,7 @@ pub fn session_meta(
         originator: cfg.identity.originator.clone(),
         cli_version: cfg.identity.cli_version.clone(),
         source: Some(json!("exec")),
-        thread_source: Some("user".into()),
+        thread_source: Some(cfg.identity.thread_source.clone()),
         model_provider: Some(cfg.identity.provider_id.clone()),
         base_instructions: Some(BaseInstructions {
             text: cfg.context.base_instructions.clone(),

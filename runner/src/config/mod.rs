@@ -10,12 +10,15 @@ mod located;
 mod overrides;
 mod provider;
 mod schema;
+mod strict;
+mod writable_roots;
 
 pub use dotenv::load_dotenv;
 pub use error::ConfigError;
 pub use located::{field_of, from_toml_str, line_at, LocatedError};
 pub use overrides::apply_override;
 pub use provider::{ProviderInfo, WireApi};
+pub use writable_roots::extra_writable_roots;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -94,8 +97,37 @@ pub fn load_config(
     cli: &ConfigOverrides,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, ConfigError> {
+    load_config_with(codex_home, cli, env, LoadOptions::default())
+}
+
+/// How `exec` flags change the loading: `--ignore-user-config`, `--strict-config`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadOptions {
+    /// Do not read `$CODEX_HOME/config.toml` (as if it were empty).
+    pub ignore_user_config: bool,
+    /// Refuse top-level keys of config.toml that rcodex does not know (see `strict`).
+    pub strict: bool,
+}
+
+/// [`load_config`] with [`LoadOptions`].
+pub fn load_config_with(
+    codex_home: Option<PathBuf>,
+    cli: &ConfigOverrides,
+    env: &dyn Fn(&str) -> Option<String>,
+    options: LoadOptions,
+) -> Result<Config, ConfigError> {
     let codex_home = codex_home.unwrap_or_else(codex_home_from_env);
-    let file = ConfigFile::read(codex_home.join("config.toml"))?;
+    let file = if options.ignore_user_config {
+        ConfigFile {
+            path: codex_home.join("config.toml"),
+            text: String::new(),
+        }
+    } else {
+        ConfigFile::read(codex_home.join("config.toml"))?
+    };
+    if options.strict {
+        strict::check_known_keys(&file)?;
+    }
     let from_file: ConfigToml = from_toml_str(&file.text).map_err(|e| file.error(e))?;
     let mut table: Table = from_toml_str(&file.text).map_err(|e| file.error(e))?;
 

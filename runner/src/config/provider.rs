@@ -56,6 +56,8 @@ pub const DEFAULT_REQUEST_MAX_RETRIES: u64 = 4;
 pub const DEFAULT_STREAM_MAX_RETRIES: u64 = 5;
 pub const DEFAULT_STREAM_IDLE_TIMEOUT_MS: u64 = 300_000;
 const MAX_RETRIES_CAP: u64 = 100;
+/// The variable `codex exec` reads the OpenAI API key from before `OPENAI_API_KEY`.
+pub const CODEX_API_KEY_VAR: &str = "CODEX_API_KEY";
 
 impl ProviderInfo {
     fn builtin(id: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<ProviderInfo> {
@@ -106,6 +108,12 @@ impl ProviderInfo {
         let Some(var) = &self.env_key else {
             return Ok(None);
         };
+        // `codex exec` takes the OpenAI key from CODEX_API_KEY first (the Codex SDK's `apiKey`).
+        if self.id == "openai" {
+            if let Some(key) = env(CODEX_API_KEY_VAR).filter(|v| !v.trim().is_empty()) {
+                return Ok(Some(key));
+            }
+        }
         match env(var).filter(|v| !v.trim().is_empty()) {
             Some(v) => Ok(Some(v)),
             None => Err(ConfigError::MissingKey {
@@ -206,7 +214,12 @@ pub(crate) fn resolve(
         ProviderInfo::builtin(id, env),
     ) {
         (Some(configured), _) => configured_provider(id, configured, file)?,
-        (None, Some(builtin)) => builtin,
+        (None, Some(mut builtin)) => {
+            if let Some(url) = settings.openai_base_url.clone().filter(|_| id == "openai") {
+                builtin.base_url = url;
+            }
+            builtin
+        }
         (None, None) => {
             let known: Vec<&str> = BUILTIN_IDS
                 .into_iter()

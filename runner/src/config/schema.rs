@@ -33,6 +33,8 @@ pub(crate) struct ConfigToml {
     /// rcodex's own key: compact once after a context-window failure and retry (Codex 0.169
     /// fails the turn instead; default false).
     pub compact_on_context_failure: Option<bool>,
+    /// The built-in `openai` provider's base URL (Codex's key; the Codex SDK's `baseUrl`).
+    pub openai_base_url: Option<String>,
     #[serde(default)]
     pub tools: ToolsToml,
     /// `[features]`: Codex's feature switches; rcodex reads `shell_snapshot`.

@@ -423,3 +423,28 @@ fn features_shell_snapshot_is_on_unless_switched_off() {
         "{e}"
     );
 }
+
+#[test]
+fn openai_base_url_and_codex_api_key_serve_the_builtin_openai_provider() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = ConfigOverrides {
+        config_overrides: vec!["openai_base_url=\"http://127.0.0.1:9/v1\"".into()],
+        ..ConfigOverrides::default()
+    };
+    let env = |k: &str| match k {
+        "CODEX_API_KEY" => Some("from-codex-api-key".to_string()),
+        "OPENAI_API_KEY" => Some("from-openai-api-key".to_string()),
+        _ => None,
+    };
+    let config = load_config(Some(dir.path().to_path_buf()), &cli, &env).unwrap();
+    assert_eq!(config.provider.base_url, "http://127.0.0.1:9/v1");
+    assert_eq!(
+        config.provider.api_key(&env).unwrap().as_deref(),
+        Some("from-codex-api-key")
+    );
+    let only_openai = |k: &str| (k == "OPENAI_API_KEY").then(|| "o".to_string());
+    assert_eq!(
+        config.provider.api_key(&only_openai).unwrap().as_deref(),
+        Some("o")
+    );
+}

@@ -1,10 +1,12 @@
 //! `rcodex exec`: one non-interactive turn with Codex's surface (prompt, `--json`, `-o`,
-//! `--output-schema`, resume, exit codes).
+//! `--output-schema`, resume, exit codes); the rest of `codex exec`'s flags are in `flags`.
 
+pub mod flags;
 mod human;
 pub mod interrupt;
 pub mod prompt;
 mod stdin_wait;
+mod worktree;
 
 /// Prints one event as `exec` does: a JSON line on stdout with `--json`, else for a person.
 pub fn print_event(event: &rcodex_core::protocol::ThreadEvent, json: bool) {
@@ -25,12 +27,12 @@ use rcodex_core::sandbox::SandboxMode;
 use rcodex_core::session::{ResumedThread, TurnStatus, UserTurn};
 
 use crate::cli::{ExecArgs, ResumeCommand};
-use crate::config::{load_config, Config, ConfigOverrides};
+use crate::config::{load_config_with, Config, ConfigOverrides, LoadOptions};
 use crate::driver::{drive_turn, now_ms, TurnIo};
 use crate::live_ids::LiveIds;
 use crate::rollout::{find_latest_rollout, find_rollout, read_rollout};
 use crate::session_start::{
-    start_session, OutputSchema, Resume, RolloutTarget, SessionStart, StartedSession,
+    start_session_with, OutputSchema, Resume, RolloutTarget, SessionStart, StartedSession,
 };
 
 /// Runs `exec` and returns the process exit code.
@@ -134,17 +136,30 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
     if args.dangerously_bypass_approvals_and_sandbox {
         sandbox = Some(SandboxMode::DangerFullAccess);
     }
+    flags::warn_ignored(&args);
+    let mut config_overrides = args.config.clone();
+    config_overrides.extend(flags::config_overrides(&args, &cwd)?);
     let overrides = ConfigOverrides {
         model: args.model.clone(),
         profile: args.profile.clone(),
         sandbox_mode: sandbox,
         cwd: Some(cwd.clone()),
         upstream_text: args.upstream_text.as_deref().map(absolute).transpose()?,
-        config_overrides: args.config.clone(),
+        config_overrides,
     };
     let env = |k: &str| std::env::var(k).ok();
-    let config: Config = load_config(None, &overrides, &env).map_err(|e| e.to_string())?;
+    let options = LoadOptions {
+        ignore_user_config: args.ignore_user_config,
+        strict: args.strict_config,
+    };
+    let config: Config =
+        load_config_with(None, &overrides, &env, options).map_err(|e| e.to_string())?;
     let codex_home = config.codex_home.clone();
+    let cwd = if args.worktree {
+        worktree::make_worktree(&codex_home, &cwd)?
+    } else {
+        cwd
+    };
     if !args.skip_git_repo_check && !inside_git_repo(&cwd) {
         return Err(
             "Not inside a trusted directory and --skip-git-repo-check was not specified.".into(),
@@ -163,9 +178,11 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
         Some(ResumeCommand::Resume(r)) if !r.all => Some(cwd.clone()),
         _ => None,
     };
+    let mut resumed_source = None;
     let (resume, rollout) = match resume {
         Some(id) => match find_resumed_thread(&codex_home, id.as_deref(), last_in.as_deref())? {
             Some((resume, path)) => {
+                resumed_source = flags::recorded_thread_source(&path);
                 let target = if args.ephemeral {
                     RolloutTarget::Discard
                 } else {
@@ -183,19 +200,34 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
         Some(path) => OutputSchema::File(path.clone()),
         None => OutputSchema::None,
     };
-    let started = start_session(SessionStart {
-        config: &config,
-        env: &env,
-        cwd: &cwd,
-        output_schema,
-        start_ms: now_ms(),
-        current_date: chrono::Local::now().format("%Y-%m-%d").to_string(),
-        timezone: local_timezone(),
-        installation_id: None,
-        ids: Box::new(LiveIds),
-        resume,
-        rollout,
-    })?;
+    let original_detail =
+        rcodex_core::tool_set::model_facts(&config.model).supports_image_detail_original;
+    let image_parts = flags::image_parts(&args.images, &cwd, original_detail)?;
+    // `--thread-source` classifies a new thread only; a resumed one keeps its own, as in Codex.
+    let thread_source = match &resume {
+        Some(_) => resumed_source,
+        None => args.thread_source.clone(),
+    };
+    let started = start_session_with(
+        SessionStart {
+            config: &config,
+            env: &env,
+            cwd: &cwd,
+            output_schema,
+            start_ms: now_ms(),
+            current_date: chrono::Local::now().format("%Y-%m-%d").to_string(),
+            timezone: local_timezone(),
+            installation_id: None,
+            ids: Box::new(LiveIds),
+            resume,
+            rollout,
+        },
+        &mut |cfg| {
+            if let Some(source) = &thread_source {
+                cfg.identity.thread_source = source.clone();
+            }
+        },
+    )?;
     let StartedSession {
         mut session,
         client,
@@ -247,7 +279,9 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
             on_request: None,
             interrupt: &mut interrupt,
         };
-        report = Some(drive_turn(&mut session, UserTurn::text(prompt), io).await);
+        let mut turn = UserTurn::text(prompt);
+        turn.leading_content = image_parts;
+        report = Some(drive_turn(&mut session, turn, io).await);
     }
     let report = report.expect("a compaction or a turn ran");
     tools.exec.shutdown().await;
