@@ -11,7 +11,7 @@ use rcodex_core::protocol::ToolSpec;
 use rcodex_core::sandbox::SandboxMode;
 use rcodex_core::session::compact::default_auto_limit;
 use rcodex_core::session::{ModelSettings, RetryPolicy, SessionConfig};
-use rcodex_core::tool_set::{model_facts, tool_specs, ToolsConfig};
+use rcodex_core::tool_set::{model_facts, tool_specs, ToolsConfig, WebSearchMode};
 use serde_json::Value;
 
 use crate::client::{user_agent, Endpoint, ModelClient};
@@ -79,6 +79,14 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
         read_file: config.tools.read_file,
         list_dir: config.tools.list_dir,
         grep_files: config.tools.grep_files,
+        goals: config.goals,
+        web_search: config
+            .web_search
+            .unwrap_or(if sandbox == SandboxMode::DangerFullAccess {
+                WebSearchMode::Live
+            } else {
+                WebSearchMode::Cached
+            }),
         ..ToolsConfig::default()
     };
     let tools: Vec<ToolSpec> = tool_specs(&facts, &tools_cfg)

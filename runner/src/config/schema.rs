@@ -33,6 +33,9 @@ pub(crate) struct ConfigToml {
     /// rcodex's own key: compact once after a context-window failure and retry (Codex 0.169
     /// fails the turn instead; default false).
     pub compact_on_context_failure: Option<bool>,
+    /// Codex's hosted web search: `disabled`, `cached` or `live` (unset: live under
+    /// `danger-full-access`, cached otherwise).
+    pub web_search: Option<WebSearchToml>,
     #[serde(default)]
     pub tools: ToolsToml,
     /// `[features]`: Codex's feature switches; rcodex reads `shell_snapshot`.
@@ -84,6 +87,28 @@ pub(crate) struct ToolsToml {
 pub(crate) struct FeaturesToml {
     /// Run login-shell commands in a login environment captured once (default on).
     pub shell_snapshot: Option<bool>,
+    /// Offer `get_goal`, `create_goal`, `update_goal` (default on).
+    pub goals: Option<bool>,
+}
+
+/// `web_search`, as Codex spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum WebSearchToml {
+    Disabled,
+    Cached,
+    Live,
+}
+
+impl WebSearchToml {
+    pub fn mode(self) -> rcodex_core::tool_set::WebSearchMode {
+        use rcodex_core::tool_set::WebSearchMode;
+        match self {
+            WebSearchToml::Disabled => WebSearchMode::Disabled,
+            WebSearchToml::Cached => WebSearchMode::Cached,
+            WebSearchToml::Live => WebSearchMode::Live,
+        }
+    }
 }
 
 /// `tools.NAME = { enabled = true }`.
