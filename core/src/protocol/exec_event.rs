@@ -111,8 +111,14 @@ pub enum ThreadItemDetails {
     TodoList {
         items: Vec<TodoItem>,
     },
+    /// A hosted search. Codex writes the search's own id as a second `id` key after `type`
+    /// (the first is the `item_N` id), and the action as the server sent it.
     WebSearch {
+        #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+        search_id: Option<String>,
         query: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        action: Option<Value>,
     },
     Error {
         message: String,

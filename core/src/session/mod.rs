@@ -526,8 +526,11 @@ impl TurnLoop<'_> {
                 }
             }
             ResponseItem::WebSearchCall(w) => {
-                let event = thread.exec_items.web_search(w);
-                thread.emit(event);
+                let done = rollout_items::web_search(w);
+                thread.record_item_completed(now, &turn.id, done);
+                for event in thread.exec_items.web_search(w) {
+                    thread.emit(event);
+                }
             }
             _ => {}
         }
