@@ -196,3 +196,31 @@ async fn a_resumed_thread_finds_its_goal_and_the_rollout_replays() {
         String::from_utf8_lossy(&replay.stderr)
     );
 }
+
+#[test]
+fn batch_results_carry_the_goal() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    let scenario = repo.join("scenarios/tools/goals.toml");
+    let out = rcodex_tests::batch_in(
+        &[
+            scenario.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = rcodex_tests::batch_results(&out_dir);
+    assert_eq!(rows.len(), 1);
+    let goal = &rows[0]["goal"];
+    assert_eq!(goal["objective"], "Ship the release", "{rows:?}");
+    assert_eq!(goal["status"], "complete");
+    assert_eq!(goal["tokenBudget"], 1000);
+    assert_eq!(goal["tokensUsed"], 220);
+}
