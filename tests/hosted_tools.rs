@@ -88,12 +88,11 @@ async fn tool_lists_match_codex_under_each_switch() {
         expected.retain(|(name, _)| name != "tool_search");
         assert_eq!(tool_list(&ours[0]), expected, "{args:?}");
     }
-    // The cases differ where Codex differs: no web_search when disabled, web access when live.
+    // The cases differ where Codex differs: no web_search when disabled, no goals when off.
     let (off, _) = run(None, &["-c", "web_search=\"disabled\""], answer()).await;
     assert!(!tool_list(&off[0]).iter().any(|(n, _)| n == "web_search"));
-    let (cached, _) = run(None, &["-c", "web_search=\"cached\""], answer()).await;
-    let last = tool_list(&cached[0]).pop().unwrap();
-    assert_eq!(last.1["external_web_access"], false);
+    let (off, _) = run(None, &["-c", "features.goals=false"], answer()).await;
+    assert!(!tool_list(&off[0]).iter().any(|(n, _)| n.ends_with("_goal")));
 }
 
 #[tokio::test(flavor = "multi_thread")]
