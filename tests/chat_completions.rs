@@ -231,10 +231,17 @@ fn the_bundled_scenarios_pass_through_the_chat_adapter() {
         ],
         &repo(),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    // Exit 1: the hosted web_search scenario fails through chat (see below).
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
     let rows = batch_results(&out);
     assert_eq!(rows.len(), scenario_count(&repo().join("scenarios")));
-    assert!(rows.iter().all(|r| r["status"] == "pass"), "{rows:?}");
+    // A chat completion cannot carry a hosted web_search_call: that scenario fails here.
+    let hosted = "tools/web_search_passthrough";
+    assert!(
+        rows.iter()
+            .all(|r| r["status"] == "pass" || r["id"] == hosted),
+        "{rows:?}"
+    );
     // The chat mock names its responses chatcmpl-mock-N; the Responses mock resp_mock_N. Every
     // run that got an answer recorded chat ids only.
     for row in rows.iter().filter(|r| r["id"] != "faults/context_length") {

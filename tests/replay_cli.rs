@@ -268,8 +268,9 @@ fn a_folder_is_walked_in_path_order_with_the_same_report_on_one_or_two_threads()
         .iter()
         .map(|l| l["turns"].as_array().unwrap().len())
         .sum();
-    // conversation/two_turns and conversation/auto_compact have two turns; every other one.
-    assert_eq!(turns, want.len() + 2);
+    // conversation/two_turns, conversation/auto_compact and tools/web_search_passthrough have
+    // two turns; every other one.
+    assert_eq!(turns, want.len() + 3);
     let totals = text(&one.stderr);
     assert!(
         totals.starts_with(&format!("{} files: {} turns, ", want.len(), turns)),
@@ -486,7 +487,7 @@ fn every_bundled_scenario_replays_with_no_divergence() {
         out.contains(&format!(
             "{} files: {} turns, ",
             b.rollouts.len(),
-            b.rollouts.len() + 2
+            b.rollouts.len() + 3
         )),
         "{out}"
     );

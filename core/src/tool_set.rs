@@ -154,6 +154,37 @@ pub struct ToolsConfig {
     /// Codex 0.169.0 always offers `exec_command`/`write_stdin`. Turning this off picks the tool
     /// the catalog's `shell_type` names instead, as earlier Codex versions did.
     pub unified_exec: bool,
+    /// `get_goal`, `create_goal`, `update_goal` (Codex: `features.goals`, on by default).
+    pub goals: bool,
+    /// Hosted `web_search` (Codex: top-level `web_search`, `"cached"` by default).
+    pub web_search: WebSearchMode,
+}
+
+/// Codex's top-level `web_search` setting: whether the hosted tool is offered and whether it
+/// may reach the live web (`external_web_access`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WebSearchMode {
+    /// `"disabled"`: no `web_search` tool.
+    Disabled,
+    /// `"cached"`: offered with `external_web_access: false` (Codex's default unless the
+    /// sandbox is `danger-full-access`).
+    #[default]
+    Cached,
+    /// `"live"`: offered with `external_web_access: true` (Codex's default under
+    /// `danger-full-access`).
+    Live,
+}
+
+impl WebSearchMode {
+    /// Parses the config value (`disabled`, `cached`, `live`).
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "disabled" => Some(Self::Disabled),
+            "cached" => Some(Self::Cached),
+            "live" => Some(Self::Live),
+            _ => None,
+        }
+    }
 }
 
 impl Default for ToolsConfig {
@@ -166,6 +197,8 @@ impl Default for ToolsConfig {
             view_image: true,
             request_user_input: true,
             unified_exec: true,
+            goals: true,
+            web_search: WebSearchMode::Cached,
         }
     }
 }
@@ -179,7 +212,18 @@ fn spec(id: &str) -> Value {
 
 /// The `tools` array for a request, in Codex's order.
 pub fn tool_specs(model: &ModelFacts, cfg: &ToolsConfig) -> Vec<Value> {
-    tool_ids(model, cfg).into_iter().map(spec).collect()
+    tool_ids(model, cfg)
+        .into_iter()
+        .map(|id| with_web_access(spec(id), cfg))
+        .collect()
+}
+
+/// Sets `external_web_access` of a `web_search` spec from the mode; other specs pass unchanged.
+fn with_web_access(mut spec: Value, cfg: &ToolsConfig) -> Value {
+    if let Some(access) = spec.get_mut("external_web_access") {
+        *access = Value::Bool(cfg.web_search == WebSearchMode::Live);
+    }
+    spec
 }
 
 /// The same list as [`tool_specs`], typed: what `serde_json::from_value::<ToolSpec>` makes of
@@ -196,6 +240,9 @@ pub fn typed_tool_specs(model: &ModelFacts, cfg: &ToolsConfig) -> Vec<ToolSpec> 
     tool_ids(model, cfg)
         .into_iter()
         .filter_map(|id| match parsed.get(id) {
+            Some(Some(ToolSpec::Other(v))) => {
+                Some(ToolSpec::Other(with_web_access(v.clone(), cfg)))
+            }
             Some(typed) => typed.clone(),
             None => panic!("vendored tools.json lacks `{id}` (tested)"),
         })
@@ -239,6 +286,14 @@ fn tool_ids(model: &ModelFacts, cfg: &ToolsConfig) -> Vec<&'static str> {
             ids.push(id);
         }
     }
+    if cfg.goals {
+        ids.extend(["get_goal", "create_goal", "update_goal"]);
+    }
+    // Codex's `tool_search` comes here, between the goal tools and `web_search`; rcodex offers
+    // it once it can run the searches (issue 14, item 4).
+    if cfg.web_search != WebSearchMode::Disabled {
+        ids.push("web_search");
+    }
     ids
 }
 
@@ -273,6 +328,8 @@ pub enum ToolKind {
     ListDir,
     /// `grep_files`: which files under a path contain a regex match (rcodex extra).
     GrepFiles,
+    /// `get_goal`, `create_goal`, `update_goal`: the thread's goal, answered by the core.
+    Goal,
     /// Not a tool rcodex knows; the model gets `unsupported call: <name>`.
     Unknown,
 }
@@ -302,6 +359,7 @@ pub fn tool_kind(name: &str) -> ToolKind {
         "read_file" => ToolKind::ReadFile,
         "list_dir" => ToolKind::ListDir,
         "grep_files" => ToolKind::GrepFiles,
+        "get_goal" | "create_goal" | "update_goal" => ToolKind::Goal,
         _ => ToolKind::Unknown,
     }
 }

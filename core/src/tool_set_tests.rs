@@ -77,7 +77,11 @@ fn gpt_5_5_default_list_matches_codex_order() {
             "write_stdin",
             "request_user_input",
             "apply_patch",
-            "view_image"
+            "view_image",
+            "get_goal",
+            "create_goal",
+            "update_goal",
+            "web_search"
         ]
     );
 }
@@ -90,7 +94,7 @@ fn update_plan_when_enabled_comes_third() {
     };
     let list = names("gpt-5.5", cfg);
     assert_eq!(list[2], "update_plan");
-    assert_eq!(list.len(), 6);
+    assert_eq!(list.len(), 10);
 }
 
 #[test]
@@ -101,7 +105,11 @@ fn unknown_model_has_no_apply_patch_but_keeps_exec_command() {
             "exec_command",
             "write_stdin",
             "request_user_input",
-            "view_image"
+            "view_image",
+            "get_goal",
+            "create_goal",
+            "update_goal",
+            "web_search"
         ]
     );
 }
@@ -135,7 +143,11 @@ fn file_tools_follow_view_image_and_switches_remove_tools() {
             "apply_patch",
             "read_file",
             "list_dir",
-            "grep_files"
+            "grep_files",
+            "get_goal",
+            "create_goal",
+            "update_goal",
+            "web_search"
         ]
     );
 }
@@ -280,7 +292,7 @@ fn typed_specs_are_the_json_specs_parsed_for_every_model_and_switch() {
     let mut checked = 0;
     for slug in &models {
         let facts = model_facts(slug);
-        for bits in 0u8..128 {
+        for bits in 0u16..512 {
             let cfg = ToolsConfig {
                 update_plan: bits & 1 != 0,
                 read_file: bits & 2 != 0,
@@ -289,6 +301,12 @@ fn typed_specs_are_the_json_specs_parsed_for_every_model_and_switch() {
                 view_image: bits & 16 != 0,
                 request_user_input: bits & 32 != 0,
                 unified_exec: bits & 64 != 0,
+                goals: bits & 128 != 0,
+                web_search: if bits & 256 != 0 {
+                    WebSearchMode::Live
+                } else {
+                    WebSearchMode::Cached
+                },
             };
             let parsed: Vec<ToolSpec> = tool_specs(&facts, &cfg)
                 .into_iter()
@@ -300,4 +318,44 @@ fn typed_specs_are_the_json_specs_parsed_for_every_model_and_switch() {
         }
     }
     assert!(checked > 1000, "{checked}");
+}
+
+#[test]
+fn goals_and_web_search_follow_their_switches() {
+    let off = ToolsConfig {
+        goals: false,
+        web_search: WebSearchMode::Disabled,
+        ..ToolsConfig::default()
+    };
+    let list = names("gpt-5.5", off);
+    assert!(!list
+        .iter()
+        .any(|n| n.ends_with("_goal") || n == "web_search"));
+    assert_eq!(list.last().map(String::as_str), Some("view_image"));
+    let web = |mode| {
+        let cfg = ToolsConfig {
+            web_search: mode,
+            ..ToolsConfig::default()
+        };
+        let specs = tool_specs(&model_facts("gpt-5.5"), &cfg);
+        let typed = typed_tool_specs(&model_facts("gpt-5.5"), &cfg);
+        let last = specs.last().unwrap().clone();
+        assert_eq!(serde_json::to_value(typed.last().unwrap()).unwrap(), last);
+        last
+    };
+    // Codex 0.169 with `web_search = "cached"` (its default) and `"live"`.
+    assert_eq!(
+        web(WebSearchMode::Cached),
+        serde_json::json!({"type": "web_search", "external_web_access": false, "search_content_types": ["text", "image"]})
+    );
+    assert_eq!(web(WebSearchMode::Live)["external_web_access"], true);
+    assert_eq!(WebSearchMode::parse("live"), Some(WebSearchMode::Live));
+    assert_eq!(WebSearchMode::parse("on"), None);
+}
+
+#[test]
+fn goal_tools_are_answered_by_the_core() {
+    for name in ["get_goal", "create_goal", "update_goal"] {
+        assert_eq!(tool_kind(name), ToolKind::Goal);
+    }
 }

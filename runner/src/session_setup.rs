@@ -11,7 +11,7 @@ use rcodex_core::protocol::ToolSpec;
 use rcodex_core::sandbox::SandboxMode;
 use rcodex_core::session::compact::default_auto_limit;
 use rcodex_core::session::{ModelSettings, RetryPolicy, SessionConfig};
-use rcodex_core::tool_set::{model_facts, tool_specs, ToolsConfig};
+use rcodex_core::tool_set::{model_facts, tool_specs, ToolsConfig, WebSearchMode};
 use serde_json::Value;
 
 use crate::client::{user_agent, Endpoint, ModelClient};
@@ -70,6 +70,16 @@ pub fn endpoint_headers(config: &Config, api_key: Option<&str>) -> Vec<(String, 
     headers
 }
 
+/// Codex 0.169 under `danger-full-access` offers live search whatever `web_search` says (unless
+/// it is `disabled`); otherwise `web_search` decides, `cached` when unset.
+fn web_search_mode(set: Option<WebSearchMode>, sandbox: SandboxMode) -> WebSearchMode {
+    match set.unwrap_or(WebSearchMode::Cached) {
+        WebSearchMode::Disabled => WebSearchMode::Disabled,
+        _ if sandbox == SandboxMode::DangerFullAccess => WebSearchMode::Live,
+        mode => mode,
+    }
+}
+
 /// Resolves config + inputs into session parts.
 pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<SessionParts, String> {
     let facts = model_facts(&config.model);
@@ -79,6 +89,8 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
         read_file: config.tools.read_file,
         list_dir: config.tools.list_dir,
         grep_files: config.tools.grep_files,
+        goals: config.goals,
+        web_search: web_search_mode(config.web_search, sandbox),
         ..ToolsConfig::default()
     };
     let tools: Vec<ToolSpec> = tool_specs(&facts, &tools_cfg)

@@ -160,10 +160,18 @@ pub enum ThreadItemDetails {
         /// The steps, in order.
         items: Vec<TodoItem>,
     },
-    /// `web_search`: a search the server ran (hosted tool).
+    /// `web_search`: a search the server ran (hosted tool). Codex writes the search's own id as
+    /// a second `id` key after `type` (the first is the `item_N` id), and the action as the
+    /// server sent it.
     WebSearch {
+        /// The search's own id (`ws_…`), printed as the second `id` key.
+        #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+        search_id: Option<String>,
         /// What was searched for.
         query: String,
+        /// The server's `action` (`{"type":"search","query":…}`), as received.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        action: Option<Value>,
     },
     /// `error`: a non-fatal error shown as an item.
     Error {

@@ -27,6 +27,19 @@ pub enum TurnItem {
     FileChange(FileChangeItem),
     /// A finished compaction (Codex 0.169: the item carries only its id).
     ContextCompaction(ContextCompactionItem),
+    /// `WebSearch`: a hosted search the server ran (recorded before its `web_search_call`).
+    WebSearch(WebSearchTurnItem),
+}
+
+/// `WebSearch`: the search's own id, its query, and the action as the server sent it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WebSearchTurnItem {
+    /// The search's own id (`ws_…`).
+    pub id: String,
+    /// What was searched for.
+    pub query: String,
+    /// The server's `action`, as received.
+    pub action: Value,
 }
 
 /// The `ContextCompaction` item of an `item_completed` line.

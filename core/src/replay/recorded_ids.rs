@@ -21,6 +21,8 @@ pub struct RecordedIds {
     markers: VecDeque<Vec<String>>,
     /// The ids compactions drew (context messages, summary, compaction item), in order.
     compaction: VecDeque<String>,
+    /// The ids of Codex's `goal_objective` items (outputs with no call), with their turn.
+    goal_objectives: VecDeque<(usize, String)>,
     fresh: SeededIds,
 }
 
@@ -73,9 +75,29 @@ impl RecordedIds {
                 .iter()
                 .map(|(_, id)| id.clone())
                 .collect(),
+            goal_objectives: goal_objective_ids(rec),
             fresh: SeededIds::new(0),
         }
     }
+}
+
+/// The recorded `goal_objective` items' ids, in order, with the index of their turn.
+fn goal_objective_ids(rec: &Recording) -> VecDeque<(usize, String)> {
+    let mut ids = VecDeque::new();
+    for (k, turn) in rec.turns.iter().enumerate() {
+        for line in &turn.lines {
+            if let TurnLine::Item(r) = line {
+                if let ResponseItem::Other(v) = r.item {
+                    if v["name"] == "goal_objective" {
+                        if let Some(id) = v["id"].as_str() {
+                            ids.push_back((k, id.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    ids
 }
 
 impl RecordedIds {
@@ -96,6 +118,7 @@ impl RecordedIds {
         let before = rec.compaction_ids.iter().filter(|(t, _)| *t < k).count();
         ids.compaction.drain(..before);
         ids.turns.drain(..k.min(ids.turns.len()));
+        ids.goal_objectives.retain(|(turn, _)| *turn >= k);
         ids
     }
 }
@@ -129,6 +152,10 @@ impl IdSource for RecordedIds {
             IdKind::DeveloperMessage | IdKind::EnvironmentMessage => self.context.pop_front(),
             IdKind::UserMessage => self.prompts.pop_front().flatten(),
             IdKind::UserTurnItem => self.prompt_items.pop_front().flatten(),
+            // Only a goal_objective item answers no call.
+            IdKind::ToolOutput { call_id: "", .. } => {
+                self.goal_objectives.pop_front().map(|(_, id)| id)
+            }
             IdKind::ToolOutput { call_id, .. } => self.outputs.get(call_id).cloned(),
             IdKind::InterruptMarker => self.next_marker(),
             IdKind::CompactedContext | IdKind::CompactionSummary | IdKind::CompactionItem => {

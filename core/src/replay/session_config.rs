@@ -12,6 +12,17 @@ use crate::session::{ModelSettings, SessionConfig};
 use crate::time::utc_date;
 use crate::tool_set::{model_facts, typed_tool_specs, ToolsConfig};
 
+/// The sandbox mode of the first turn's context (the default when none is recorded).
+fn recorded_sandbox(rec: &Recording) -> SandboxMode {
+    rec.turns
+        .first()
+        .and_then(|t| t.context)
+        .and_then(|c| c.sandbox_policy.as_ref())
+        .and_then(|p| p.get("type"))
+        .and_then(|t| serde_json::from_value::<SandboxMode>(t.clone()).ok())
+        .unwrap_or_default()
+}
+
 /// What a rebuilt request cannot know from a rollout: the installation id (sent in
 /// `client_metadata`) and `--output-schema` are not recorded.
 pub fn session_config(rec: &Recording) -> SessionConfig {
@@ -19,11 +30,7 @@ pub fn session_config(rec: &Recording) -> SessionConfig {
     let first = rec.turns.first().and_then(|t| t.context);
     let slug = first.map_or("gpt-5.5", |c| c.model.as_str());
     let facts = model_facts(slug);
-    let sandbox = first
-        .and_then(|c| c.sandbox_policy.as_ref())
-        .and_then(|p| p.get("type"))
-        .and_then(|t| serde_json::from_value::<SandboxMode>(t.clone()).ok())
-        .unwrap_or_default();
+    let sandbox = recorded_sandbox(rec);
     let environment = EnvironmentContext::new(&meta.cwd, sandbox, &utc_date(rec.start_ms), "UTC");
     let mut context = InitialContext::defaults(environment);
     if let Some(base) = &meta.base_instructions {
@@ -61,6 +68,10 @@ pub fn session_config(rec: &Recording) -> SessionConfig {
 /// recorded; a call proves its tool was offered).
 pub(super) fn tools_called(rec: &Recording) -> ToolsConfig {
     let mut cfg = ToolsConfig::default();
+    // Codex (and rcodex) offer live web search under danger-full-access.
+    if recorded_sandbox(rec) == SandboxMode::DangerFullAccess {
+        cfg.web_search = crate::tool_set::WebSearchMode::Live;
+    }
     let names = rec
         .turns
         .iter()

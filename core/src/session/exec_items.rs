@@ -57,7 +57,9 @@ impl ExecItems {
         })
     }
 
-    pub fn web_search(&mut self, call: &WebSearchCallItem) -> ThreadEvent {
+    /// A hosted search the server ran: Codex shows it as `item.started` then `item.completed`
+    /// of one item.
+    pub fn web_search(&mut self, call: &WebSearchCallItem) -> [ThreadEvent; 2] {
         let query = call
             .action
             .as_ref()
@@ -65,7 +67,18 @@ impl ExecItems {
             .and_then(|q| q.as_str())
             .unwrap_or_default()
             .to_string();
-        self.completed(D::WebSearch { query })
+        let item = ThreadItem {
+            id: self.next_id(),
+            details: D::WebSearch {
+                search_id: call.id.clone(),
+                query,
+                action: call.action.clone(),
+            },
+        };
+        [
+            ThreadEvent::ItemStarted { item: item.clone() },
+            ThreadEvent::ItemCompleted { item },
+        ]
     }
 
     /// The `item.started` (or, for a plan the turn already shows, `item.updated`) of a call.

@@ -13,6 +13,7 @@ mod compacted_history;
 pub mod config;
 pub mod effect;
 mod exec_items;
+pub mod goals;
 pub mod input;
 mod lifecycle;
 mod records;
@@ -97,6 +98,11 @@ impl Session {
     /// Compactions so far.
     pub fn window_number(&self) -> u64 {
         self.thread.window_number
+    }
+
+    /// The thread's goal, if a goal tool created one (or the resumed history had one).
+    pub fn goal(&self) -> Option<&goals::Goal> {
+        self.thread.goal.goal()
     }
 
     /// No turn is running (between turns, or stopped by a failure).
@@ -230,6 +236,7 @@ impl TurnLoop<'_> {
         self.turn.retries = Default::default();
         self.thread.just_compacted = false;
         let mut batch = ToolBatch::default();
+        let tokens_now = self.thread.usage.total_tokens + usage.total_tokens;
         for item in held {
             if !item.is_tool_call() {
                 self.record_output_item(item);
@@ -240,6 +247,9 @@ impl TurnLoop<'_> {
             let mut call = tool_call::classify(&item, &self.thread.advertised, &cfg.shell, cwd);
             if let Some(c) = call.as_mut().filter(|c| c.immediate.is_none()) {
                 c.exclusive |= cfg.exclusive_tools.contains(&c.call.name);
+            }
+            if let Some(c) = call.as_mut().filter(|c| c.immediate.is_none()) {
+                self.answer_goal_call(c, tokens_now);
             }
             self.thread
                 .push_history(self.now, &self.turn.id, item, true);
@@ -297,6 +307,30 @@ impl TurnLoop<'_> {
         }
     }
 
+    /// Answers a goal tool call in place (the core keeps the goal; nothing runs). A created
+    /// goal adds Codex's `goal_objective` item after the outputs.
+    fn answer_goal_call(&mut self, c: &mut tool_call::ClassifiedCall, thread_tokens: u64) {
+        if !goals::is_goal_tool(&c.call.name) {
+            return;
+        }
+        let arguments = c.call.input.as_str();
+        let thread = &mut *self.thread;
+        let answer =
+            thread
+                .goal
+                .answer(&c.call.name, arguments, &thread.id, thread_tokens, self.now);
+        if let Some(objective) = &answer.created {
+            let kind = IdKind::ToolOutput {
+                call_id: "",
+                freeform: false,
+            };
+            let id = thread.ids.id(kind, self.now);
+            let item = goals::objective_item(id, objective);
+            self.turn.pending_input.push(item);
+        }
+        c.immediate = Some(ToolOutput::text(answer.text, answer.success));
+    }
+
     /// Reports usage, appends pending input, and samples again.
     fn follow_up(&mut self) {
         let pending = std::mem::take(&mut self.turn.pending_input);
@@ -315,6 +349,8 @@ impl TurnLoop<'_> {
 
     /// Sends the next request: the whole history, every time.
     fn sample(&mut self) {
+        let tokens = self.thread.usage.total_tokens;
+        self.thread.goal.settle(tokens, self.now);
         let request = self
             .thread
             .send_request(&self.turn.id, self.turn.started_ms);
@@ -494,8 +530,11 @@ impl TurnLoop<'_> {
                 }
             }
             ResponseItem::WebSearchCall(w) => {
-                let event = thread.exec_items.web_search(w);
-                thread.emit(event);
+                let done = rollout_items::web_search(w);
+                thread.record_item_completed(now, &turn.id, done);
+                for event in thread.exec_items.web_search(w) {
+                    thread.emit(event);
+                }
             }
             _ => {}
         }

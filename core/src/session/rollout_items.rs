@@ -312,3 +312,17 @@ pub fn interrupt_marker(id: String, text: &str) -> ResponseItem {
         vec![ContentItem::InputText { text: text.into() }],
     )
 }
+
+/// The `item_completed` of a hosted search, as Codex records it before the `web_search_call`.
+pub fn web_search(w: &crate::protocol::response_item::WebSearchCallItem) -> TurnItem {
+    let action = w.action.clone().unwrap_or_default();
+    let query = action
+        .get("query")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    TurnItem::WebSearch(crate::protocol::turn_item::WebSearchTurnItem {
+        id: w.id.clone().unwrap_or_default(),
+        query: query.to_string(),
+        action,
+    })
+}

@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 use super::config::SessionConfig;
 use super::effect::Effect;
 use super::exec_items::ExecItems;
+use super::goals::GoalState;
 use super::input::RequestId;
 use super::records::RolloutCounters;
 use super::request::{self, TurnIds};
@@ -40,6 +41,8 @@ pub struct Thread {
     pub resumed: bool,
     /// Request and timer ids.
     next_id: u64,
+    /// The thread's goal (`create_goal` and friends), restored from a resumed history.
+    pub goal: GoalState,
 }
 
 impl Thread {
@@ -78,6 +81,7 @@ impl Thread {
             vec![cfg.context.base_message(update_plan)]
         };
         let advertised = cfg.tools.iter().map(|t| t.name().to_string()).collect();
+        let goal = GoalState::restore(&history, usage.total_tokens, cfg.start_ms);
         Thread {
             cfg,
             ids,
@@ -96,6 +100,7 @@ impl Thread {
             turns: 0,
             resumed,
             next_id: 1,
+            goal,
         }
     }
 

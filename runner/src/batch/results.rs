@@ -79,6 +79,9 @@ pub struct ResultLine {
     /// The run's workspace, when it was kept (`--keep-workspaces`, or the run did not pass).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
+    /// The thread's goal at the end of the run (Codex's `goal` object), if one was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goal: Option<serde_json::Value>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -108,6 +111,7 @@ impl ResultLine {
             ttft_ms: None,
             retries: 0,
             workspace: None,
+            goal: None,
         }
     }
 

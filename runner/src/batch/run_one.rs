@@ -280,6 +280,7 @@ async fn run_inner(
             }
         }
     }
+    line.goal = session.goal().and_then(|g| serde_json::to_value(g).ok());
     tools.exec.shutdown().await;
     if let Some(server) = server {
         server.shutdown().await;

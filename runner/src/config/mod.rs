@@ -76,6 +76,10 @@ pub struct Config {
     pub project_docs: crate::agents_md::ProjectDocOptions,
     /// `features.shell_snapshot` (default true): capture the login shell's environment once.
     pub shell_snapshot: bool,
+    /// `features.goals` (default true): offer the goal tools.
+    pub goals: bool,
+    /// `web_search` as set (unset: live under `danger-full-access`, cached otherwise).
+    pub web_search: Option<rcodex_core::tool_set::WebSearchMode>,
     /// `model_auto_compact_token_limit` as set (unset: 90 % of the model's context window).
     pub auto_compact_token_limit: Option<u64>,
     /// `compact_on_context_failure` (rcodex's own key, default false).
@@ -194,6 +198,8 @@ pub fn load_config_with(
             fallback_filenames: settings.project_doc_fallback_filenames.unwrap_or_default(),
         },
         shell_snapshot: settings.features.shell_snapshot.unwrap_or(true),
+        goals: settings.features.goals.unwrap_or(true),
+        web_search: settings.web_search.map(|w| w.mode()),
         auto_compact_token_limit: settings.model_auto_compact_token_limit,
         compact_on_context_failure: settings.compact_on_context_failure.unwrap_or(false),
         raw: table,

@@ -35,6 +35,9 @@ pub(crate) struct ConfigToml {
     pub compact_on_context_failure: Option<bool>,
     /// The built-in `openai` provider's base URL (Codex's key; the Codex SDK's `baseUrl`).
     pub openai_base_url: Option<String>,
+    /// Codex's hosted web search: `disabled`, `cached` or `live` (unset: live under
+    /// `danger-full-access`, cached otherwise).
+    pub web_search: Option<WebSearchToml>,
     #[serde(default)]
     pub tools: ToolsToml,
     /// `[features]`: Codex's feature switches; rcodex reads `shell_snapshot`.
@@ -86,6 +89,28 @@ pub(crate) struct ToolsToml {
 pub(crate) struct FeaturesToml {
     /// Run login-shell commands in a login environment captured once (default on).
     pub shell_snapshot: Option<bool>,
+    /// Offer `get_goal`, `create_goal`, `update_goal` (default on).
+    pub goals: Option<bool>,
+}
+
+/// `web_search`, as Codex spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum WebSearchToml {
+    Disabled,
+    Cached,
+    Live,
+}
+
+impl WebSearchToml {
+    pub fn mode(self) -> rcodex_core::tool_set::WebSearchMode {
+        use rcodex_core::tool_set::WebSearchMode;
+        match self {
+            WebSearchToml::Disabled => WebSearchMode::Disabled,
+            WebSearchToml::Cached => WebSearchMode::Cached,
+            WebSearchToml::Live => WebSearchMode::Live,
+        }
+    }
 }
 
 /// `tools.NAME = { enabled = true }`.

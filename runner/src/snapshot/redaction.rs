@@ -139,13 +139,19 @@ pub struct Filter {
 }
 
 /// Filters every run shares, after the workspace path's own.
-const FIXED_FILTERS: [(&str, &str); 3] = [
+const FIXED_FILTERS: [(&str, &str); 5] = [
     (
         r"<current_date>\d{4}-\d{2}-\d{2}</current_date>",
         "<current_date>[date]</current_date>",
     ),
     (r"Chunk ID: [0-9a-f]+", "Chunk ID: [chunk]"),
     (r"Wall time: [0-9.]+ seconds", "Wall time: [time] seconds"),
+    // A goal tool's output JSON (inside the output string): the thread id and the clock.
+    (r#"(\\"threadId\\":\\")[^\\"]+"#, "${1}[thread]"),
+    (
+        r#"(\\"(?:timeUsedSeconds|createdAt|updatedAt)\\":)\d+"#,
+        "${1}[time]",
+    ),
 ];
 
 const WORKSPACE: &str = "[workspace]";

@@ -1,0 +1,184 @@
+use super::*;
+use crate::protocol::response_item::{FunctionCallItem, FunctionCallOutputItem};
+
+const T: &str = "thread-1";
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap()
+}
+
+#[test]
+fn get_goal_before_any_goal_is_all_null() {
+    let mut s = GoalState::default();
+    let a = s.answer("get_goal", "{}", T, 0, 5_000);
+    assert_eq!(
+        a.text,
+        r#"{"goal":null,"remainingTokens":null,"completionBudgetReport":null}"#
+    );
+    assert!(a.success);
+}
+
+#[test]
+fn create_goal_reports_codex_keys_in_order_and_the_budget() {
+    let mut s = GoalState::default();
+    let a = s.answer(
+        "create_goal",
+        r#"{"objective":"Ship it","token_budget":1000}"#,
+        T,
+        220,
+        1_796_424_618_500,
+    );
+    assert_eq!(
+        a.text,
+        r#"{"goal":{"threadId":"thread-1","objective":"Ship it","status":"active","tokenBudget":1000,"tokensUsed":0,"timeUsedSeconds":0,"createdAt":1796424618,"updatedAt":1796424618},"remainingTokens":1000,"completionBudgetReport":null}"#
+    );
+    assert_eq!(a.created.as_deref(), Some("Ship it"));
+    let plain = GoalState::default()
+        .answer("create_goal", r#"{"objective":"x"}"#, T, 0, 0)
+        .text;
+    assert!(!plain.contains("tokenBudget"), "{plain}");
+}
+
+/// The capture `g3`: create in response 0, get in 1, 2, 3, complete in 4; 110 tokens each.
+#[test]
+fn usage_settles_before_each_request_and_complete_counts_the_current_response() {
+    let mut s = GoalState::default();
+    let mut total = 110;
+    s.answer("create_goal", r#"{"objective":"A"}"#, T, total, 0);
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        s.settle(total, 0);
+        total += 110;
+        let a = s.answer("get_goal", "{}", T, total, 0);
+        seen.push(json(&a.text)["goal"]["tokensUsed"].as_u64().unwrap());
+    }
+    assert_eq!(seen, [0, 110, 220]);
+    s.settle(total, 0);
+    total += 110;
+    let done = json(
+        &s.answer("update_goal", r#"{"status":"complete"}"#, T, total, 0)
+            .text,
+    );
+    assert_eq!(done["goal"]["tokensUsed"], 440);
+    assert_eq!(done["goal"]["status"], "complete");
+    assert_eq!(done["completionBudgetReport"], Value::Null);
+}
+
+/// The capture `goals`: blocked settles nothing more and stops the count.
+#[test]
+fn blocked_stops_counting_and_a_budget_reports_on_completion() {
+    let mut s = GoalState::default();
+    s.answer(
+        "create_goal",
+        r#"{"objective":"B","token_budget":150}"#,
+        T,
+        220,
+        0,
+    );
+    s.settle(220, 0);
+    s.settle(330, 0);
+    let blocked = json(
+        &s.answer("update_goal", r#"{"status":"blocked"}"#, T, 440, 0)
+            .text,
+    );
+    assert_eq!(blocked["goal"]["tokensUsed"], 110);
+    assert_eq!(blocked["remainingTokens"], 40);
+    s.settle(440, 0);
+    let done = json(
+        &s.answer("update_goal", r#"{"status":"complete"}"#, T, 550, 0)
+            .text,
+    );
+    assert_eq!(done["goal"]["tokensUsed"], 110);
+    assert!(done["completionBudgetReport"].is_string());
+}
+
+#[test]
+fn remaining_tokens_never_go_below_zero() {
+    let mut s = GoalState::default();
+    s.answer(
+        "create_goal",
+        r#"{"objective":"B","token_budget":150}"#,
+        T,
+        0,
+        0,
+    );
+    s.settle(500, 0);
+    let r = json(&s.answer("get_goal", "{}", T, 500, 0).text);
+    assert_eq!(r["remainingTokens"], 0);
+}
+
+#[test]
+fn time_counts_while_active_in_whole_seconds() {
+    let mut s = GoalState::default();
+    s.answer("create_goal", r#"{"objective":"t"}"#, T, 0, 10_000);
+    s.settle(0, 13_900);
+    let r = json(&s.answer("get_goal", "{}", T, 0, 13_900).text);
+    assert_eq!(r["goal"]["timeUsedSeconds"], 3);
+    assert_eq!(r["goal"]["updatedAt"], 13);
+}
+
+#[test]
+fn refusals_match_codex() {
+    let mut s = GoalState::default();
+    let none = s.answer("update_goal", r#"{"status":"paused"}"#, T, 0, 0);
+    assert!(!none.success);
+    s.answer("create_goal", r#"{"objective":"First"}"#, T, 0, 0);
+    let second = s.answer("create_goal", r#"{"objective":"Second"}"#, T, 0, 0);
+    assert_eq!(second.text, UNFINISHED_GOAL);
+    assert!(!second.success && second.created.is_none());
+    let bogus = s.answer("update_goal", r#"{"status":"bogus"}"#, T, 0, 0);
+    assert_eq!(
+        bogus.text,
+        "unknown variant `bogus`, expected one of `active`, `paused`, `blocked`, `usageLimited`, `budgetLimited`, `complete` at line 1 column 17"
+    );
+    let missing = s.answer("create_goal", "{}", T, 0, 0);
+    assert_eq!(missing.text, "missing field `objective` at line 1 column 2");
+    s.answer("update_goal", r#"{"status":"complete"}"#, T, 0, 0);
+    let again = s.answer("create_goal", r#"{"objective":"Next"}"#, T, 0, 0);
+    assert!(again.success, "{}", again.text);
+}
+
+#[test]
+fn restore_reads_the_last_goal_output_of_a_goal_call() {
+    let mut s = GoalState::default();
+    let created = s
+        .answer("create_goal", r#"{"objective":"R"}"#, T, 0, 0)
+        .text;
+    let call = |id: &str, name: &str| {
+        ResponseItem::FunctionCall(FunctionCallItem {
+            status: None,
+            id: None,
+            name: name.into(),
+            arguments: "{}".into(),
+            call_id: id.into(),
+            extra: Default::default(),
+        })
+    };
+    let out = |id: &str, text: &str| {
+        ResponseItem::FunctionCallOutput(FunctionCallOutputItem {
+            id: None,
+            call_id: id.into(),
+            output: FunctionCallOutputPayload::Text(text.into()),
+            extra: Default::default(),
+        })
+    };
+    let history = vec![
+        call("c1", "create_goal"),
+        out("c1", &created),
+        call("c2", "exec_command"),
+        out("c2", r#"{"goal":{"bogus":1}}"#),
+    ];
+    let r = GoalState::restore(&history, 900, 0);
+    assert_eq!(r.goal().unwrap().objective, "R");
+    assert_eq!(r.settled_tokens, 900);
+    assert_eq!(GoalState::restore(&history[2..], 0, 0).goal(), None);
+}
+
+#[test]
+fn objective_item_has_no_call_id() {
+    let item = objective_item("fco_1".into(), "Ship it");
+    assert_eq!(
+        serde_json::to_string(&item).unwrap(),
+        r#"{"type":"function_call_output","id":"fco_1","name":"goal_objective","namespace":"agent","output":"Ship it"}"#
+    );
+}
