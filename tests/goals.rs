@@ -8,6 +8,9 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+mod exec_on_mock;
+
+use exec_on_mock::exec_on_mock;
 use rcodex_runner::mock::{MockServer, RecordedRequest, Script};
 use serde_json::{json, Value};
 
@@ -31,30 +34,7 @@ fn goal_script() -> Value {
 }
 
 async fn run(codex: Option<&Path>, replies: Value) -> Vec<RecordedRequest> {
-    let script: Script = serde_json::from_value(json!({ "replies": replies })).unwrap();
-    let server = MockServer::start(script).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (home, work) = (dir.path().join("home"), dir.path().join("work"));
-    std::fs::create_dir_all(&work).unwrap();
-    rcodex_tests::write_mock_config(&home, &server.base_url());
-    let mut cmd = rcodex_tests::exec_command(codex);
-    cmd.arg("-C")
-        .arg(&work)
-        .arg("go")
-        .env("CODEX_HOME", &home)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let out = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    server.requests()
+    exec_on_mock(codex, &[], "go", replies).await.0
 }
 
 /// The goal items of the last request, with the thread id, times and item ids set aside; the

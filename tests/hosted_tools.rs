@@ -7,9 +7,11 @@
 //! The pinned CLI is installed on first use (see `tests/support/codex_cli.rs`).
 
 use std::path::Path;
-use std::process::Stdio;
 
-use rcodex_runner::mock::{MockServer, RecordedRequest, Script};
+mod exec_on_mock;
+
+use exec_on_mock::exec_on_mock;
+use rcodex_runner::mock::RecordedRequest;
 use serde_json::{json, Value};
 
 /// Runs one client with `args` on `replies`; returns the requests and the `--json` lines.
@@ -18,32 +20,7 @@ async fn run(
     args: &[&str],
     replies: Value,
 ) -> (Vec<RecordedRequest>, Vec<Value>) {
-    let script: Script = serde_json::from_value(json!({ "replies": replies })).unwrap();
-    let server = MockServer::start(script).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (home, work) = (dir.path().join("home"), dir.path().join("work"));
-    std::fs::create_dir_all(&work).unwrap();
-    rcodex_tests::write_mock_config(&home, &server.base_url());
-    let mut cmd = rcodex_tests::exec_command(codex);
-    cmd.args(args)
-        .arg("-C")
-        .arg(&work)
-        .arg("search")
-        .env("CODEX_HOME", &home)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let out = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let events = rcodex_tests::json_lines(&String::from_utf8_lossy(&out.stdout));
-    (server.requests(), events)
+    exec_on_mock(codex, args, "search", replies).await
 }
 
 /// `(name or type, the spec when hosted)` for each advertised tool, in order.
