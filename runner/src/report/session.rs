@@ -169,34 +169,30 @@ pub fn timeline(lines: &[RecordedLine], fold: usize) -> Vec<Entry> {
 
 type ItemParts = (&'static str, String, String, Option<String>);
 
+/// The `text` of each part of a `content` or `summary` array, one per line.
+fn part_texts(parts: &Value) -> String {
+    parts
+        .as_array()
+        .map(|parts| {
+            parts
+                .iter()
+                .filter_map(|c| c["text"].as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
 /// A model-visible item as (kind, title, text, call id); `None` for items not worth a row.
 fn response_item(kind: &str, p: &Value) -> Option<ItemParts> {
     let call = || Some(str_at(p, "/call_id").to_string());
     match kind {
         "message" => {
-            let text = p["content"]
-                .as_array()
-                .map(|parts| {
-                    parts
-                        .iter()
-                        .filter_map(|c| c["text"].as_str())
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                })
-                .unwrap_or_default();
+            let text = part_texts(&p["content"]);
             Some(("message", str_at(p, "/role").to_string(), text, None))
         }
         "reasoning" => {
-            let text = p["summary"]
-                .as_array()
-                .map(|parts| {
-                    parts
-                        .iter()
-                        .filter_map(|c| c["text"].as_str())
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                })
-                .unwrap_or_default();
+            let text = part_texts(&p["summary"]);
             Some(("reasoning", "reasoning".into(), text, None))
         }
         "function_call" => {
