@@ -22,7 +22,7 @@ fn history(n: usize) -> Vec<ResponseItem> {
     (0..n)
         .map(|i| match i % 4 {
             0 => ResponseItem::user_text(Some(format!("msg_{i}")), "please look at the files in this folder and summarise them ".repeat(2)),
-            1 => ResponseItem::FunctionCall(FunctionCallItem { status: Some("completed".into()), id: Some(format!("fc_{i}")), name: "exec_command".into(), arguments: r#"{"cmd":"ls -la"}"#.into(), call_id: format!("call_{i}"), extra: Extra::new() }),
+            1 => ResponseItem::FunctionCall(FunctionCallItem { status: Some("completed".into()), id: Some(format!("fc_{i}")), name: "exec_command".into(), namespace: None, arguments: r#"{"cmd":"ls -la"}"#.into(), call_id: format!("call_{i}"), extra: Extra::new() }),
             2 => ResponseItem::FunctionCallOutput(FunctionCallOutputItem { id: Some(format!("fco_{i}")), call_id: format!("call_{}", i - 1), output: FunctionCallOutputPayload::Text("Chunk ID: 000000\nWall time: 0.0010 seconds\nProcess exited with code 0\nOriginal token count: 30\nOutput:\na.txt\nb.txt\nc.txt\n".repeat(2)), extra: Extra::new() }),
             _ => ResponseItem::message(Some(format!("m_{i}")), "assistant", vec![ContentItem::OutputText { text: "There are three files here.".into(), annotations: Some(vec![]) }]),
         })
@@ -78,6 +78,7 @@ fn main() {
                 status: Some("completed".into()),
                 id: Some(format!("x{k}")),
                 name: "exec_command".into(),
+                namespace: None,
                 arguments: r#"{"cmd":"ls"}"#.into(),
                 call_id: format!("k{k}"),
                 extra: Extra::new(),

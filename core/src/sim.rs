@@ -87,6 +87,7 @@ impl ReplyBuilder {
             status: Some("completed".into()),
             id: Some(self.next_item_id()),
             name: name.into(),
+            namespace: None,
             arguments: arguments.into(),
             call_id: call_id.into(),
             extra: Extra::new(),

@@ -218,6 +218,7 @@ fn the_recorded_answers_answer_the_same_call_only() {
     let call = |args: &str| ToolCall {
         call_id: "call_new".into(),
         name: "exec_command".into(),
+        namespace: None,
         input: ToolInput::Arguments(args.into()),
     };
     let out = answers

@@ -175,6 +175,10 @@ pub struct FunctionCallItem {
     pub id: Option<String>,
     /// The tool's name as advertised (`exec_command`, `update_plan`, …).
     pub name: String,
+    /// The deferred tool namespace the tool was loaded from (`multi_agent_v1`), when the model
+    /// calls a tool that `tool_search` returned; Codex writes it between `name` and `arguments`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
     /// The arguments as a JSON string, exactly as the model wrote them (may be malformed).
     pub arguments: String,
     /// The id that pairs this call with its `function_call_output`.
@@ -188,6 +192,7 @@ deserialize_with_extra!(FunctionCallItem {
     status,
     id,
     name,
+    namespace,
     arguments,
     call_id
 });

@@ -108,6 +108,7 @@ mod tests {
         ToolCall {
             call_id: "call_new".into(),
             name: name.into(),
+            namespace: None,
             input: ToolInput::Arguments(args.into()),
         }
     }

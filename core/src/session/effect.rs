@@ -58,6 +58,9 @@ pub struct ToolCall {
     pub call_id: String,
     /// The tool's name as called.
     pub name: String,
+    /// The deferred namespace the call names (`multi_agent_v1` for the sub-agent tools), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
     /// JSON arguments (function tools) or raw input (freeform tools).
     pub input: ToolInput,
 }

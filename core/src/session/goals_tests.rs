@@ -149,6 +149,7 @@ fn restore_reads_the_last_goal_output_of_a_goal_call() {
             status: None,
             id: None,
             name: name.into(),
+            namespace: None,
             arguments: "{}".into(),
             call_id: id.into(),
             extra: Default::default(),

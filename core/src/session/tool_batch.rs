@@ -167,6 +167,7 @@ mod tests {
                     "exec_command"
                 }
                 .into(),
+                namespace: None,
                 input: ToolInput::Arguments("{}".into()),
             },
             exclusive,

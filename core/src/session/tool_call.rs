@@ -87,6 +87,10 @@ impl ClassifiedCall {
 /// The call a tool-call item makes, and whether its tool is freeform; `None` if the item is not
 /// a tool call.
 pub fn call_of(item: &ResponseItem) -> Option<(ToolCall, bool)> {
+    let namespace = match item {
+        ResponseItem::FunctionCall(c) => c.namespace.clone(),
+        _ => None,
+    };
     let (call_id, name, input, freeform) = match item {
         ResponseItem::FunctionCall(c) => (
             c.call_id.clone(),
@@ -115,6 +119,7 @@ pub fn call_of(item: &ResponseItem) -> Option<(ToolCall, bool)> {
         ToolCall {
             call_id,
             name,
+            namespace,
             input,
         },
         freeform,
@@ -292,6 +297,7 @@ mod tests {
             status: None,
             id: None,
             name: name.into(),
+            namespace: None,
             arguments: args.into(),
             call_id: "c1".into(),
             extra: Extra::new(),
@@ -302,6 +308,18 @@ mod tests {
         ["exec_command", "apply_patch", "update_plan"]
             .map(String::from)
             .to_vec()
+    }
+
+    #[test]
+    fn a_namespaced_call_keeps_its_namespace_in_codex_key_order() {
+        // As Codex 0.169 wrote a loaded sub-agent tool's call back into history.
+        let wire = r#"{"type":"function_call","status":"completed","id":"fc_1","name":"spawn_agent","namespace":"multi_agent_v1","arguments":"{}","call_id":"c1"}"#;
+        let item: ResponseItem = serde_json::from_str(wire).unwrap();
+        assert_eq!(serde_json::to_string(&item).unwrap(), wire);
+        let (call, _) = call_of(&item).unwrap();
+        assert_eq!(call.namespace.as_deref(), Some("multi_agent_v1"));
+        let (plain, _) = call_of(&fc("exec_command", "{}")).unwrap();
+        assert_eq!(plain.namespace, None);
     }
 
     #[test]
