@@ -297,6 +297,21 @@ fn tool_ids(model: &ModelFacts, cfg: &ToolsConfig) -> Vec<&'static str> {
     ids
 }
 
+/// The tools of Codex's `multi_agent_v1` deferred namespace: not in `tools`, callable with
+/// `"namespace":"multi_agent_v1"` (Codex 0.169 accepts such a call even before any `tool_search`).
+pub const MULTI_AGENT_V1_TOOLS: [&str; 5] = [
+    "spawn_agent",
+    "send_input",
+    "resume_agent",
+    "wait_agent",
+    "close_agent",
+];
+
+/// Whether `name` is a tool of the deferred namespace `namespace`.
+pub fn is_deferred_tool(namespace: &str, name: &str) -> bool {
+    namespace == "multi_agent_v1" && MULTI_AGENT_V1_TOOLS.contains(&name)
+}
+
 /// The names the model sees, in order (`type` for hosted tools without a name).
 pub fn advertised_names(specs: &[Value]) -> Vec<String> {
     specs

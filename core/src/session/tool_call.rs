@@ -143,7 +143,11 @@ pub fn classify(
         immediate: Some(ToolOutput::text(text, false)),
         freeform,
     };
-    if !advertised.contains(&name) {
+    let callable = match call.namespace.as_deref() {
+        Some(namespace) => crate::tool_set::is_deferred_tool(namespace, &name),
+        None => advertised.contains(&name),
+    };
+    if !callable {
         return Some(answer_now(format!("unsupported call: {name}")));
     }
     let args = match &call.input {
@@ -308,6 +312,41 @@ mod tests {
         ["exec_command", "apply_patch", "update_plan"]
             .map(String::from)
             .to_vec()
+    }
+
+    #[test]
+    fn a_sub_agent_tool_is_callable_only_with_its_namespace() {
+        let shell = ShellSettings::default();
+        let namespaced = |ns: &str, name: &str| {
+            let wire = format!(
+                r#"{{"type":"function_call","name":"{name}","namespace":"{ns}","arguments":"{{}}","call_id":"c1"}}"#
+            );
+            serde_json::from_str::<ResponseItem>(&wire).unwrap()
+        };
+        let run = classify(
+            &namespaced("multi_agent_v1", "spawn_agent"),
+            &[],
+            &shell,
+            "/w",
+        )
+        .unwrap();
+        assert!(
+            run.immediate.is_none(),
+            "a loaded sub-agent tool goes to the runner"
+        );
+        // As Codex 0.169 answered: the bare name, an unknown namespace or an unknown tool of it.
+        for item in [
+            fc("spawn_agent", "{}"),
+            namespaced("other_ns", "spawn_agent"),
+            namespaced("multi_agent_v1", "fork_agent"),
+        ] {
+            let answer = classify(&item, &[], &shell, "/w")
+                .unwrap()
+                .immediate
+                .unwrap();
+            let text = format!("{:?}", answer.payload);
+            assert!(text.contains("unsupported call: "), "{text}");
+        }
     }
 
     #[test]
