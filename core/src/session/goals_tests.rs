@@ -183,3 +183,65 @@ fn objective_item_has_no_call_id() {
         r#"{"type":"function_call_output","id":"fco_1","name":"goal_objective","namespace":"agent","output":"Ship it"}"#
     );
 }
+
+/// The capture `g_budget2`: budget 250, 110 tokens a response; the settle before request 5
+/// brings tokensUsed to 330, so the goal is budgetLimited from there and goes on counting.
+#[test]
+fn a_spent_budget_limits_the_goal_once_and_usage_goes_on() {
+    let mut s = GoalState::default();
+    let mut total = 110;
+    s.answer(
+        "create_goal",
+        r#"{"objective":"Ship it","token_budget":250}"#,
+        T,
+        total,
+        0,
+    );
+    let mut limited_at = Vec::new();
+    for request in 2..=7 {
+        if let Some(goal) = s.settle(total, 0) {
+            assert_eq!(goal.status, GoalStatus::BudgetLimited);
+            let text = budget_message(goal);
+            assert!(text.starts_with(GOAL_CONTEXT_TAG), "{text}");
+            assert!(
+                text.contains("<objective>\nShip it\n</objective>"),
+                "{text}"
+            );
+            assert!(text.contains("Tokens used: 330") && text.contains("Token budget: 250"));
+            limited_at.push(request);
+        }
+        total += 110;
+    }
+    assert_eq!(limited_at, [5], "the message comes once, before request 5");
+    let reply = json(&s.answer("get_goal", "{}", T, total, 0).text);
+    assert_eq!(reply["goal"]["status"], "budgetLimited");
+    assert_eq!(
+        reply["goal"]["tokensUsed"], 550,
+        "a budget-limited goal keeps counting"
+    );
+    assert_eq!(reply["remainingTokens"], 0);
+    let done = json(
+        &s.answer("update_goal", r#"{"status":"complete"}"#, T, total, 0)
+            .text,
+    );
+    assert_eq!(done["goal"]["status"], "complete");
+    assert_eq!(done["goal"]["tokensUsed"], 660);
+    assert!(done["completionBudgetReport"].is_string());
+}
+
+#[test]
+fn without_a_budget_or_under_it_nothing_is_limited() {
+    let mut s = GoalState::default();
+    s.answer("create_goal", r#"{"objective":"A"}"#, T, 0, 0);
+    assert!(s.settle(1_000_000, 0).is_none());
+    let mut s = GoalState::default();
+    s.answer(
+        "create_goal",
+        r#"{"objective":"A","token_budget":150}"#,
+        T,
+        110,
+        0,
+    );
+    assert!(s.settle(220, 0).is_none(), "110 of 150");
+    assert!(s.settle(330, 0).is_some(), "220 of 150");
+}
