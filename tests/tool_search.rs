@@ -8,11 +8,12 @@
 //! The pinned CLI is installed on first use (see `tests/support/codex_cli.rs`).
 
 use std::path::Path;
+use std::process::{Command, Stdio};
 
 mod exec_on_mock;
 
 use exec_on_mock::exec_on_mock;
-use rcodex_runner::mock::RecordedRequest;
+use rcodex_runner::mock::{MockServer, RecordedRequest, Script};
 use serde_json::{json, Value};
 
 async fn run(codex: Option<&Path>, replies: Value) -> (Vec<RecordedRequest>, Vec<Value>) {
@@ -228,4 +229,71 @@ async fn without_multi_agent_neither_client_offers_or_loads_anything() {
     assert_eq!(loaded(&ours), loaded(&theirs));
     let refused = |r: &[RecordedRequest]| last_of(r, 2, "function_call_output")["output"].clone();
     assert_eq!(refused(&ours), refused(&theirs));
+}
+
+fn rcodex(home: &Path, work: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(rcodex_tests::rcodex_bin())
+        .args(args)
+        .env("CODEX_HOME", home)
+        .env("MOCK_API_KEY", "dummy")
+        .current_dir(work)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Both search items are recorded (call, then output) as `response_item` lines, come back
+/// byte for byte in the resumed thread's request, and the rollout replays.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_search_is_recorded_resumed_and_replayed() {
+    let replies = json!([
+        { "items": [search(json!({"query": "agent", "limit": 2}))] },
+        { "message": "found" },
+        { "message": "still here" },
+    ]);
+    let script: Script = serde_json::from_value(json!({ "replies": replies })).unwrap();
+    let server = MockServer::start(script).await.unwrap();
+    let t = rcodex_tests::TestHome::with_mock(&server.base_url());
+    let (home, work) = (t.home(), t.work());
+    let flags = ["--skip-git-repo-check", "--json"];
+    ok(&rcodex(
+        &home,
+        &work,
+        &[&["exec"][..], &flags, &["find"]].concat(),
+    ));
+    ok(&rcodex(
+        &home,
+        &work,
+        &[&["exec"][..], &flags, &["resume", "--last", "again"]].concat(),
+    ));
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 3);
+    let sent = |n: usize, kind: &str| last_of(&reqs, n, kind).to_string();
+    assert_eq!(sent(2, "tool_search_call"), sent(1, "tool_search_call"));
+    assert_eq!(sent(2, "tool_search_output"), sent(1, "tool_search_output"));
+    let rollouts = t.rollouts();
+    assert_eq!(rollouts.len(), 1);
+    let text = std::fs::read_to_string(&rollouts[0]).unwrap();
+    let kinds: Vec<String> = rcodex_tests::json_lines(&text)
+        .iter()
+        .filter(|l| l["type"] == "response_item")
+        .filter_map(|l| l["payload"]["type"].as_str().map(String::from))
+        .filter(|t| t.starts_with("tool_search"))
+        .collect();
+    assert_eq!(kinds, ["tool_search_call", "tool_search_output"]);
+    ok(&rcodex(
+        &home,
+        &work,
+        &["replay", rollouts[0].to_str().unwrap()],
+    ));
+    server.shutdown().await;
 }
