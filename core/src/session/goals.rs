@@ -12,7 +12,8 @@
 //! `remainingTokens` stays 0) and the next request carries, once, a user message
 //! `<codex_internal_context source="goal">…</codex_internal_context>` telling the model to wrap
 //! up (its words here are rcodex's own). `codex exec` does not continue a turn by itself while a
-//! goal is active: a response with no tool call ends the turn, goal or not (captured).
+//! goal is active: a response with no tool call ends the turn, goal or not (captured). A turn
+//! that fails on the usage limit (`usage_limit_exceeded`) leaves an active goal `usageLimited`.
 //!
 //! The rollout holds no goal record of its own (Codex keeps goals in a side database); the goal
 //! is restored from the last goal tool output in the history, as `resume` and `replay` see it.
@@ -188,6 +189,19 @@ impl GoalState {
         self.settled_tokens = thread_tokens;
         self.settled_at = now;
         self.goal.as_ref().filter(|_| limited)
+    }
+
+    /// A turn failed on the account's usage limit: an active goal settles and becomes
+    /// `usageLimited` (captured: a `usage_limit_reached` 429 left the goal so for the resumed
+    /// thread). Other statuses stay.
+    pub fn usage_limited(&mut self, thread_tokens: u64, now_ms: u64) {
+        if self.goal.as_ref().map(|g| g.status) != Some(GoalStatus::Active) {
+            return;
+        }
+        let _ = self.settle(thread_tokens, now_ms);
+        if let Some(goal) = self.goal.as_mut() {
+            goal.status = GoalStatus::UsageLimited;
+        }
     }
 
     /// Answers one goal tool call. `thread_tokens` counts the response that made the call.

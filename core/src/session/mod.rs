@@ -210,6 +210,14 @@ impl Session {
             TurnEnd::Failed(error) => State::Failed(error.clone()),
             TurnEnd::Completed | TurnEnd::Interrupted => State::Idle,
         };
+        if let TurnEnd::Failed(TurnError {
+            info: ErrorInfo::UsageLimitExceeded,
+            ..
+        }) = &end
+        {
+            let tokens = self.thread.usage.total_tokens;
+            self.thread.goal.usage_limited(tokens, now);
+        }
         if let State::Running(turn) = std::mem::replace(&mut self.state, next) {
             self.thread.record_turn_end(now, turn, end);
         }
