@@ -456,3 +456,67 @@ async fn worktree_outside_a_repository_fails_as_codex_does() {
         text(&out.stderr)
     );
 }
+
+/// The `turn_context` payload of the home's only rollout.
+fn turn_context(home: &TestHome) -> Value {
+    let rollouts = home.rollouts();
+    assert_eq!(rollouts.len(), 1, "{rollouts:?}");
+    let text = std::fs::read_to_string(&rollouts[0]).unwrap();
+    json_lines(&text)
+        .into_iter()
+        .find(|l| l["type"] == "turn_context")
+        .expect("a turn_context line")["payload"]
+        .clone()
+}
+
+/// Appends `lines` to the home's config.toml before its tables (top-level keys).
+fn prepend_config(home: &TestHome, lines: &str) {
+    let path = home.home().join("config.toml");
+    let config = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{lines}{config}")).unwrap();
+}
+
+/// Codex 0.169 exec runs every approval policy it accepts as `never` (captured: the request and
+/// the rollout are those of `never`) and refuses `untrusted`.
+#[tokio::test(flavor = "multi_thread")]
+async fn approval_policy_runs_as_never_and_untrusted_is_refused() {
+    let srv = server(json!([{ "message": "a" }, { "message": "b" }])).await;
+    let mut permissions = Vec::new();
+    for policy in ["never", "on-request"] {
+        let home = TestHome::with_mock(&srv.base_url());
+        prepend_config(&home, &format!("approval_policy = \"{policy}\"\n"));
+        let (home, out) = exec(home, strings(&["--skip-git-repo-check", "x"]), None).await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(turn_context(&home)["approval_policy"], "never", "{policy}");
+        let body = srv.requests().last().unwrap().body.clone();
+        permissions.push(body["input"][1]["content"].clone());
+    }
+    assert_eq!(permissions[0], permissions[1]);
+
+    let home = TestHome::with_mock(&srv.base_url());
+    prepend_config(
+        &home,
+        "model_verbosity = \"low\"\napproval_policy = \"untrusted\"\n",
+    );
+    let (home, out) = exec(home, strings(&["--skip-git-repo-check", "x"]), None).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("config.toml:2: approval_policy: \"untrusted\" is no longer supported; remove this setting"),
+        "{stderr}"
+    );
+    let args = strings(&[
+        "--skip-git-repo-check",
+        "-c",
+        "approval_policy=\"bogus\"",
+        "x",
+    ]);
+    let (_home, out) = exec(home, args, None).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("unknown variant `bogus`, expected one of `untrusted`, `on-failure`, `on-request`, `granular`, `never`"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(srv.requests().len(), 2, "refused runs send nothing");
+}

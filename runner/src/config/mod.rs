@@ -4,6 +4,7 @@
 //! Precedence, highest first: CLI flags, `-c` overrides, the selected profile, config.toml,
 //! defaults.
 
+mod approval;
 mod dotenv;
 mod error;
 mod located;
@@ -159,6 +160,12 @@ pub fn load_config_with(
         blame_override(before_overrides, &cli.config_overrides, key, message)
     })?;
 
+    approval::refuse_untrusted(
+        settings.approval_policy.as_ref(),
+        &file,
+        &cli.config_overrides,
+        None,
+    )?;
     let model = cli
         .model
         .clone()

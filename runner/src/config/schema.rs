@@ -38,6 +38,8 @@ pub(crate) struct ConfigToml {
     /// Codex's hosted web search: `disabled`, `cached` or `live` (unset: live under
     /// `danger-full-access`, cached otherwise).
     pub web_search: Option<WebSearchToml>,
+    /// Codex's approval policy; every accepted value runs as `never` (see `approval`).
+    pub approval_policy: Option<super::approval::ApprovalPolicyToml>,
     #[serde(default)]
     pub tools: ToolsToml,
     /// `[features]`: Codex's feature switches; rcodex reads `shell_snapshot`.
