@@ -131,13 +131,12 @@ async fn every_codex_exec_flag_is_accepted_and_the_ignored_ones_said_once() {
         "model_provider=\"mock\"",
         "-c",
         &format!("model_providers.mock={{ name = \"M\", base_url = \"{base}\", env_key = \"MOCK_API_KEY\" }}"),
-        "-c",
-        "profiles.p.model=\"gpt-5.5\"",
         "--profile",
         "p",
     ]);
-    // -p names a profile of config.toml, which --ignore-user-config drops: go without it.
-    args.truncate(6);
+    // The profile file is not read under --ignore-user-config (as in Codex): a broken one
+    // shows it.
+    std::fs::write(home.home().join("p.config.toml"), "model = 5\n").unwrap();
     for flag in CODEX_EXEC_FLAGS.iter().filter(|f| f[0] != "--profile") {
         args.extend(strings(flag));
     }
@@ -519,4 +518,47 @@ async fn approval_policy_runs_as_never_and_untrusted_is_refused() {
         text(&out.stderr)
     );
     assert_eq!(srv.requests().len(), 2, "refused runs send nothing");
+}
+
+/// `-p NAME` reads `$CODEX_HOME/NAME.config.toml` over config.toml and under `-c`, as Codex 0.169
+/// does (captured); `[profiles.NAME]` beside `-p NAME` is refused with Codex's words.
+#[tokio::test(flavor = "multi_thread")]
+async fn profile_is_the_name_config_toml_file() {
+    let srv = server(json!([{ "message": "a" }, { "message": "b" }])).await;
+    let home = TestHome::with_mock(&srv.base_url());
+    prepend_config(&home, "model_reasoning_effort = \"high\"\n");
+    std::fs::write(
+        home.home().join("fast.config.toml"),
+        "model_reasoning_effort = \"low\"\nmodel_verbosity = \"high\"\n",
+    )
+    .unwrap();
+    let args = strings(&[
+        "--skip-git-repo-check",
+        "-p",
+        "fast",
+        "-c",
+        "model_verbosity=\"medium\"",
+        "x",
+    ]);
+    let (home, out) = exec(home, args, None).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let body = srv.requests()[0].body.clone();
+    assert_eq!(
+        body["reasoning"]["effort"], "low",
+        "the profile beats config.toml"
+    );
+    assert_eq!(body["text"]["verbosity"], "medium", "-c beats the profile");
+
+    let path = home.home().join("config.toml");
+    let config = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{config}\n[profiles.fast]\nmodel = \"x\"\n")).unwrap();
+    let args = strings(&["--skip-git-repo-check", "-p", "fast", "x"]);
+    let (_home, out) = exec(home, args, None).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("profiles.fast: --profile `fast` cannot be used while"),
+        "{stderr}"
+    );
+    assert_eq!(srv.requests().len(), 1);
 }

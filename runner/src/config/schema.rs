@@ -16,6 +16,9 @@ use super::WireApi;
 pub(crate) struct ConfigToml {
     pub model: Option<String>,
     pub model_provider: Option<String>,
+    /// Codex's legacy profile selector: typed so a bad value is named, then refused whole
+    /// (see `profile`).
+    #[allow(dead_code)]
     pub profile: Option<String>,
     pub sandbox_mode: Option<SandboxMode>,
     /// Kept as written: Codex accepts any effort name here and the model judges it.
@@ -47,7 +50,9 @@ pub(crate) struct ConfigToml {
     pub features: FeaturesToml,
     #[serde(default)]
     pub model_providers: BTreeMap<String, ModelProviderToml>,
-    /// A profile's keys replace the top-level ones, so a profile has the same shape.
+    /// Legacy `[profiles.NAME]` tables: typed (Codex 0.169 still refuses a bad value in one),
+    /// never applied (see `profile`).
+    #[allow(dead_code)]
     #[serde(default)]
     pub profiles: BTreeMap<String, ConfigToml>,
 }
