@@ -58,14 +58,20 @@ pub fn installation_id(codex_home: &Path) -> String {
 }
 
 /// The headers every request to the provider carries besides the per-request ones:
-/// authorization (when there is a key), rcodex's originator and user-agent, the provider's own.
+/// authorization (when there is a key), the originator and a user-agent that starts with it (as
+/// Codex's does), the provider's own.
 pub fn endpoint_headers(config: &Config, api_key: Option<&str>) -> Vec<(String, String)> {
     let mut headers = Vec::new();
     if let Some(key) = api_key {
         headers.push(("authorization".to_string(), format!("Bearer {key}")));
     }
-    headers.push(("originator".into(), "rcodex_exec".into()));
-    headers.push(("user-agent".into(), user_agent()));
+    headers.push(("originator".into(), config.originator.clone()));
+    let agent = user_agent();
+    let agent = match agent.strip_prefix(crate::config::DEFAULT_ORIGINATOR) {
+        Some(rest) => format!("{}{rest}", config.originator),
+        None => agent,
+    };
+    headers.push(("user-agent".into(), agent));
     headers.extend(config.provider.resolved_headers());
     headers
 }
@@ -118,6 +124,7 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
     }
     session.tools = tools;
     session.identity.provider_id = config.model_provider_id.clone();
+    session.identity.originator = config.originator.clone();
     session.identity.installation_id = match inputs.installation_id {
         Some(id) => id,
         None => installation_id(&config.codex_home),

@@ -88,9 +88,18 @@ pub struct Config {
     pub auto_compact_token_limit: Option<u64>,
     /// `compact_on_context_failure` (rcodex's own key, default false).
     pub compact_on_context_failure: bool,
+    /// The `originator` header, the user-agent's first word and `session_meta.originator`:
+    /// `rcodex_exec`, or `CODEX_INTERNAL_ORIGINATOR_OVERRIDE` when set (as Codex 0.169 takes it).
+    pub originator: String,
     /// The merged table, for keys this struct does not model.
     pub raw: Table,
 }
+
+/// rcodex's own originator.
+pub const DEFAULT_ORIGINATOR: &str = "rcodex_exec";
+
+/// The environment variable that renames the originator, as in Codex.
+pub const ORIGINATOR_OVERRIDE_VAR: &str = "CODEX_INTERNAL_ORIGINATOR_OVERRIDE";
 
 /// The default model when config names none.
 pub const DEFAULT_MODEL: &str = "gpt-5.5";
@@ -215,6 +224,9 @@ pub fn load_config_with(
         web_search: settings.web_search.map(|w| w.mode()),
         auto_compact_token_limit: settings.model_auto_compact_token_limit,
         compact_on_context_failure: settings.compact_on_context_failure.unwrap_or(false),
+        originator: env(ORIGINATOR_OVERRIDE_VAR)
+            .filter(|o| !o.is_empty())
+            .unwrap_or_else(|| DEFAULT_ORIGINATOR.into()),
         raw: table,
     })
 }

@@ -501,3 +501,21 @@ fn a_profile_file_is_checked_as_config_toml_is_and_legacy_profiles_are_refused()
         "{e}"
     );
 }
+
+#[test]
+fn the_originator_is_rcodex_exec_unless_codex_override_renames_it() {
+    let dir = home(MOCK);
+    let c = load(&dir, ConfigOverrides::default(), &[]).unwrap();
+    assert_eq!(c.originator, "rcodex_exec");
+    let c = load(
+        &dir,
+        ConfigOverrides::default(),
+        &[("CODEX_INTERNAL_ORIGINATOR_OVERRIDE", "my_orig")],
+    )
+    .unwrap();
+    assert_eq!(c.originator, "my_orig");
+    let headers = crate::session_setup::endpoint_headers(&c, None);
+    let get = |k: &str| headers.iter().find(|(n, _)| n == k).unwrap().1.clone();
+    assert_eq!(get("originator"), "my_orig");
+    assert!(get("user-agent").starts_with("my_orig/"), "{headers:?}");
+}
