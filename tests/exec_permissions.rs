@@ -50,6 +50,37 @@ impl Run {
     fn work(&self) -> PathBuf {
         self.home.work().canonicalize().unwrap()
     }
+
+    /// `value` as text with this run's folders as `[work]` and `[extra]`.
+    fn neutral(&self, value: impl ToString) -> String {
+        let extra = self.home.dir.path().join("extra").canonicalize().unwrap();
+        value
+            .to_string()
+            .replace(&self.work().display().to_string(), "[work]")
+            .replace(&extra.display().to_string(), "[extra]")
+    }
+
+    /// What the sandbox settings change: the environment's permission profile, and the
+    /// rollout's profile, policy and roots.
+    fn permissions(&self) -> Vec<String> {
+        let env = self.part("<environment_context>");
+        let profile = env
+            .split("<filesystem>")
+            .nth(1)
+            .expect("a <filesystem> element")
+            .to_string();
+        let context = self.line("turn_context");
+        let settings = &self.line("thread_settings_applied")["thread_settings"];
+        vec![
+            self.neutral(profile),
+            self.neutral(&context["permission_profile"]),
+            self.neutral(&context["sandbox_policy"]),
+            self.neutral(&context["approval_policy"]),
+            self.neutral(&settings["permission_profile"]),
+            self.neutral(&settings["runtime_workspace_roots"]),
+            self.neutral(&self.line("session_meta")["runtime_workspace_roots"]),
+        ]
+    }
 }
 
 /// Runs `exec ARGS hi` of rcodex (`codex` = None) or of the pinned CLI with `config` added to
@@ -61,9 +92,16 @@ async fn run(codex: Option<&Path>, config: &str, args: &[&str], env: &[(&str, &s
     .await
     .unwrap();
     let home = TestHome::with_mock(&srv.base_url());
+    let extra = home.dir.path().join("extra");
+    std::fs::create_dir_all(&extra).unwrap();
+    let extra = extra.canonicalize().unwrap().display().to_string();
+    let args: Vec<String> = args.iter().map(|a| a.replace("{extra}", &extra)).collect();
+    let config = config.replace("{extra}", &extra);
     let path = home.home().join("config.toml");
     let base = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, format!("{config}{base}")).unwrap();
+    // Top-level keys go first, tables after the file's own.
+    let (top, tables) = config.split_at(config.find("\n[").map_or(config.len(), |i| i + 1));
+    std::fs::write(&path, format!("{top}{base}\n{tables}")).unwrap();
     let mut cmd = match codex {
         Some(bin) => {
             let mut c = Command::new(bin);
@@ -137,5 +175,59 @@ async fn the_originator_override_renames_the_client_as_in_codex() {
             r.headers
         );
         assert_eq!(r.line("session_meta")["originator"], "my_orig");
+    }
+}
+
+/// Each sandbox setting, as both clients show it in the request and the rollout.
+const SETTINGS: &[(&str, &str, &[&str])] = &[
+    ("read-only", "", &[]),
+    ("read-only with an extra root", "", &["--add-dir", "{extra}"]),
+    ("workspace-write", "", &["-s", "workspace-write"]),
+    (
+        "workspace-write with --add-dir",
+        "",
+        &["-s", "workspace-write", "--add-dir", "{extra}"],
+    ),
+    (
+        "workspace-write with writable_roots and network_access",
+        "sandbox_mode = \"workspace-write\"\n[sandbox_workspace_write]\nwritable_roots = [\"{extra}\"]\nnetwork_access = true\n\n",
+        &[],
+    ),
+    (
+        "full access",
+        "",
+        &["-s", "danger-full-access", "--add-dir", "{extra}"],
+    ),
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn permission_profiles_and_policies_are_codex_s() {
+    let test = "permission_profiles_and_policies_are_codex_s";
+    for (name, config, args) in SETTINGS {
+        let (ours, theirs) = both(test, config, args, &[]).await;
+        let mine = ours.permissions();
+        if name.contains("workspace-write with --add-dir") {
+            assert!(
+                mine[0].contains("<entry access=\"write\"><path>[extra]</path></entry>"),
+                "{name}: {mine:?}"
+            );
+            assert!(
+                mine[2].contains("\"writable_roots\":[\"[extra]\"]"),
+                "{name}: {mine:?}"
+            );
+        }
+        if name.contains("network_access") {
+            assert!(
+                mine[1].contains("\"network\":\"enabled\""),
+                "{name}: {mine:?}"
+            );
+            assert!(
+                mine[2].contains("\"network_access\":true"),
+                "{name}: {mine:?}"
+            );
+        }
+        if let Some(theirs) = theirs {
+            assert_eq!(mine, theirs.permissions(), "{name}");
+        }
     }
 }

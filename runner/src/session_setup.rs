@@ -106,7 +106,16 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
     let cwd = inputs.cwd.display().to_string();
     let mut environment =
         EnvironmentContext::new(&cwd, sandbox, &inputs.current_date, &inputs.timezone);
-    let extra_roots = crate::config::extra_writable_roots(&config.raw);
+    environment.network_access = config.network_access;
+    let configured = crate::config::extra_writable_roots(&config.raw);
+    environment.config_writable_roots =
+        configured.iter().map(|r| r.display().to_string()).collect();
+    let mut extra_roots = config.add_dirs.clone();
+    extra_roots.extend(
+        configured
+            .into_iter()
+            .filter(|r| !config.add_dirs.contains(r)),
+    );
     environment
         .workspace_roots
         .extend(extra_roots.iter().map(|r| r.display().to_string()));

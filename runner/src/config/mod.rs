@@ -88,6 +88,12 @@ pub struct Config {
     pub auto_compact_token_limit: Option<u64>,
     /// `compact_on_context_failure` (rcodex's own key, default false).
     pub compact_on_context_failure: bool,
+    /// `exec --add-dir` folders (absolute): workspace roots after the cwd, writable under
+    /// `workspace-write`, before the configured `sandbox_workspace_write.writable_roots`.
+    pub add_dirs: Vec<PathBuf>,
+    /// `sandbox_workspace_write.network_access` (default false): commands may use the network
+    /// under `workspace-write`, and the permission profile says so.
+    pub network_access: bool,
     /// The `originator` header, the user-agent's first word and `session_meta.originator`:
     /// `rcodex_exec`, or `CODEX_INTERNAL_ORIGINATOR_OVERRIDE` when set (as Codex 0.169 takes it).
     pub originator: String,
@@ -224,6 +230,11 @@ pub fn load_config_with(
         web_search: settings.web_search.map(|w| w.mode()),
         auto_compact_token_limit: settings.model_auto_compact_token_limit,
         compact_on_context_failure: settings.compact_on_context_failure.unwrap_or(false),
+        add_dirs: Vec::new(),
+        network_access: settings
+            .sandbox_workspace_write
+            .network_access
+            .unwrap_or(false),
         originator: env(ORIGINATOR_OVERRIDE_VAR)
             .filter(|o| !o.is_empty())
             .unwrap_or_else(|| DEFAULT_ORIGINATOR.into()),

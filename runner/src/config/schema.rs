@@ -43,6 +43,9 @@ pub(crate) struct ConfigToml {
     pub web_search: Option<WebSearchToml>,
     /// Codex's approval policy; every accepted value runs as `never` (see `approval`).
     pub approval_policy: Option<super::approval::ApprovalPolicyToml>,
+    /// `[sandbox_workspace_write]`: what `workspace-write` allows besides the cwd.
+    #[serde(default)]
+    pub sandbox_workspace_write: SandboxWorkspaceWriteToml,
     #[serde(default)]
     pub tools: ToolsToml,
     /// `[features]`: Codex's feature switches; rcodex reads `shell_snapshot`.
@@ -55,6 +58,17 @@ pub(crate) struct ConfigToml {
     #[allow(dead_code)]
     #[serde(default)]
     pub profiles: BTreeMap<String, ConfigToml>,
+}
+
+/// `[sandbox_workspace_write]`, typed as Codex types it (the roots are read from the merged table
+/// by `extra_writable_roots`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(expecting = "a table such as { network_access = true }")]
+pub(crate) struct SandboxWorkspaceWriteToml {
+    #[allow(dead_code)]
+    pub writable_roots: Option<Vec<std::path::PathBuf>>,
+    /// Commands may use the network under `workspace-write`.
+    pub network_access: Option<bool>,
 }
 
 /// `model_verbosity`, as Codex spells it.
