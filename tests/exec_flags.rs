@@ -204,7 +204,7 @@ async fn strict_config_names_the_unknown_key_and_its_line() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("config.toml:1: modle: not recognized"),
+        stderr.contains("config.toml:1: modle: unknown configuration field `modle`"),
         "{stderr}"
     );
 }
@@ -561,4 +561,45 @@ async fn profile_is_the_name_config_toml_file() {
         "{stderr}"
     );
     assert_eq!(srv.requests().len(), 1);
+}
+
+/// `--strict-config` knows the keys the pinned CLI knows: a few of each kind are given to both
+/// clients as `-c KEY=1`, and each refuses exactly the unknown ones, in Codex's words.
+#[tokio::test(flavor = "multi_thread")]
+async fn strict_config_refuses_what_codex_refuses() {
+    let cases = [
+        ("model_context_window", true),
+        ("notify", true),
+        ("tools.web_search", true),
+        ("sandbox_workspace_write.exclude_slash_tmp", true),
+        ("debug", false),
+        ("model_supports_reasoning_summaries", false),
+        ("tools.view_image", false),
+        ("sandbox_workspace_write.bogus", false),
+    ];
+    let codex = codex_bin("strict_config_refuses_what_codex_refuses");
+    for (key, known) in cases {
+        for client in [None, codex.as_deref()] {
+            let home = TestHome::with_mock("http://127.0.0.1:9/v1");
+            let mut cmd = exec_command(client);
+            // A known key lets the run go on to a closed port: fail at once there. (In the
+            // file: with a second -c, Codex 0.169 warns of an unknown -c key instead of failing.)
+            let config = home.home().join("config.toml");
+            let mut toml = std::fs::read_to_string(&config).unwrap();
+            toml.push_str("request_max_retries = 0\nstream_max_retries = 0\n");
+            std::fs::write(&config, toml).unwrap();
+            cmd.args(["--strict-config", "-c", &format!("{key}=1"), "x"])
+                .env("CODEX_HOME", home.home())
+                .current_dir(home.work())
+                .stdin(std::process::Stdio::null());
+            let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+                .await
+                .unwrap();
+            let stderr = text(&out.stderr);
+            let refused = stderr.contains(&format!(
+                "unknown configuration field `{key}` in -c/--config override"
+            ));
+            assert_eq!(refused, !known, "{key} on {client:?}: {stderr}");
+        }
+    }
 }

@@ -150,6 +150,7 @@ pub fn load_config_with(
     };
     if options.strict {
         strict::check_known_keys(&file)?;
+        strict::check_override_keys(&cli.config_overrides)?;
     }
     // The whole file is typed once, so a bad value anywhere is refused with its line.
     let _: ConfigToml = from_toml_str(&file.text).map_err(|e| file.error(e))?;
