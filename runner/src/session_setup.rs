@@ -167,7 +167,7 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
     .with_wire_api(config.provider.wire_api);
 
     let mut exec_config = ExecConfig::new(inputs.cwd);
-    exec_config.sandbox = Ruleset::for_mode(sandbox, &roots)
+    exec_config.sandbox = Ruleset::for_sandbox(sandbox, &roots, config.network_access)
         .map_err(|e| format!("landlock: {e}"))?
         .map(Arc::new);
     if config.shell_snapshot {
