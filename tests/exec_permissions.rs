@@ -231,3 +231,62 @@ async fn permission_profiles_and_policies_are_codex_s() {
         }
     }
 }
+
+/// The exit code of a command that opens a TCP connection to a loopback listener, run by the
+/// model under `workspace-write` with `config` added.
+async fn tcp_exit_code(config: &str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let cmd = format!("bash -c 'exec 3<>/dev/tcp/127.0.0.1/{port}'; echo code=$?");
+    let srv = MockServer::start(
+        serde_json::from_value::<Script>(json!({ "replies": [
+            { "function_call": { "name": "exec_command", "arguments": { "cmd": cmd } } },
+            { "message": "ok" }
+        ] }))
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let home = TestHome::with_mock(&srv.base_url());
+    let path = home.home().join("config.toml");
+    let base = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{base}\n{config}")).unwrap();
+    let args = ["--skip-git-repo-check", "-s", "workspace-write", "x"];
+    let out = tokio::task::spawn_blocking(move || home.exec(&args, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reqs = srv.requests();
+    let output = reqs[1].body["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["type"] == "function_call_output")
+        .expect("the command's output")["output"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    output
+        .split("code=")
+        .nth(1)
+        .map(|c| c.trim().to_string())
+        .unwrap_or(output)
+}
+
+/// Commands reach the network under `workspace-write` only with `network_access = true`, as in
+/// Codex (on kernels whose Landlock can restrict TCP; elsewhere both connect).
+#[tokio::test(flavor = "multi_thread")]
+async fn workspace_write_commands_reach_the_network_only_with_network_access() {
+    let open = tcp_exit_code("[sandbox_workspace_write]\nnetwork_access = true\n").await;
+    assert_eq!(open, "0", "network_access = true");
+    let closed = tcp_exit_code("").await;
+    assert!(closed.parse::<i32>().is_ok(), "the command ran: {closed}");
+    if rcodex_runner::tools::landlock::abi_version().is_some_and(|abi| abi >= 4) {
+        assert_ne!(closed, "0", "no network_access");
+    }
+}
