@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 mod codex_cli;
 pub mod git_fixture;
+pub mod mock_process;
 pub use codex_cli::codex_bin;
 
 /// Path of the `rcodex` binary, built once per test process with the same cargo and profile.
