@@ -8,61 +8,10 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use rcodex_runner::mock::{last_user_text, load_script, AnsweredAs, MockServer};
+use rcodex_tests::agent_scripts::two_children_script;
 use rcodex_tests::codex_bin;
 use rcodex_tests::mock_process::MockedRun;
 use serde_json::Value;
-
-/// A namespaced agent-tool call as a raw output item (the Responses form Codex reads).
-fn agent_call(call_id: &str, name: &str, arguments: &str) -> String {
-    format!(
-        "{{ raw = {{ type = \"function_call\", id = \"fc_{call_id}\", call_id = \"{call_id}\", name = \"{name}\", namespace = \"multi_agent_v1\", arguments = {arguments:?}, status = \"completed\" }} }}"
-    )
-}
-
-/// The parent spawns `first` then `second` in one batch, waits for each in turn, then answers.
-/// The agents are listed beta first, so list order never lines up with spawn order by chance.
-fn two_children_script(first: &str, second: &str) -> String {
-    let spawn = |name: &str| {
-        agent_call(
-            &format!("c_spawn_{name}"),
-            "spawn_agent",
-            &format!("{{\"message\":\"CHILD say {name}\"}}"),
-        )
-    };
-    let wait = |name: &str| {
-        agent_call(
-            &format!("c_wait_{name}"),
-            "wait_agent",
-            &format!("{{\"targets\":[\"{{{{agent_id:c_spawn_{name}}}}}\"],\"timeout_ms\":60000}}"),
-        )
-    };
-    format!(
-        r#"[[reply]]
-items = [{}, {}]
-[[reply]]
-items = [{}]
-[[reply]]
-items = [{}]
-[[reply]]
-message = "both done"
-
-[[agent]]
-prompt_contains = "beta"
-[[agent.reply]]
-message = "beta done"
-
-[[agent]]
-prompt_contains = "alpha"
-[[agent.reply]]
-message = "alpha done"
-delay_ms = 200
-"#,
-        spawn(first),
-        spawn(second),
-        wait(first),
-        wait(second)
-    )
-}
 
 fn header<'a>(request: &'a Value, name: &str) -> Option<&'a str> {
     request["headers"]

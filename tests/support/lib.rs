@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
+pub mod agent_scripts;
 mod codex_cli;
 pub mod git_fixture;
 pub mod mock_process;

@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 use serde_json::Value;
 
 use super::json_pointer::first_difference;
+use super::notifications::notification_text;
 use super::recorded_ids::RecordedIds;
 use super::recording::{
     prompt_parts, Recorded, RecordedCompaction, RecordedEnd, RecordedTurn, Recording, TurnLine,
@@ -53,6 +54,8 @@ pub struct Driver<'r, 'a> {
     expected_compactions: VecDeque<RecordedCompaction<'a>>,
     /// History items the machine recorded so far.
     recorded: usize,
+    /// The line of the last sub-agent notification handed to the machine.
+    notified_through: usize,
     now: u64,
 }
 
@@ -107,6 +110,7 @@ impl<'r, 'a> Driver<'r, 'a> {
             expected: rec.context.iter().copied().collect(),
             expected_compactions: VecDeque::new(),
             recorded: 0,
+            notified_through: 0,
             now: rec.start_ms,
         }
     }
@@ -284,6 +288,7 @@ impl<'r, 'a> Driver<'r, 'a> {
         waiting: &mut Waiting,
         responses: &mut std::iter::Peekable<std::slice::Iter<'_, TurnLine<'a>>>,
     ) -> Option<Input> {
+        self.notify();
         if let Some((id, at_ms)) = waiting.timers.pop_front() {
             self.now = self.now.max(at_ms);
             return Some(Input::Timer(id));
@@ -377,6 +382,7 @@ impl<'r, 'a> Driver<'r, 'a> {
             let done = ResponseEvent::OutputItemDone { item };
             let _ = self.session.handle(self.now, Input::Model(request, done));
         }
+        self.notify();
         if let Some(u) = response.usage {
             let after = response.items.last().map_or(0, |r| r.line);
             if let Some(line) = self.line_of(u, after) {
@@ -435,6 +441,23 @@ impl<'r, 'a> Driver<'r, 'a> {
         c.after_context_failure
             && !summary_request
             && next.items.first().is_some_and(|r| r.line < c.line)
+    }
+
+    /// Hands the machine the sub-agent notifications the recording has before the model's next
+    /// output, each once: the next request carries them, as the recorded one did.
+    fn notify(&mut self) {
+        let due: Vec<(usize, String)> = self
+            .expected
+            .iter()
+            .take_while(|r| !r.item.is_model_output())
+            .filter(|r| r.line > self.notified_through)
+            .filter_map(|r| notification_text(r.item).map(|t| (r.line, t.to_string())))
+            .collect();
+        for (line, text) in due {
+            self.catch_up(line);
+            self.notified_through = line;
+            let _ = self.session.handle(self.now, Input::Notify(text));
+        }
     }
 
     /// How many requests the machine sent in the turn of the last one.

@@ -5,6 +5,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::interrupt_marker::marker_text;
+use super::notifications::notification_ids;
 use super::recording::{Recording, TurnLine};
 use crate::ids::{IdKind, IdSource, SeededIds};
 use crate::protocol::ResponseItem;
@@ -45,9 +46,13 @@ impl RecordedIds {
                 .map(String::from),
             turns: rec.turns.iter().map(|t| t.id.to_string()).collect(),
             context: rec.context.iter().filter_map(|c| item_id(c.item)).collect(),
-            // A manual compaction's turn has no prompt and draws no prompt ids.
+            // A manual compaction's turn has no prompt and draws no prompt ids; a turn's
+            // sub-agent notifications draw theirs after its prompt's.
             prompts: prompt_turns(rec)
-                .map(|t| t.prompt.and_then(|p| item_id(p.item)))
+                .flat_map(|t| {
+                    let prompt = t.prompt.and_then(|p| item_id(p.item));
+                    std::iter::once(prompt).chain(notification_ids(t))
+                })
                 .collect(),
             prompt_items: prompt_turns(rec)
                 .map(|t| t.prompt_item_id.clone())
@@ -108,12 +113,17 @@ impl RecordedIds {
         ids.thread = None;
         ids.window = None;
         ids.context.clear();
-        let prompts_before = prompt_turns(rec)
+        let turns_before: Vec<_> = prompt_turns(rec)
             .filter(|t| t.line < rec.turns.get(k).map_or(usize::MAX, |n| n.line))
-            .count();
-        for queue in [&mut ids.prompts, &mut ids.prompt_items] {
-            queue.drain(..prompts_before.min(queue.len()));
-        }
+            .collect();
+        let prompts_before = turns_before.len();
+        let messages_before: usize = turns_before
+            .iter()
+            .map(|t| 1 + notification_ids(t).len())
+            .sum();
+        ids.prompts.drain(..messages_before.min(ids.prompts.len()));
+        ids.prompt_items
+            .drain(..prompts_before.min(ids.prompt_items.len()));
         ids.markers.drain(..k.min(ids.markers.len()));
         let before = rec.compaction_ids.iter().filter(|(t, _)| *t < k).count();
         ids.compaction.drain(..before);

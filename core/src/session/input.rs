@@ -24,6 +24,9 @@ pub enum Input {
     Interrupt,
     /// Text typed while a turn runs; it joins the next request.
     Steer(String),
+    /// A message from outside the conversation (a sub-agent's `<subagent_notification>`): it
+    /// joins the running turn's next request as a user message; between turns it is dropped.
+    Notify(String),
     /// Between turns: summarize the history and replace it with the summary (a compaction
     /// "turn": one summary request with no tools, then `TurnDone`).
     Compact,

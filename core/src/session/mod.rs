@@ -119,6 +119,8 @@ impl Session {
                     Input::Submit(user) => self.start_turn(now, user),
                     Input::Steer(text) => self.start_turn(now, UserTurn::text(text)),
                     Input::Compact => self.start_compaction(now, CompactTrigger::Manual, None),
+                    // Nobody is waiting for it between turns.
+                    Input::Notify(_) => {}
                     // What arrives for a turn that is over: nothing to do.
                     Input::Model(..)
                     | Input::ModelFailed(..)
@@ -139,6 +141,12 @@ impl Session {
             Input::Submit(_) | Input::Compact => return Err(SessionError::Busy),
             Input::Steer(text) => {
                 let item = ResponseItem::user_text(None, text);
+                turn_loop.turn.pending_input.push(item);
+                None
+            }
+            Input::Notify(text) => {
+                let id = turn_loop.thread.ids.id(IdKind::UserMessage, now);
+                let item = ResponseItem::user_text(Some(id), text);
                 turn_loop.turn.pending_input.push(item);
                 None
             }
