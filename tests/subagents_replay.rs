@@ -68,6 +68,29 @@ fn child_saying(children: &[PathBuf], message: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("no child said {message:?} in {children:?}"))
 }
 
+/// Checks `line` against `runner/schemas/replay.schema.json` with every listed object closed
+/// (`additionalProperties: false`), so an undocumented field fails too.
+fn assert_fits_replay_schema(line: &Value) {
+    fn close(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                if map.contains_key("properties") {
+                    map.insert("additionalProperties".into(), Value::Bool(false));
+                }
+                map.values_mut().for_each(close);
+            }
+            Value::Array(items) => items.iter_mut().for_each(close),
+            _ => {}
+        }
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("runner/schemas/replay.schema.json");
+    let mut schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    close(&mut schema);
+    let validator = jsonschema::draft202012::new(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator.iter_errors(line).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{line}\n{}", errors.join("\n"));
+}
+
 fn spawned_ids(parent: &Path) -> Vec<(String, String)> {
     let lines = json_lines(&std::fs::read_to_string(parent).unwrap());
     lines
@@ -93,6 +116,7 @@ fn a_codex_parent_replays_with_both_children() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let report = &json_lines(&String::from_utf8_lossy(&out.stdout))[0];
     assert_eq!(report["status"], "ok", "{report}");
+    assert_fits_replay_schema(report);
     // Four parent requests, the last two after the children's notifications.
     assert_eq!(report["requests"], 4, "{report}");
     let agents = report["agents"].as_array().expect("agents");
@@ -124,6 +148,7 @@ fn a_codex_parent_replays_with_both_children() {
     let out = replay(&["--summary", "--json"], &[&parent]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let report = &json_lines(&String::from_utf8_lossy(&out.stdout))[0];
+    assert_fits_replay_schema(report);
     for agent in report["agents"].as_array().unwrap() {
         let turns = agent["summary"]["turns"].as_array().expect("child summary");
         assert_eq!(turns[0]["outcome"]["status"], "completed", "{agent}");
@@ -157,6 +182,7 @@ fn an_edited_child_message_fails_the_parent_naming_line_and_thread() {
         .find(|a| a["path"] == alpha.display().to_string())
         .expect("the edited child's report");
     assert_eq!(agent["status"], "inconsistent", "{agent}");
+    assert_fits_replay_schema(report);
     let problem = agent["problems"][0].as_str().unwrap();
     let expected_start = format!("{}:", parent.display());
     assert!(problem.starts_with(&expected_start), "{problem}");
