@@ -36,6 +36,11 @@ pub enum IdKind<'a> {
         /// Whether the call was a freeform (`custom_tool_call`) one.
         freeform: bool,
     },
+    /// The `tool_search_output` answering search `call_id` (`tso_…`).
+    ToolSearchOutput {
+        /// The search this output answers.
+        call_id: &'a str,
+    },
 }
 
 impl IdKind<'_> {
@@ -52,6 +57,7 @@ impl IdKind<'_> {
             IdKind::ToolOutput {
                 freeform: false, ..
             } => "fco_",
+            IdKind::ToolSearchOutput { .. } => "tso_",
             IdKind::Thread
             | IdKind::ContextWindow
             | IdKind::Turn

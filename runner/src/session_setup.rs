@@ -11,7 +11,10 @@ use rcodex_core::protocol::ToolSpec;
 use rcodex_core::sandbox::SandboxMode;
 use rcodex_core::session::compact::default_auto_limit;
 use rcodex_core::session::{ModelSettings, RetryPolicy, SessionConfig};
-use rcodex_core::tool_set::{model_facts, tool_specs, ToolsConfig, WebSearchMode};
+use rcodex_core::tool_set::{
+    deferred_namespaces, deferred_tools_section, model_facts, tool_specs, ToolsConfig,
+    WebSearchMode,
+};
 use serde_json::Value;
 
 use crate::client::{user_agent, Endpoint, ModelClient};
@@ -91,6 +94,7 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
         grep_files: config.tools.grep_files,
         goals: config.goals,
         web_search: web_search_mode(config.web_search, sandbox),
+        multi_agent: config.multi_agent,
         ..ToolsConfig::default()
     };
     let tools: Vec<ToolSpec> = tool_specs(&facts, &tools_cfg)
@@ -117,6 +121,7 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
         session.model.verbosity = Some(verbosity.clone());
     }
     session.tools = tools;
+    session.deferred_namespaces = deferred_namespaces(&tools_cfg);
     session.identity.provider_id = config.model_provider_id.clone();
     session.identity.installation_id = match inputs.installation_id {
         Some(id) => id,
@@ -139,6 +144,10 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
         let writable = workspace_write_roots(&roots);
         apply_to_session(&text, &mut session, sandbox, &writable, &config.codex_home);
         text.install_system_skills(&config.codex_home)?;
+    }
+    // Codex's last developer part names the deferred tool namespaces (captured).
+    if let Some(section) = deferred_tools_section(&tools_cfg) {
+        session.context.developer_sections.push(section);
     }
 
     let headers = endpoint_headers(config, inputs.api_key.as_deref());

@@ -33,6 +33,7 @@ impl RecordedIds {
             ResponseItem::Message(m) => m.id.clone(),
             ResponseItem::FunctionCallOutput(o) => o.id.clone(),
             ResponseItem::CustomToolCallOutput(o) => o.id.clone(),
+            ResponseItem::ToolSearchOutput(o) => o.id.clone(),
             _ => None,
         };
         RecordedIds {
@@ -166,7 +167,9 @@ impl IdSource for RecordedIds {
             IdKind::ToolOutput { call_id: "", .. } => {
                 self.goal_objectives.pop_front().map(|(_, id)| id)
             }
-            IdKind::ToolOutput { call_id, .. } => self.outputs.get(call_id).cloned(),
+            IdKind::ToolOutput { call_id, .. } | IdKind::ToolSearchOutput { call_id } => {
+                self.outputs.get(call_id).cloned()
+            }
             IdKind::InterruptMarker => self.next_marker(),
             IdKind::CompactedContext | IdKind::CompactionSummary | IdKind::CompactionItem => {
                 self.compaction.pop_front()

@@ -131,6 +131,9 @@ pub struct SessionConfig {
     /// Tools beyond Codex's own (a library user's): advertised after `tools` as function tools
     /// and recorded in `session_meta` as Codex records a thread's dynamic tools.
     pub dynamic_tools: Vec<DynamicToolSpec>,
+    /// The deferred tool namespaces (`multi_agent_v1`): not in `tools`, loaded by `tool_search`
+    /// and reached by a call naming the namespace (`tool_set::deferred_namespaces`).
+    pub deferred_namespaces: Vec<String>,
     /// Names of dynamic tools that must run alone, never beside another call of the same
     /// batch. Codex's own exclusive tools need no entry.
     pub exclusive_tools: Vec<String>,
@@ -165,6 +168,7 @@ impl SessionConfig {
             model: ModelSettings::gpt_5_5(),
             tools: Vec::new(),
             dynamic_tools: Vec::new(),
+            deferred_namespaces: vec![crate::tool_set::MULTI_AGENT_V1.to_string()],
             exclusive_tools: Vec::new(),
             context,
             shell: ShellSettings::default(),

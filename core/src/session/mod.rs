@@ -23,6 +23,7 @@ mod rollout_items;
 mod thread;
 mod tool_batch;
 pub mod tool_call;
+pub mod tool_search;
 mod turn;
 
 pub use config::{
@@ -252,7 +253,8 @@ impl TurnLoop<'_> {
             }
             let cfg = &self.thread.cfg;
             let cwd = &cfg.context.environment.cwd;
-            let mut call = tool_call::classify(&item, &self.thread.advertised, &cfg.shell, cwd);
+            let (advertised, deferred) = (&self.thread.advertised, &cfg.deferred_namespaces);
+            let mut call = tool_call::classify(&item, advertised, deferred, &cfg.shell, cwd);
             if let Some(c) = call.as_mut().filter(|c| c.immediate.is_none()) {
                 c.exclusive |= cfg.exclusive_tools.contains(&c.call.name);
             }

@@ -174,6 +174,7 @@ mod tests {
             view: CallView::Hidden,
             immediate: None,
             freeform: false,
+            loaded: None,
         }
     }
 

@@ -78,6 +78,9 @@ pub struct Config {
     pub shell_snapshot: bool,
     /// `features.goals` (default true): offer the goal tools.
     pub goals: bool,
+    /// `features.multi_agent` (default true): the sub-agent tools, deferred in `multi_agent_v1`
+    /// behind `tool_search`.
+    pub multi_agent: bool,
     /// `web_search` as set (unset: live under `danger-full-access`, cached otherwise).
     pub web_search: Option<rcodex_core::tool_set::WebSearchMode>,
     /// `model_auto_compact_token_limit` as set (unset: 90 % of the model's context window).
@@ -199,6 +202,7 @@ pub fn load_config_with(
         },
         shell_snapshot: settings.features.shell_snapshot.unwrap_or(true),
         goals: settings.features.goals.unwrap_or(true),
+        multi_agent: settings.features.multi_agent.unwrap_or(true),
         web_search: settings.web_search.map(|w| w.mode()),
         auto_compact_token_limit: settings.model_auto_compact_token_limit,
         compact_on_context_failure: settings.compact_on_context_failure.unwrap_or(false),

@@ -91,6 +91,8 @@ pub(crate) struct FeaturesToml {
     pub shell_snapshot: Option<bool>,
     /// Offer `get_goal`, `create_goal`, `update_goal` (default on).
     pub goals: Option<bool>,
+    /// Defer the sub-agent tools in `multi_agent_v1` and offer `tool_search` (default on).
+    pub multi_agent: Option<bool>,
 }
 
 /// `web_search`, as Codex spells it.
