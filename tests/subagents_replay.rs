@@ -193,7 +193,11 @@ fn an_edited_child_message_fails_the_parent_naming_line_and_thread() {
         )),
         "{problem}"
     );
-    assert!(problem.contains("[\"alpha DONE\"]"), "{problem}");
+    assert!(
+        problem.contains(&format!("ended by then ({}:", alpha.display()))
+            && problem.ends_with("ended with \"alpha DONE\""),
+        "{problem}"
+    );
     // Edited only in its task_complete: the child's own replay diverges at its final message.
     let lines: Vec<String> = original
         .lines()

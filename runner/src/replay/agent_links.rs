@@ -21,8 +21,17 @@ pub struct AgentLinks {
     pub children: Vec<Child>,
     /// Each message the parent was told a child ended a turn with.
     pub reported: Vec<Reported>,
-    /// Per turn (`task_complete`, in order): its line and its last agent message.
-    pub turn_ends: Vec<(usize, Option<String>)>,
+    /// Per turn (`task_complete`, in order): when it ended and its last agent message.
+    pub turn_ends: Vec<TurnEnd>,
+}
+
+/// The end of one turn of a thread.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TurnEnd {
+    pub line: usize,
+    /// The line's timestamp in ms since the epoch, when it has one.
+    pub at_ms: Option<i64>,
+    pub message: Option<String>,
 }
 
 /// A child as the parent recorded it.
@@ -43,7 +52,12 @@ pub struct Reported {
     /// Where: `wait_agent`, `close_agent` or `notification`.
     pub via: &'static str,
     pub line: usize,
+    /// The line's timestamp in ms since the epoch, when it has one.
+    pub at_ms: Option<i64>,
 }
+
+/// A line's number and its time in ms since the epoch (when it has one).
+type At = (usize, Option<i64>);
 
 /// Reads the links of one rollout from its lines (1-based numbers, JSON objects).
 pub fn read_links(lines: &[(usize, Value)]) -> AgentLinks {
@@ -52,12 +66,17 @@ pub fn read_links(lines: &[(usize, Value)]) -> AgentLinks {
     let mut calls: HashMap<String, (String, Value)> = HashMap::new();
     for (number, line) in lines {
         let payload = &line["payload"];
+        let at_ms = line["timestamp"]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.timestamp_millis());
         match (line["type"].as_str(), payload["type"].as_str()) {
             (Some("session_meta"), _) => read_meta(&mut links, payload),
-            (Some("event_msg"), Some("task_complete")) => links.turn_ends.push((
-                *number,
-                payload["last_agent_message"].as_str().map(str::to_string),
-            )),
+            (Some("event_msg"), Some("task_complete")) => links.turn_ends.push(TurnEnd {
+                line: *number,
+                at_ms,
+                message: payload["last_agent_message"].as_str().map(str::to_string),
+            }),
             (Some("event_msg"), Some("item_completed"))
                 if payload["item"]["type"] == "CollabAgentToolCall" =>
             {
@@ -76,11 +95,12 @@ pub fn read_links(lines: &[(usize, Value)]) -> AgentLinks {
             (Some("response_item"), Some("function_call_output")) => {
                 let call = payload["call_id"].as_str().and_then(|id| calls.get(id));
                 if let Some((name, args)) = call {
-                    read_output(&mut links, name, args, &payload["output"], *number);
+                    let at = (*number, at_ms);
+                    read_output(&mut links, name, args, &payload["output"], at);
                 }
             }
             (Some("response_item"), Some("message")) if payload["role"] == "user" => {
-                read_notification(&mut links, payload, *number);
+                read_notification(&mut links, payload, (*number, at_ms));
             }
             _ => {}
         }
@@ -113,7 +133,9 @@ fn read_collab_item(links: &mut AgentLinks, item: &Value, line: usize) {
 
 /// A `spawn_agent` output names a child; a `wait_agent` output its completed messages; a
 /// `close_agent` output the message its target had completed with.
-fn read_output(links: &mut AgentLinks, tool: &str, args: &Value, output: &Value, line: usize) {
+/// `at`: the line's number and time.
+fn read_output(links: &mut AgentLinks, tool: &str, args: &Value, output: &Value, at: At) {
+    let line = at.0;
     let Some(output) = output
         .as_str()
         .and_then(|o| serde_json::from_str::<Value>(o).ok())
@@ -131,7 +153,7 @@ fn read_output(links: &mut AgentLinks, tool: &str, args: &Value, output: &Value,
         "wait_agent" => {
             for (id, status) in output["status"].as_object().into_iter().flatten() {
                 if let Some(message) = status["completed"].as_str() {
-                    links.report(id, message, "wait_agent", line);
+                    links.report(id, message, "wait_agent", at);
                 }
             }
         }
@@ -139,7 +161,7 @@ fn read_output(links: &mut AgentLinks, tool: &str, args: &Value, output: &Value,
             let target = args["target"].as_str();
             let message = output["previous_status"]["completed"].as_str();
             if let (Some(id), Some(message)) = (target, message) {
-                links.report(id, message, "close_agent", line);
+                links.report(id, message, "close_agent", at);
             }
         }
         _ => {}
@@ -150,7 +172,7 @@ const NOTIFICATION_OPEN: &str = "<subagent_notification>";
 const NOTIFICATION_CLOSE: &str = "</subagent_notification>";
 
 /// `<subagent_notification>\n{"agent_path":ID,"status":{"completed":M}}\n</subagent_notification>`.
-fn read_notification(links: &mut AgentLinks, message: &Value, line: usize) {
+fn read_notification(links: &mut AgentLinks, message: &Value, at: At) {
     let texts = message["content"].as_array().into_iter().flatten();
     for text in texts.filter_map(|p| p["text"].as_str()) {
         let Some(body) = text
@@ -164,7 +186,7 @@ fn read_notification(links: &mut AgentLinks, message: &Value, line: usize) {
             continue;
         };
         if let (Some(id), Some(m)) = (v["agent_path"].as_str(), v["status"]["completed"].as_str()) {
-            links.report(id, m, "notification", line);
+            links.report(id, m, "notification", at);
         }
     }
 }
@@ -185,12 +207,13 @@ impl AgentLinks {
         &mut self.children[at]
     }
 
-    fn report(&mut self, child: &str, message: &str, via: &'static str, line: usize) {
+    fn report(&mut self, child: &str, message: &str, via: &'static str, (line, at_ms): At) {
         self.reported.push(Reported {
             child: child.to_string(),
             message: message.to_string(),
             via,
             line,
+            at_ms,
         });
     }
 }
@@ -260,7 +283,14 @@ mod tests {
                 ("A", "close_agent", 9)
             ]
         );
-        assert_eq!(links.turn_ends, [(10, Some("all".into()))]);
+        assert_eq!(links.turn_ends.len(), 1);
+        assert_eq!(
+            (
+                links.turn_ends[0].line,
+                links.turn_ends[0].message.as_deref()
+            ),
+            (10, Some("all"))
+        );
     }
 
     #[test]

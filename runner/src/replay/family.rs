@@ -13,7 +13,7 @@ use rcodex_core::replay::replay;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::agent_links::{read_links, AgentLinks, Child};
+use super::agent_links::{read_links, AgentLinks, Child, Reported, TurnEnd};
 use super::args::Mode;
 use super::report::{plural, WriterInfo};
 use super::summary::{summarize, SessionSummary};
@@ -200,26 +200,42 @@ fn compare(
     let ends: Vec<&str> = own
         .turn_ends
         .iter()
-        .filter_map(|(_, m)| m.as_deref())
+        .filter_map(|t| t.message.as_deref())
         .collect();
     for reported in parent
         .reported
         .iter()
         .filter(|r| r.child == child.thread_id)
     {
-        if !ends.contains(&reported.message.as_str()) {
-            problems.push(format!(
-                "{}:{}: {} reported agent {} completed with {:?}; its turns in {child_path} ended with {:?}",
-                parent_path.display(),
-                reported.line,
-                reported.via,
-                child.thread_id,
-                reported.message,
-                ends
-            ));
-        }
+        let problem = match turn_reported(own, reported) {
+            Some(end) if end.message.as_deref() == Some(reported.message.as_str()) => continue,
+            Some(end) => format!(
+                "the turn it had ended by then ({child_path}:{}) ended with {:?}",
+                end.line,
+                end.message.as_deref().unwrap_or("no message")
+            ),
+            None if ends.contains(&reported.message.as_str()) => continue,
+            None => format!("its turns in {child_path} ended with {ends:?}"),
+        };
+        problems.push(format!(
+            "{}:{}: {} reported agent {} completed with {:?}; {problem}",
+            parent_path.display(),
+            reported.line,
+            reported.via,
+            child.thread_id,
+            reported.message,
+        ));
     }
     problems
+}
+
+/// The child's last turn that had ended when the parent recorded `reported` (both lines
+/// timed); `None` when the times do not tell (untimed lines, or no turn ended by then).
+fn turn_reported<'a>(own: &'a AgentLinks, reported: &Reported) -> Option<&'a TurnEnd> {
+    let at = reported.at_ms?;
+    own.turn_ends
+        .iter()
+        .rfind(|t| t.at_ms.is_some_and(|t| t <= at))
 }
 
 fn nickname_note(nickname: Option<&str>) -> String {
@@ -365,6 +381,63 @@ mod tests {
             .ends_with("2026/12/06/rollout-2026-12-06T00-00-00-abc.jsonl"));
         assert!(index.find("xyz").unwrap().ends_with("other.jsonl"));
         assert_eq!(index.find("nope"), None);
+    }
+
+    fn end(line: usize, at_ms: i64, message: &str) -> TurnEnd {
+        TurnEnd {
+            line,
+            at_ms: Some(at_ms),
+            message: Some(message.into()),
+        }
+    }
+
+    fn told(message: &str, at_ms: Option<i64>) -> Reported {
+        Reported {
+            child: "C".into(),
+            message: message.into(),
+            via: "wait_agent",
+            line: 9,
+            at_ms,
+        }
+    }
+
+    #[test]
+    fn a_reported_message_is_the_one_of_the_turn_ended_by_then() {
+        let parent = AgentLinks {
+            thread_id: "P".into(),
+            ..AgentLinks::default()
+        };
+        let own = AgentLinks {
+            thread_id: "C".into(),
+            parent_thread_id: Some("P".into()),
+            turn_ends: vec![end(5, 1000, "first"), end(9, 2000, "second")],
+            ..AgentLinks::default()
+        };
+        let child = Child {
+            thread_id: "C".into(),
+            nickname: None,
+            line: 3,
+        };
+        let check = |reported: Reported| {
+            let parent = AgentLinks {
+                reported: vec![reported],
+                ..parent.clone()
+            };
+            compare(Path::new("p.jsonl"), &parent, &child, "c.jsonl", &own)
+        };
+        assert!(check(told("first", Some(1500))).is_empty());
+        assert!(check(told("second", Some(2000))).is_empty());
+        // The right words, but from a turn that had not ended yet.
+        assert_eq!(
+            check(told("second", Some(1500))),
+            ["p.jsonl:9: wait_agent reported agent C completed with \"second\"; the turn it had ended by then (c.jsonl:5) ended with \"first\""]
+        );
+        // Untimed: any turn's message will do; none matching is named with them all.
+        assert!(check(told("first", None)).is_empty());
+        assert_eq!(
+            check(told("third", None)),
+            ["p.jsonl:9: wait_agent reported agent C completed with \"third\"; its turns in c.jsonl ended with [\"first\", \"second\"]"]
+        );
     }
 
     #[test]
