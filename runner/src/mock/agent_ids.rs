@@ -1,8 +1,10 @@
 //! `{{agent_id:CALL_ID}}` in a reply: the id of the child that the `spawn_agent` call `CALL_ID`
-//! started, read from that call's output in the request being answered. A script cannot know a
-//! child's thread id in advance (the client makes it up), yet `wait_agent`, `send_input` and
-//! `close_agent` must name it; the spawn's output (`{"agent_id":…,"nickname":…}`) is in the
-//! history the client sends back, so the mock fills it in when it answers.
+//! started, read from that call's output in the request being answered; `{{agent_id:N}}` (a
+//! number): the N-th child the requesting thread spawned, in the order the `spawn_agent` outputs
+//! appear in its input. A script cannot know a child's thread id in advance (the client makes it
+//! up), yet `wait_agent`, `send_input` and `close_agent` must name it; the spawn's output
+//! (`{"agent_id":…,"nickname":…}`) is in the history the client sends back, so the mock fills it
+//! in when it answers.
 
 use serde_json::Value;
 
@@ -83,9 +85,46 @@ fn fill_str(text: &mut String, body: &Value) -> Result<(), String> {
     Ok(())
 }
 
+/// `{{agent_id:KEY}}`: by spawn number when KEY is a number, else by call id.
+fn agent_id_of(key: &str, body: &Value) -> Result<String, String> {
+    match key.parse::<usize>() {
+        Ok(n) => nth_spawned(n, body),
+        Err(_) => agent_id_of_call(key, body),
+    }
+}
+
+/// The `agent_id` of the `n`-th (1-based) `spawn_agent` output in `body`'s input.
+fn nth_spawned(n: usize, body: &Value) -> Result<String, String> {
+    let items = body
+        .get("input")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let spawns: Vec<&str> = items
+        .iter()
+        .filter(|i| i["type"] == "function_call" && i["name"] == "spawn_agent")
+        .filter_map(|i| i["call_id"].as_str())
+        .collect();
+    let ids: Vec<String> = items
+        .iter()
+        .filter(|i| i["type"] == "function_call_output")
+        .filter(|i| i["call_id"].as_str().is_some_and(|c| spawns.contains(&c)))
+        .filter_map(|i| serde_json::from_str::<Value>(i["output"].as_str()?).ok())
+        .filter_map(|o| o["agent_id"].as_str().map(str::to_string))
+        .collect();
+    n.checked_sub(1)
+        .and_then(|i| ids.get(i).cloned())
+        .ok_or_else(|| {
+            format!(
+                "{OPEN}{n}{CLOSE}: this request's input holds {} spawned agent id(s)",
+                ids.len()
+            )
+        })
+}
+
 /// The `agent_id` in the output of call `call_id`: a Responses `function_call_output` or a chat
 /// `tool` message.
-fn agent_id_of(call_id: &str, body: &Value) -> Result<String, String> {
+fn agent_id_of_call(call_id: &str, body: &Value) -> Result<String, String> {
     let items = body
         .get("input")
         .or_else(|| body.get("messages"))
@@ -173,6 +212,24 @@ mod tests {
         assert!(e.contains("has no agent_id: unsupported call"), "{e}");
         let open = reply(json!({"message": "{{agent_id:c_a"}));
         assert!(fill_agent_ids(&open, &spawned()).is_err());
+    }
+
+    #[test]
+    fn a_number_names_the_nth_spawned_agent() {
+        let body = json!({"input": [
+            {"type": "function_call", "name": "spawn_agent", "call_id": "a"},
+            {"type": "function_call", "name": "exec_command", "call_id": "x"},
+            {"type": "function_call", "name": "spawn_agent", "call_id": "b"},
+            {"type": "function_call_output", "call_id": "a", "output": "{\"agent_id\":\"id-a\"}"},
+            {"type": "function_call_output", "call_id": "x", "output": "{\"agent_id\":\"not a spawn\"}"},
+            {"type": "function_call_output", "call_id": "b", "output": "{\"agent_id\":\"id-b\"}"}
+        ]});
+        let r = reply(json!({"message": "{{agent_id:2}} after {{agent_id:1}}"}));
+        let filled = fill_agent_ids(&r, &body).unwrap();
+        assert_eq!(filled.message.as_deref(), Some("id-b after id-a"));
+        let e = fill_agent_ids(&reply(json!({"message": "{{agent_id:3}}"})), &body).unwrap_err();
+        assert!(e.contains("holds 2 spawned agent id(s)"), "{e}");
+        assert!(fill_agent_ids(&reply(json!({"message": "{{agent_id:0}}"})), &body).is_err());
     }
 
     #[test]
