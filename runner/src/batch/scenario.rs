@@ -14,7 +14,7 @@ use super::at_line::AtLine;
 use super::git_source::GitSource;
 use super::grader::CommandCheck;
 use crate::config::from_toml_str;
-use crate::mock::{Reply, Script};
+use crate::mock::{AgentScript, Reply, Script};
 
 /// One scenario file, as written.
 #[derive(Clone, Debug, Deserialize)]
@@ -30,6 +30,10 @@ pub struct Scenario {
     /// `[model]`: the model name and the scripted replies (`[[model.reply]]`).
     #[serde(default)]
     pub model: ModelSection,
+    /// `[[agent]]`: one child agent's scripted replies each (`prompt_contains`,
+    /// `[[agent.reply]]`), passed to the mock as they are.
+    #[serde(default)]
+    pub agent: Vec<AgentScript>,
     /// `read-only`, `workspace-write` or `danger-full-access` (default workspace-write).
     #[serde(default = "workspace_write")]
     pub sandbox: SandboxMode,
@@ -227,7 +231,8 @@ pub fn parse_scenario(text: &str, path: &Path) -> Result<Scenario, ScenarioError
             line,
             message,
         })?;
-    for reply in &mut scenario.model.reply {
+    let agent_replies = scenario.agent.iter_mut().flat_map(|a| &mut a.replies);
+    for reply in scenario.model.reply.iter_mut().chain(agent_replies) {
         sort_table_keys(reply);
     }
     scenario.path = path.to_path_buf();
@@ -238,6 +243,8 @@ pub fn parse_scenario(text: &str, path: &Path) -> Result<Scenario, ScenarioError
 pub fn script_of(scenario: &Scenario) -> Script {
     Script {
         replies: scenario.model.reply.clone(),
+        agents: scenario.agent.clone(),
+        source: Some(scenario.path.display().to_string()),
     }
 }
 
@@ -379,6 +386,36 @@ files = { "a.txt" = "x\n" }
     /// A minimal valid scenario followed by `tail`; the tail starts on line 3.
     fn with_tail(tail: &str) -> Result<Scenario, ScenarioError> {
         parse(&format!("name = \"x\"\nprompt = \"p\"\n{tail}"))
+    }
+
+    #[test]
+    fn agent_tables_pass_to_the_mock_script_with_the_scenario_path() {
+        let s = with_tail(
+            "[[model.reply]]\nmessage = \"root\"\n[[agent]]\nprompt_contains = \"alpha\"\n[[agent.reply]]\nmessage = \"alpha done\"\n[[agent.reply]]\nfunction_call = { name = \"x\", arguments = { b = 1, a = 2 } }\n[[agent]]\n[[agent.reply]]\nmessage = \"any\"\n",
+        )
+        .unwrap();
+        let script = script_of(&s);
+        assert_eq!(script.source.as_deref(), Some("s.toml"));
+        assert_eq!(script.replies.len(), 1);
+        assert_eq!(script.agents.len(), 2);
+        assert_eq!(script.agents[0].prompt_contains.as_deref(), Some("alpha"));
+        assert_eq!(
+            script.agents[0].replies[0].message.as_deref(),
+            Some("alpha done")
+        );
+        // Agent replies reach the wire in key order too.
+        let args = script.agents[0].replies[1].function_call.as_ref().unwrap();
+        assert_eq!(
+            args.arguments.as_ref().unwrap().to_string(),
+            r#"{"a":2,"b":1}"#
+        );
+        assert_eq!(script.agents[1].prompt_contains, None);
+        let e = with_tail("[[agent]]\nprompt = \"alpha\"\n").unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+        assert!(
+            e.message.starts_with("agent[0].prompt: unknown field"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The script format: one reply per request, in order. Deserializes from scenario TOML
-//! (`[[model.reply]]`) and from JSON.
+//! The script format: one reply per request, in order, for the root thread; and one reply list
+//! per child agent (`[[agent]]`), matched on the child's first request. Deserializes from
+//! scenario TOML (`[[model.reply]]`, `[[agent]]`) and from JSON.
 
 use std::path::Path;
 
@@ -11,6 +12,27 @@ use serde_json::Value;
 #[serde(deny_unknown_fields)]
 pub struct Script {
     /// The replies, one per request in arrival order (`[[reply]]` in TOML).
+    #[serde(default, alias = "reply")]
+    pub replies: Vec<Reply>,
+    /// One reply list per child agent (`[[agent]]` in TOML). Without any, children's requests
+    /// take the next of `replies` like the root's.
+    #[serde(default, alias = "agent")]
+    pub agents: Vec<AgentScript>,
+    /// The file it was read from, named in errors (set by the loader).
+    #[serde(skip)]
+    pub source: Option<String>,
+}
+
+/// One child agent's replies. The child is matched on its first request (a request with the
+/// `x-openai-subagent` header from a `thread-id` not seen before) and kept by that `thread-id`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentScript {
+    /// The child's last user `input_text` of its first request contains this; absent, the
+    /// agent takes the next child no other agent's `prompt_contains` matched, in order of first
+    /// request.
+    pub prompt_contains: Option<String>,
+    /// That child's replies, in order, across all its turns (`[[agent.reply]]` in TOML).
     #[serde(default, alias = "reply")]
     pub replies: Vec<Reply>,
 }
@@ -212,6 +234,14 @@ pub struct ScriptError {
 /// A reply that does not parse fails the whole load, naming its line and field.
 pub fn load_script(path: &Path) -> Result<Script, ScriptError> {
     let shown = path.display().to_string();
+    parse_script(path).map(|script| Script {
+        source: Some(shown),
+        ..script
+    })
+}
+
+fn parse_script(path: &Path) -> Result<Script, ScriptError> {
+    let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ScriptError {
         path: shown.clone(),
         line: 0,
@@ -270,6 +300,25 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ok.replies.len(), 2);
+    }
+
+    #[test]
+    fn agent_tables_load_with_their_replies_and_the_file_name() {
+        let s = load(
+            "s.toml",
+            "[[reply]]\nmessage = \"root\"\n[[agent]]\nprompt_contains = \"alpha\"\n[[agent.reply]]\nmessage = \"a\"\n[[agent.reply]]\nmessage = \"b\"\n",
+        )
+        .unwrap();
+        assert!(s.source.as_deref().unwrap().ends_with("s.toml"));
+        assert_eq!(s.agents.len(), 1);
+        assert_eq!(s.agents[0].replies.len(), 2);
+        let e = load("s.toml", "[[agent]]\n[[agent.reply]]\nmesage = \"a\"\n").unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        assert!(
+            e.message
+                .starts_with("agent[0].reply[0].mesage: unknown field"),
+            "{e}"
+        );
     }
 
     #[test]

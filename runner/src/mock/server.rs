@@ -1,6 +1,7 @@
 //! The loopback HTTP server: answers `POST …/responses` (and `POST …/chat/completions`, as a
-//! chat-completions server would) from the script, in order, records every request (headers in
-//! arrival order), and answers 400 once the script is used up.
+//! chat-completions server would) from the script, in order (children from their own `[[agent]]`
+//! lists, see `routing`), records every request (headers in arrival order) and whose list answered
+//! it, and answers 400 once a list is used up or a child matches no agent.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -18,7 +19,8 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 
 use super::chat_body::render_chat;
-use super::script::{load_script, Reply, Script};
+use super::routing::{AnsweredAs, Router};
+use super::script::{load_script, Script};
 use super::sse_body::render;
 use crate::cli::MockArgs;
 
@@ -38,10 +40,11 @@ pub struct RecordedRequest {
 }
 
 struct State {
-    /// Replies expanded by `repeat`, in order.
-    replies: Vec<Reply>,
-    next: usize,
+    /// The reply lists (root and agents) and the children matched so far.
+    router: Router,
     requests: Vec<RecordedRequest>,
+    /// Whose list answered each request, beside `requests`.
+    answered_as: Vec<AnsweredAs>,
     log_dir: Option<PathBuf>,
 }
 
@@ -72,15 +75,10 @@ impl MockServer {
         }
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let replies = script
-            .replies
-            .into_iter()
-            .flat_map(|r| std::iter::repeat_n(r.clone(), r.repeat.unwrap_or(1).max(1)))
-            .collect();
         let state = Arc::new(Mutex::new(State {
-            replies,
-            next: 0,
+            router: Router::new(script),
             requests: Vec::new(),
+            answered_as: Vec::new(),
             log_dir,
         }));
         let shared = state.clone();
@@ -115,6 +113,12 @@ impl MockServer {
     /// Every request so far, in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state.lock().expect("mock state").requests.clone()
+    }
+
+    /// Whose reply list answered each request so far (`root`, `agent N`, `unmatched`), in
+    /// arrival order, beside `requests()`.
+    pub fn answered_as(&self) -> Vec<AnsweredAs> {
+        self.state.lock().expect("mock state").answered_as.clone()
     }
 
     /// Stops accepting; open streams end.
@@ -185,8 +189,11 @@ async fn handle(
         ));
     }
     let include_usage = body.pointer("/stream_options/include_usage") == Some(&Value::Bool(true));
-    let (n, reply, log_dir) = {
+    let (n, routed, log_dir) = {
         let mut s = state.lock().expect("mock state");
+        let n = s.requests.len() + 1;
+        let routed = s.router.route(n, &headers, &body);
+        s.answered_as.push(routed.answered_as.clone());
         let record = RecordedRequest {
             method,
             path,
@@ -195,26 +202,29 @@ async fn handle(
             received_at: Instant::now(),
         };
         s.requests.push(record);
-        let n = s.requests.len();
-        let reply = s.replies.get(s.next).cloned();
-        s.next += 1;
-        (n, reply, s.log_dir.clone())
+        (n, routed, s.log_dir.clone())
     };
     if let Some(dir) = log_dir {
         let r = state.lock().expect("mock state").requests[n - 1].clone();
-        let json = serde_json::json!({"method": r.method, "path": r.path, "received_unix_ns": received_unix_ns, "headers": r.headers, "body": r.body});
+        let json = serde_json::json!({
+            "method": r.method,
+            "path": r.path,
+            "received_unix_ns": received_unix_ns,
+            "answered_as": routed.answered_as.to_string(),
+            "agent_thread_id": routed.thread_id,
+            "reply_number": routed.reply_number,
+            "headers": r.headers,
+            "body": r.body,
+        });
         let _ = std::fs::write(
             dir.join(format!("request-{n:03}.json")),
             serde_json::to_string_pretty(&json).unwrap_or_default(),
         );
     }
     let request_id = ("x-request-id", format!("mockreq-{n}"));
-    let Some(reply) = reply else {
-        return Ok(respond(
-            400,
-            &[request_id],
-            format!("rcodex mock: no scripted reply for request {n}"),
-        ));
+    let reply = match routed.reply {
+        Ok(reply) => reply,
+        Err(message) => return Ok(respond(400, &[request_id], message)),
     };
     if reply.summary && !summary_request {
         return Ok(respond(

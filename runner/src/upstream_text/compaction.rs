@@ -45,6 +45,7 @@ pub fn script() -> Script {
                 ..Reply::default()
             },
         ],
+        ..Script::default()
     }
 }
 

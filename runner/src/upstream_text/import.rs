@@ -157,6 +157,7 @@ async fn capture(
                 message: Some("ok".into()),
                 ..Reply::default()
             }],
+            ..Script::default()
         }
     };
     let server = MockServer::start(script)
