@@ -241,7 +241,8 @@ pub fn view(tool: CollabTool, args: &Value) -> Option<CollabView> {
                 .map(|t| t.as_str().filter(|t| is_uuid(t)).map(str::to_string))
                 .collect();
             let ids = ids?;
-            if ids.is_empty() {
+            let timeout = args.get("timeout_ms").and_then(Value::as_f64);
+            if ids.is_empty() || timeout.is_some_and(|t| t <= 0.0) {
                 return None;
             }
             (ids, None)
@@ -386,6 +387,7 @@ mod tests {
         assert_eq!(wait(json!({"targets": []})), None);
         assert_eq!(wait(json!({"targets": ["not-an-id"]})), None);
         assert_eq!(wait(json!({"targets": [null]})), None);
+        assert_eq!(wait(json!({"targets": [A], "timeout_ms": 0})), None);
         assert_eq!(wait(json!({"targets": [A]})).unwrap().receivers, vec![A]);
         assert_eq!(view(CollabTool::SpawnAgent, &json!({})), None);
         let spawn = view(
