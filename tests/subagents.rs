@@ -660,3 +660,93 @@ async fn a_wait_on_busy_agents_times_out_empty() {
     assert_eq!(items[1]["receiver_thread_ids"], json!([]));
     assert_eq!(items[1]["agents_states"], json!({}));
 }
+
+/// Ctrl-C while the parent waits on a busy child: the parent's wait is cut short as Codex cuts
+/// it, the child's turn is interrupted too and records its end, and exec exits 130.
+#[tokio::test]
+async fn ctrl_c_stops_the_children_too() {
+    let replies = vec![
+        calls(vec![agent_call(
+            "spawn_agent",
+            "c_spawn",
+            json!({"message": "CHILD-SLOW"}),
+        )]),
+        calls(vec![agent_call(
+            "wait_agent",
+            "c_wait",
+            json!({"targets": ["{{agent_id:1}}"], "timeout_ms": 60000}),
+        )]),
+        message("never"),
+    ];
+    let agents = vec![agent(
+        "CHILD-SLOW",
+        vec![json!({"message": "late", "delay_ms": 8000})],
+    )];
+    let script: Script =
+        serde_json::from_value(json!({"replies": replies, "agents": agents})).unwrap();
+    let server = MockServer::start(script).await.unwrap();
+    let home = rcodex_tests::TestHome::with_mock(&server.base_url());
+    let mut child = rcodex_tests::exec_command(None)
+        .arg("-C")
+        .arg(home.work())
+        .arg("PARENT: go")
+        .env("CODEX_HOME", home.home())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    // Once the child's request is in and the parent waits, interrupt rcodex.
+    while server.requests().len() < 3 {
+        assert!(started.elapsed().as_secs() < 20, "the child never asked");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(started.elapsed().as_secs() < 8, "exec waited for the child");
+    let rollouts: Vec<Vec<Value>> = home
+        .rollouts()
+        .iter()
+        .map(|p| rcodex_tests::json_lines(&std::fs::read_to_string(p).unwrap()))
+        .collect();
+    assert_eq!(rollouts.len(), 2);
+    for rollout in &rollouts {
+        assert!(
+            rollout
+                .iter()
+                .any(|l| l["payload"]["type"] == "turn_aborted"),
+            "every thread's turn records its interruption"
+        );
+    }
+    let parent = rollouts
+        .iter()
+        .find(|r| r[0]["payload"]["parent_thread_id"].is_null())
+        .unwrap();
+    let wait_output = parent
+        .iter()
+        .find(|l| {
+            l["payload"]["type"] == "function_call_output" && l["payload"]["call_id"] == "c_wait"
+        })
+        .unwrap();
+    let text = wait_output["payload"]["output"].as_str().unwrap();
+    assert!(
+        text.starts_with("aborted by user after ") && text.ends_with('s'),
+        "{text}"
+    );
+    server.shutdown().await;
+}

@@ -160,16 +160,21 @@ async fn run(
     runner: crate::driver::ToolRunner,
     mut commands: mpsc::UnboundedReceiver<Command>,
 ) {
-    while let Some(Command::Turn {
-        text,
-        parent_turn_id,
-        root_turn_id,
-        mut started,
-    }) = commands.recv().await
-    {
-        if *tree.cancel.borrow() {
+    let mut stop = tree.cancel.subscribe();
+    loop {
+        let command = tokio::select! {
+            command = commands.recv() => command,
+            _ = stop.wait_for(|stop| *stop) => None,
+        };
+        let Some(Command::Turn {
+            text,
+            parent_turn_id,
+            root_turn_id,
+            mut started,
+        }) = command
+        else {
             break;
-        }
+        };
         session.attribute_next_turn(&parent_turn_id, &root_turn_id);
         tree.set_state(&agent, AgentState::Running);
         let mut on_event = |event: &ThreadEvent| {

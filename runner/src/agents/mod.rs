@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use rcodex_core::protocol::TokenUsage;
 use rcodex_core::session::collab::{AgentState, CollabTool};
 use rcodex_core::session::{SessionConfig, ToolCall};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinSet;
 
@@ -90,7 +90,7 @@ pub struct AgentUsage {
 }
 
 /// One agent of a finished run, as batch results list it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AgentSummary {
     /// The agent's thread id.
     pub thread_id: String,
@@ -160,9 +160,16 @@ impl AgentTree {
             .collect()
     }
 
-    /// Stops every child (their turns end where they are; what they recorded stays).
-    pub fn shutdown(&self) {
-        self.tasks.lock().expect("agent tasks").abort_all();
+    /// Stops every child: a running turn is interrupted and records its end, as Codex's children
+    /// do when the parent is interrupted (captured); what has not ended after `GRACE` is
+    /// aborted.
+    pub async fn shutdown(&self) {
+        const GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+        self.cancel.send_replace(true);
+        let mut tasks = std::mem::take(&mut *self.tasks.lock().expect("agent tasks"));
+        let drained = async { while tasks.join_next().await.is_some() {} };
+        let _ = tokio::time::timeout(GRACE, drained).await;
+        tasks.abort_all();
     }
 
     fn set_state(&self, agent: &Agent, state: AgentState) {

@@ -283,7 +283,8 @@ async fn run_inner(
         }
     }
     line.goal = session.goal().and_then(|g| serde_json::to_value(g).ok());
-    agents.tree().shutdown();
+    agents.tree().shutdown().await;
+    line.agents = agents.tree().summaries();
     tools.exec.shutdown().await;
     if let Some(server) = server {
         server.shutdown().await;

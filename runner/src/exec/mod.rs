@@ -287,7 +287,7 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
         report = Some(drive_turn(&mut session, turn, io).await);
     }
     let report = report.expect("a compaction or a turn ran");
-    agents.tree().shutdown();
+    agents.tree().shutdown().await;
     tools.exec.shutdown().await;
     if let Some(err) = &report.record_error {
         eprintln!("warning: rollout not fully written: {err}");
