@@ -686,7 +686,7 @@ async fn ctrl_c_stops_the_children_too() {
         serde_json::from_value(json!({"replies": replies, "agents": agents})).unwrap();
     let server = MockServer::start(script).await.unwrap();
     let home = rcodex_tests::TestHome::with_mock(&server.base_url());
-    let mut child = rcodex_tests::exec_command(None)
+    let child = rcodex_tests::exec_command(None)
         .arg("-C")
         .arg(home.work())
         .arg("PARENT: go")
