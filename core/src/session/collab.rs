@@ -343,10 +343,19 @@ pub fn turn_item(call_id: &str, d: &CollabDetails, sender: &str) -> TurnItem {
     })
 }
 
+/// The opening of a `<subagent_notification>` message's text.
+pub const NOTIFICATION_OPEN: &str = "<subagent_notification>";
+
+/// Whether `item` is a sub-agent notification in a parent's history.
+pub fn is_notification(item: &crate::protocol::ResponseItem) -> bool {
+    matches!(item, crate::protocol::ResponseItem::Message(m) if m.role == "user"
+        && matches!(m.content.first(), Some(crate::protocol::ContentItem::InputText { text }) if text.starts_with(NOTIFICATION_OPEN)))
+}
+
 /// The user message the parent's next request carries when child `agent_id` reaches `state`.
 pub fn notification_text(agent_id: &str, state: &AgentState) -> String {
     let body = json!({"agent_path": agent_id, "status": state.to_wire()});
-    format!("<subagent_notification>\n{body}\n</subagent_notification>")
+    format!("{NOTIFICATION_OPEN}\n{body}\n</subagent_notification>")
 }
 
 #[cfg(test)]

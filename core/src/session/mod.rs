@@ -169,7 +169,7 @@ impl Session {
                 None
             }
             Input::Notify(text) => {
-                let id = turn_loop.thread.ids.id(IdKind::UserMessage, now);
+                let id = turn_loop.thread.ids.id(IdKind::Notification, now);
                 let item = ResponseItem::user_text(Some(id), text);
                 turn_loop.turn.pending_input.push(item);
                 None
