@@ -50,15 +50,22 @@ fn batch(paths: &[&Path], out: &Path) -> Vec<(String, PathBuf)> {
     let o = run("batch", &args, &[]);
     exits(&o, 0);
     let results = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
-    rcodex_tests::json_lines(&results)
-        .iter()
-        .map(|l| {
-            (
-                l["id"].as_str().unwrap().to_string(),
-                PathBuf::from(l["rollout"].as_str().unwrap()),
-            )
-        })
-        .collect()
+    let mut rollouts = Vec::new();
+    for l in rcodex_tests::json_lines(&results) {
+        let id = l["id"].as_str().unwrap().to_string();
+        let rollout = PathBuf::from(l["rollout"].as_str().unwrap());
+        // A run's sub-agents write their own rollouts beside the run's.
+        for agent in l["agents"].as_array().into_iter().flatten() {
+            let suffix = format!("-{}.jsonl", agent["thread_id"].as_str().unwrap());
+            let beside = rcodex_tests::files_under(rollout.parent().unwrap())
+                .into_iter()
+                .find(|p| p.to_string_lossy().ends_with(&suffix))
+                .unwrap_or_else(|| panic!("no rollout for agent {agent} of {id}"));
+            rollouts.push((format!("{id}/{}", agent["nickname"]), beside));
+        }
+        rollouts.push((id, rollout));
+    }
+    rollouts
 }
 
 /// The bundled scenarios run once per test process; tests only read what it wrote.

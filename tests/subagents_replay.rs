@@ -160,6 +160,40 @@ fn a_codex_parent_replays_with_both_children() {
 }
 
 #[test]
+fn an_rcodex_parent_replays_with_both_children() {
+    // rcodex runs the same script as the parent; its children answer from their [[agent]] lists.
+    let run = MockedRun::run(
+        rcodex_tests::exec_command(None),
+        &two_children_script("alpha", "beta"),
+        "PARENT spawn two",
+    );
+    assert!(run.output.status.success(), "{}", run.shown());
+    let (parent, children) = parent_and_children(&run.rollouts());
+    assert_eq!(children.len(), 2, "{}", run.shown());
+    let out = replay(&["--json"], &[&parent]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report = &json_lines(&String::from_utf8_lossy(&out.stdout))[0];
+    assert_eq!(report["status"], "ok", "{report}");
+    assert_eq!(report["writer"]["originator"], "rcodex_exec", "{report}");
+    assert_fits_replay_schema(report);
+    let agents = report["agents"].as_array().expect("agents");
+    assert!(agents.iter().all(|a| a["status"] == "ok"), "{report}");
+    let reported: Vec<(String, String)> = agents
+        .iter()
+        .map(|a| {
+            (
+                a["thread_id"].as_str().unwrap().into(),
+                a["nickname"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(reported, spawned_ids(&parent));
+    // Its children's replies were their own: alpha's child said "alpha done", beta's "beta done".
+    child_saying(&children, "alpha done");
+    child_saying(&children, "beta done");
+}
+
+#[test]
 fn an_edited_child_message_fails_the_parent_naming_line_and_thread() {
     let Some(run) = codex_run("an_edited_child_message_fails_the_parent_naming_line_and_thread")
     else {

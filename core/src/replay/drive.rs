@@ -8,7 +8,6 @@ use std::collections::VecDeque;
 use serde_json::Value;
 
 use super::json_pointer::first_difference;
-use super::notifications::notification_text;
 use super::recorded_ids::RecordedIds;
 use super::recording::{
     prompt_parts, Recorded, RecordedCompaction, RecordedEnd, RecordedTurn, Recording, TurnLine,
@@ -54,8 +53,8 @@ pub struct Driver<'r, 'a> {
     expected_compactions: VecDeque<RecordedCompaction<'a>>,
     /// History items the machine recorded so far.
     recorded: usize,
-    /// The line of the last sub-agent notification handed to the machine.
-    notified_through: usize,
+    /// Lines of the sub-agent notifications already fed (`Input::Notify`).
+    notified: std::collections::HashSet<usize>,
     now: u64,
 }
 
@@ -110,7 +109,7 @@ impl<'r, 'a> Driver<'r, 'a> {
             expected: rec.context.iter().copied().collect(),
             expected_compactions: VecDeque::new(),
             recorded: 0,
-            notified_through: 0,
+            notified: Default::default(),
             now: rec.start_ms,
         }
     }
@@ -288,10 +287,14 @@ impl<'r, 'a> Driver<'r, 'a> {
         waiting: &mut Waiting,
         responses: &mut std::iter::Peekable<std::slice::Iter<'_, TurnLine<'a>>>,
     ) -> Option<Input> {
-        self.notify();
         if let Some((id, at_ms)) = waiting.timers.pop_front() {
             self.now = self.now.max(at_ms);
             return Some(Input::Timer(id));
+        }
+        if waiting.tools.len() == 1 {
+            if let Some(note) = self.next_notification() {
+                return Some(note);
+            }
         }
         if let Some(call) = waiting.tools.pop_front() {
             return match self.rec.outputs.get(call.call_id.as_str()) {
@@ -333,6 +336,24 @@ impl<'r, 'a> Driver<'r, 'a> {
         let response = next_response(responses);
         let last = next_response(&mut responses.clone()).is_empty();
         self.response_input(request, response, last, &turn.end, turn.line)
+    }
+
+    /// A sub-agent notification the recording holds after the outputs the machine is about to
+    /// record, not fed yet: fed before the batch's last output, it joins the follow-up as it
+    /// joined the recorded one.
+    fn next_notification(&mut self) -> Option<Input> {
+        let ahead = self.expected.iter().take_while(|r| {
+            matches!(
+                r.item,
+                ResponseItem::FunctionCallOutput(_) | ResponseItem::CustomToolCallOutput(_)
+            ) || crate::session::collab::is_notification(r.item)
+        });
+        let next = ahead
+            .filter(|r| crate::session::collab::is_notification(r.item))
+            .find(|r| !self.notified.contains(&r.line))?;
+        self.notified.insert(next.line);
+        let (text, _) = prompt_parts(next.item);
+        Some(Input::Notify(text))
     }
 
     /// How recorded response `response` reaches the machine as request `request`'s answer:
@@ -382,7 +403,6 @@ impl<'r, 'a> Driver<'r, 'a> {
             let done = ResponseEvent::OutputItemDone { item };
             let _ = self.session.handle(self.now, Input::Model(request, done));
         }
-        self.notify();
         if let Some(u) = response.usage {
             let after = response.items.last().map_or(0, |r| r.line);
             if let Some(line) = self.line_of(u, after) {
@@ -441,23 +461,6 @@ impl<'r, 'a> Driver<'r, 'a> {
         c.after_context_failure
             && !summary_request
             && next.items.first().is_some_and(|r| r.line < c.line)
-    }
-
-    /// Hands the machine the sub-agent notifications the recording has before the model's next
-    /// output, each once: the next request carries them, as the recorded one did.
-    fn notify(&mut self) {
-        let due: Vec<(usize, String)> = self
-            .expected
-            .iter()
-            .take_while(|r| !r.item.is_model_output())
-            .filter(|r| r.line > self.notified_through)
-            .filter_map(|r| notification_text(r.item).map(|t| (r.line, t.to_string())))
-            .collect();
-        for (line, text) in due {
-            self.catch_up(line);
-            self.notified_through = line;
-            let _ = self.session.handle(self.now, Input::Notify(text));
-        }
     }
 
     /// How many requests the machine sent in the turn of the last one.

@@ -9,7 +9,6 @@ mod drive;
 mod fork;
 mod interrupt_marker;
 mod json_pointer;
-mod notifications;
 mod recorded_ids;
 mod recording;
 mod session_config;

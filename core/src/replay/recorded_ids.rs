@@ -5,7 +5,6 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::interrupt_marker::marker_text;
-use super::notifications::notification_ids;
 use super::recording::{Recording, TurnLine};
 use crate::ids::{IdKind, IdSource, SeededIds};
 use crate::protocol::ResponseItem;
@@ -22,6 +21,8 @@ pub struct RecordedIds {
     markers: VecDeque<Vec<String>>,
     /// The ids compactions drew (context messages, summary, compaction item), in order.
     compaction: VecDeque<String>,
+    /// The ids of sub-agent notifications, in order.
+    notifications: VecDeque<String>,
     /// The ids of Codex's `goal_objective` items (outputs with no call), with their turn.
     goal_objectives: VecDeque<(usize, String)>,
     fresh: SeededIds,
@@ -47,13 +48,9 @@ impl RecordedIds {
                 .map(String::from),
             turns: rec.turns.iter().map(|t| t.id.to_string()).collect(),
             context: rec.context.iter().filter_map(|c| item_id(c.item)).collect(),
-            // A manual compaction's turn has no prompt and draws no prompt ids; a turn's
-            // sub-agent notifications draw theirs after its prompt's.
+            // A manual compaction's turn has no prompt and draws no prompt ids.
             prompts: prompt_turns(rec)
-                .flat_map(|t| {
-                    let prompt = t.prompt.and_then(|p| item_id(p.item));
-                    std::iter::once(prompt).chain(notification_ids(t))
-                })
+                .map(|t| t.prompt.and_then(|p| item_id(p.item)))
                 .collect(),
             prompt_items: prompt_turns(rec)
                 .map(|t| t.prompt_item_id.clone())
@@ -80,6 +77,17 @@ impl RecordedIds {
                 .compaction_ids
                 .iter()
                 .map(|(_, id)| id.clone())
+                .collect(),
+            notifications: rec
+                .turns
+                .iter()
+                .flat_map(|t| &t.lines)
+                .filter_map(|l| match l {
+                    TurnLine::Item(r) if crate::session::collab::is_notification(r.item) => {
+                        item_id(r.item)
+                    }
+                    _ => None,
+                })
                 .collect(),
             goal_objectives: goal_objective_ids(rec),
             fresh: SeededIds::new(0),
@@ -114,17 +122,12 @@ impl RecordedIds {
         ids.thread = None;
         ids.window = None;
         ids.context.clear();
-        let turns_before: Vec<_> = prompt_turns(rec)
+        let prompts_before = prompt_turns(rec)
             .filter(|t| t.line < rec.turns.get(k).map_or(usize::MAX, |n| n.line))
-            .collect();
-        let prompts_before = turns_before.len();
-        let messages_before: usize = turns_before
-            .iter()
-            .map(|t| 1 + notification_ids(t).len())
-            .sum();
-        ids.prompts.drain(..messages_before.min(ids.prompts.len()));
-        ids.prompt_items
-            .drain(..prompts_before.min(ids.prompt_items.len()));
+            .count();
+        for queue in [&mut ids.prompts, &mut ids.prompt_items] {
+            queue.drain(..prompts_before.min(queue.len()));
+        }
         ids.markers.drain(..k.min(ids.markers.len()));
         let before = rec.compaction_ids.iter().filter(|(t, _)| *t < k).count();
         ids.compaction.drain(..before);
@@ -171,6 +174,7 @@ impl IdSource for RecordedIds {
                 self.outputs.get(call_id).cloned()
             }
             IdKind::InterruptMarker => self.next_marker(),
+            IdKind::Notification => self.notifications.pop_front(),
             IdKind::CompactedContext | IdKind::CompactionSummary | IdKind::CompactionItem => {
                 self.compaction.pop_front()
             }

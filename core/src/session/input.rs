@@ -123,6 +123,8 @@ pub enum ToolDetails {
         /// Every file it changed.
         changes: Vec<PatchFileChange>,
     },
+    /// A sub-agent tool's result, for `collab_tool_call` items and `CollabAgentToolCall` lines.
+    Collab(Box<super::collab::CollabDetails>),
 }
 
 /// One file a patch changed, with its diff, for `file_change` events.
