@@ -13,7 +13,6 @@ mod chat_body;
 mod routing;
 mod script;
 mod server;
-mod spawned_ids;
 mod sse_body;
 
 pub use routing::{last_user_text, AnsweredAs};

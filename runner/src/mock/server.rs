@@ -189,7 +189,6 @@ async fn handle(
         ));
     }
     let include_usage = body.pointer("/stream_options/include_usage") == Some(&Value::Bool(true));
-    let spawned = super::spawned_ids::of_request(&body);
     let (n, routed, log_dir) = {
         let mut s = state.lock().expect("mock state");
         let n = s.requests.len() + 1;
@@ -247,14 +246,11 @@ async fn handle(
     Ok(respond(
         200,
         &[("content-type", "text/event-stream".into()), request_id],
-        super::spawned_ids::fill(
-            if chat {
-                render_chat(&reply, n, include_usage)
-            } else {
-                render(&reply, n)
-            },
-            &spawned,
-        ),
+        if chat {
+            render_chat(&reply, n, include_usage)
+        } else {
+            render(&reply, n)
+        },
     ))
 }
 
