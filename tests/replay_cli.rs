@@ -90,6 +90,19 @@ fn bundled() -> &'static Bundled {
     })
 }
 
+/// Every rollout the bundled batch wrote: one per run (results.jsonl names them) and one per
+/// sub-agent a run spawned (beside its parent's, one turn each).
+fn every_rollout_file(b: &Bundled) -> Vec<String> {
+    let mut files: Vec<String> = rcodex_tests::files_under(&b.out.join("rollouts"))
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .map(|p| p.to_str().unwrap().to_string())
+        .collect();
+    files.sort();
+    assert!(files.len() >= b.rollouts.len(), "{files:?}");
+    files
+}
+
 fn bundled_rollout(id: &str) -> &'static Path {
     &bundled()
         .rollouts
@@ -260,11 +273,7 @@ fn a_folder_is_walked_in_path_order_with_the_same_report_on_one_or_two_threads()
     assert_eq!(text(&one.stdout), text(&two.stdout), "deterministic order");
     let lines = rcodex_tests::json_lines(&text(&one.stdout));
     let paths: Vec<&str> = lines.iter().map(|l| l["path"].as_str().unwrap()).collect();
-    let mut want: Vec<String> = b
-        .rollouts
-        .iter()
-        .map(|(_, p)| p.to_str().unwrap().to_string())
-        .collect();
+    let mut want = every_rollout_file(b);
     want.sort();
     assert_eq!(
         paths, want,
@@ -488,14 +497,11 @@ fn every_bundled_scenario_replays_with_no_divergence() {
     let o = replay(&[b.out.to_str().unwrap()]);
     exits(&o, 0);
     let out = text(&o.stdout);
+    let files = every_rollout_file(b).len();
     let ok = out.lines().filter(|l| l.contains(": ok (")).count();
-    assert_eq!(ok, b.rollouts.len(), "{out}");
+    assert_eq!(ok, files, "{out}");
     assert!(
-        out.contains(&format!(
-            "{} files: {} turns, ",
-            b.rollouts.len(),
-            b.rollouts.len() + 3
-        )),
+        out.contains(&format!("{} files: {} turns, ", files, files + 3)),
         "{out}"
     );
     assert!(out.contains(" 0 divergences, 0 unreadable, "), "{out}");

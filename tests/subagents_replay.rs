@@ -249,7 +249,7 @@ fn an_edited_child_message_fails_the_parent_naming_line_and_thread() {
     let out = replay(&[], &[&parent]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let shown = String::from_utf8_lossy(&out.stdout);
-    assert!(shown.contains(": divergence (1 turn"), "{shown}");
+    assert!(shown.contains(") divergence (1 turn"), "{shown}");
     assert!(
         shown.contains("the turn ends with another final message"),
         "{shown}"
@@ -284,5 +284,8 @@ fn a_removed_child_is_reported_by_thread_and_folder() {
     );
     assert!(shown.contains(&expected), "{shown}");
     assert!(shown.contains(&format!("agent {beta_id}")), "{shown}");
-    assert!(shown.contains(": missing (0 turns, 0 requests)"), "{shown}");
+    assert!(
+        shown.contains(") missing (0 turns, 0 requests)\n"),
+        "{shown}"
+    );
 }

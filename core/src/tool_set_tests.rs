@@ -392,7 +392,22 @@ fn tool_search_follows_its_switch_and_the_deferred_namespaces() {
 fn the_multi_agent_namespace_holds_codexs_five_tools_with_codexs_schemas() {
     let ns = deferred_namespace(MULTI_AGENT_V1).unwrap();
     let names: Vec<&str> = ns.tools.iter().filter_map(|t| t["name"].as_str()).collect();
-    assert_eq!(names, MULTI_AGENT_V1_TOOLS);
+    // The order Codex 0.169 listed them in for the query "agent" (limit 20).
+    assert_eq!(
+        names,
+        [
+            "spawn_agent",
+            "close_agent",
+            "resume_agent",
+            "wait_agent",
+            "send_input"
+        ]
+    );
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    let mut all = MULTI_AGENT_V1_TOOLS;
+    all.sort_unstable();
+    assert_eq!(sorted, all);
     for tool in &ns.tools {
         let name = tool["name"].as_str().unwrap();
         assert_eq!(
@@ -430,6 +445,10 @@ fn the_multi_agent_namespace_holds_codexs_five_tools_with_codexs_schemas() {
     assert_eq!(required(2), serde_json::json!(["id"]));
     assert_eq!(required(3), serde_json::json!(["targets"]));
     assert_eq!(required(4), serde_json::json!(["target"]));
+    assert_eq!(
+        keys(&ns.tools[4]["parameters"]["properties"]),
+        ["interrupt", "items", "message", "target"]
+    );
     assert_eq!(
         keys(&ns.tools[0]["parameters"]["properties"]),
         [

@@ -316,7 +316,7 @@ fn first_line_id(path: &Path) -> Option<String> {
         .flatten()
 }
 
-/// `  agent ID (Nick): ok (1 turn, 1 request) PATH`, then each problem indented.
+/// `  agent ID (Nick) ok (1 turn, 1 request): PATH`, then each problem indented.
 pub fn agents_text(agents: &[AgentReport]) -> String {
     let mut out = String::new();
     for a in agents {
@@ -328,7 +328,7 @@ pub fn agents_text(agents: &[AgentReport]) -> String {
             AgentStatus::Error => "error",
         };
         out.push_str(&format!(
-            "  agent {}{}: {status} ({} {}, {} {}){}\n",
+            "  agent {}{} {status} ({} {}, {} {}){}\n",
             a.thread_id,
             nickname_note(a.nickname.as_deref()),
             a.turns,
@@ -337,7 +337,7 @@ pub fn agents_text(agents: &[AgentReport]) -> String {
             plural(a.requests, "request"),
             a.path
                 .as_deref()
-                .map(|p| format!(" {p}"))
+                .map(|p| format!(": {p}"))
                 .unwrap_or_default()
         ));
         for p in &a.problems {
