@@ -50,15 +50,22 @@ fn batch(paths: &[&Path], out: &Path) -> Vec<(String, PathBuf)> {
     let o = run("batch", &args, &[]);
     exits(&o, 0);
     let results = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
-    rcodex_tests::json_lines(&results)
-        .iter()
-        .map(|l| {
-            (
-                l["id"].as_str().unwrap().to_string(),
-                PathBuf::from(l["rollout"].as_str().unwrap()),
-            )
-        })
-        .collect()
+    let mut rollouts = Vec::new();
+    for l in rcodex_tests::json_lines(&results) {
+        let id = l["id"].as_str().unwrap().to_string();
+        let rollout = PathBuf::from(l["rollout"].as_str().unwrap());
+        // A run's sub-agents write their own rollouts beside the run's.
+        for agent in l["agents"].as_array().into_iter().flatten() {
+            let suffix = format!("-{}.jsonl", agent["thread_id"].as_str().unwrap());
+            let beside = rcodex_tests::files_under(rollout.parent().unwrap())
+                .into_iter()
+                .find(|p| p.to_string_lossy().ends_with(&suffix))
+                .unwrap_or_else(|| panic!("no rollout for agent {agent} of {id}"));
+            rollouts.push((format!("{id}/{}", agent["nickname"]), beside));
+        }
+        rollouts.push((id, rollout));
+    }
+    rollouts
 }
 
 /// The bundled scenarios run once per test process; tests only read what it wrote.
@@ -81,6 +88,19 @@ fn bundled() -> &'static Bundled {
             rollouts,
         }
     })
+}
+
+/// Every rollout the bundled batch wrote: one per run (results.jsonl names them) and one per
+/// sub-agent a run spawned (beside its parent's, one turn each).
+fn every_rollout_file(b: &Bundled) -> Vec<String> {
+    let mut files: Vec<String> = rcodex_tests::files_under(&b.out.join("rollouts"))
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .map(|p| p.to_str().unwrap().to_string())
+        .collect();
+    files.sort();
+    assert!(files.len() >= b.rollouts.len(), "{files:?}");
+    files
 }
 
 fn bundled_rollout(id: &str) -> &'static Path {
@@ -253,11 +273,7 @@ fn a_folder_is_walked_in_path_order_with_the_same_report_on_one_or_two_threads()
     assert_eq!(text(&one.stdout), text(&two.stdout), "deterministic order");
     let lines = rcodex_tests::json_lines(&text(&one.stdout));
     let paths: Vec<&str> = lines.iter().map(|l| l["path"].as_str().unwrap()).collect();
-    let mut want: Vec<String> = b
-        .rollouts
-        .iter()
-        .map(|(_, p)| p.to_str().unwrap().to_string())
-        .collect();
+    let mut want = every_rollout_file(b);
     want.sort();
     assert_eq!(
         paths, want,
@@ -481,14 +497,11 @@ fn every_bundled_scenario_replays_with_no_divergence() {
     let o = replay(&[b.out.to_str().unwrap()]);
     exits(&o, 0);
     let out = text(&o.stdout);
+    let files = every_rollout_file(b).len();
     let ok = out.lines().filter(|l| l.contains(": ok (")).count();
-    assert_eq!(ok, b.rollouts.len(), "{out}");
+    assert_eq!(ok, files, "{out}");
     assert!(
-        out.contains(&format!(
-            "{} files: {} turns, ",
-            b.rollouts.len(),
-            b.rollouts.len() + 3
-        )),
+        out.contains(&format!("{} files: {} turns, ", files, files + 3)),
         "{out}"
     );
     assert!(out.contains(" 0 divergences, 0 unreadable, "), "{out}");

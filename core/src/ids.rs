@@ -23,6 +23,8 @@ pub enum IdKind<'a> {
     UserTurnItem,
     /// The user message an interrupted turn leaves in history (`msg_…`).
     InterruptMarker,
+    /// A sub-agent's `<subagent_notification>` user message in its parent's history (`msg_…`).
+    Notification,
     /// A fresh context message written into a compacted history (`msg_…`).
     CompactedContext,
     /// The summary message a compaction leaves in history (`msg_…`).
@@ -53,6 +55,7 @@ impl IdKind<'_> {
             | IdKind::EnvironmentMessage
             | IdKind::UserMessage
             | IdKind::InterruptMarker
+            | IdKind::Notification
             | IdKind::CompactedContext
             | IdKind::CompactionSummary
             | IdKind::GoalContextMessage => "msg_",

@@ -252,13 +252,16 @@ impl From<SandboxArg> for SandboxMode {
 
 #[derive(Debug, Args)]
 pub struct MockArgs {
-    /// Script file (TOML or JSON) with the replies, in order.
+    /// Script file (TOML or JSON) with the replies, in order: `[[reply]]` for the root thread,
+    /// and `[[agent]]` tables (`prompt_contains`, `[[agent.reply]]`) answering each sub-agent
+    /// from its own list (see scenarios/README.md).
     #[arg(long)]
     pub script: PathBuf,
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0)]
     pub port: u16,
-    /// Write each request as request-NNN.json here.
+    /// Write each request as request-NNN.json here, with `answered_as` (`root`, `agent N`,
+    /// `unmatched`), `agent_thread_id` and `reply_number`.
     #[arg(long)]
     pub log_dir: Option<PathBuf>,
 }

@@ -51,6 +51,9 @@ pub struct TurnIo<'a> {
     pub on_request: Option<&'a mut (dyn FnMut(&str) + Send)>,
     /// Resolves when the user interrupts (Ctrl-C).
     pub interrupt: &'a mut (dyn Future<Output = ()> + Send + Unpin),
+    /// The thread's seat among its sub-agents: their notifications join the running turn, the
+    /// children it spawns learn its turn, and an interrupt stops them too.
+    pub agents: Option<&'a crate::agents::AgentSeat>,
 }
 
 /// Drives `session` through one turn. Requests, tools and timers run as tasks of the turn; each
@@ -100,6 +103,7 @@ async fn drive(
         on_event,
         mut on_request,
         interrupt,
+        agents,
     } = io;
     // Request tasks stream their events here; every other answer comes from `tasks` reaping.
     let (tx, mut rx) = mpsc::unbounded_channel::<Input>();
@@ -146,6 +150,10 @@ async fn drive(
                     });
                 }
                 Effect::RunTool { call, .. } => {
+                    if let (Some(seat), Some(turn)) = (agents, session.current_turn_id()) {
+                        let root = session.subagent().map(|l| l.root_turn_id.as_str());
+                        seat.enter_turn(turn, root);
+                    }
                     let tools = tools.clone();
                     let (call_id, name) = (call.call_id.clone(), call.name.clone());
                     tasks.spawn_tool(call_id, name, async move {
@@ -189,9 +197,21 @@ async fn drive(
             input = tasks.next_input(), if !tasks.is_empty() => pending = input,
             _ = &mut *interrupt, if !interrupted => {
                 interrupted = true;
+                if let Some(seat) = agents {
+                    seat.interrupt_children();
+                }
                 pending = Some(Input::Interrupt);
             }
+            Some(note) = next_notification(agents) => pending = Some(Input::Notify(note)),
         }
+    }
+}
+
+/// The next sub-agent notification for the thread; never, without a seat.
+async fn next_notification(seat: Option<&crate::agents::AgentSeat>) -> Option<String> {
+    match seat {
+        Some(seat) => seat.next_notification().await,
+        None => std::future::pending().await,
     }
 }
 

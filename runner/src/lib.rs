@@ -37,6 +37,8 @@
 
 pub mod agent;
 #[doc(hidden)]
+pub mod agents;
+#[doc(hidden)]
 pub mod agents_md;
 #[doc(hidden)]
 pub mod align;

@@ -11,6 +11,7 @@ use rcodex_core::ids::IdSource;
 use rcodex_core::session::{ResumedThread, Session, SessionConfig};
 use serde_json::Value;
 
+use crate::agents::{AgentSeat, AgentTree, ChildTemplate};
 use crate::client::ModelClient;
 use crate::config::Config;
 use crate::driver::ToolRunner;
@@ -76,6 +77,8 @@ pub struct StartedSession {
     /// The closure the driver calls for each tool call.
     pub runner: ToolRunner,
     pub rollout: Option<RolloutWriter>,
+    /// The thread's seat among the sub-agents it spawns (pass it to the driver).
+    pub agents: Arc<AgentSeat>,
 }
 
 /// Starts a session; `Err` is the one-line message for the user.
@@ -128,6 +131,7 @@ pub fn start_session_with(
         session_config.resume = Some(resume.thread);
     }
     customize(&mut session_config);
+    let template = session_config.clone();
     let session = Session::new(session_config, ids);
     let rollout = match rollout {
         RolloutTarget::Discard => None,
@@ -145,13 +149,24 @@ pub fn start_session_with(
             Some(open_rollout(path)?)
         }
     };
-    let runner = parts.tools.clone().into_runner();
+    let builtin = parts.tools.clone().into_runner();
+    let tree = AgentTree::new(ChildTemplate {
+        config: template,
+        client: parts.client.clone(),
+        tools: builtin.clone(),
+        rollout_dir: rollout
+            .as_ref()
+            .and_then(|w| w.path().parent().map(Path::to_path_buf)),
+    });
+    let agents = AgentSeat::root(tree, session.thread_id());
+    let runner = crate::agents::route(builtin, agents.clone());
     Ok(StartedSession {
         session,
         client: parts.client,
         tools: parts.tools,
         runner,
         rollout,
+        agents,
     })
 }
 

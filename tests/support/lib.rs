@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
+pub mod agent_scripts;
 mod codex_cli;
 pub mod git_fixture;
+pub mod mock_process;
 pub use codex_cli::codex_bin;
 
 /// Path of the `rcodex` binary, built once per test process with the same cargo and profile.

@@ -173,6 +173,22 @@ pub enum ThreadItemDetails {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         action: Option<Value>,
     },
+    /// `collab_tool_call`: a call of a sub-agent tool (spawn_agent, send_input, wait,
+    /// close_agent), as Codex 0.169 shows it.
+    CollabToolCall {
+        /// `spawn_agent`, `send_input`, `wait` or `close_agent`.
+        tool: String,
+        /// The thread that made the call.
+        sender_thread_id: String,
+        /// The agents the call is about.
+        receiver_thread_ids: Vec<String>,
+        /// The message sent, if any.
+        prompt: Option<String>,
+        /// Each receiver's `{"status", "message"}` (empty while running).
+        agents_states: serde_json::Map<String, Value>,
+        /// Running, completed, or failed (an agent errored or was not found).
+        status: ItemStatus,
+    },
     /// `error`: a non-fatal error shown as an item.
     Error {
         /// Its text.

@@ -104,6 +104,9 @@ pub struct SessionMeta {
     /// The thread this one was forked from (Codex's field; `rcodex replay --fork-at` sets it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forked_from_id: Option<String>,
+    /// The thread that spawned this one (a sub-agent's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_thread_id: Option<String>,
     /// When the thread started: RFC 3339 UTC with milliseconds.
     pub timestamp: String,
     /// The working directory the thread started in, absolute.
@@ -121,6 +124,9 @@ pub struct SessionMeta {
     /// Who started the thread: `"user"`, or `"subagent"` for a spawned agent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread_source: Option<String>,
+    /// A sub-agent's nickname.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_nickname: Option<String>,
     /// The `model_providers` key the thread used (`"openai"`, `"mock"`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_provider: Option<String>,
@@ -135,6 +141,9 @@ pub struct SessionMeta {
     /// Codex's history storage mode; `"paginated"` in 0.169.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history_mode: Option<String>,
+    /// `"v1"` on a sub-agent's thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_agent_version: Option<String>,
     /// The context window the thread used (`{"window_id": …}`); kept as raw JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context_window: Option<Value>,
@@ -149,6 +158,7 @@ deserialize_with_extra!(SessionMeta {
     session_id,
     id,
     forked_from_id,
+    parent_thread_id,
     timestamp,
     cwd,
     runtime_workspace_roots,
@@ -156,10 +166,12 @@ deserialize_with_extra!(SessionMeta {
     cli_version,
     source,
     thread_source,
+    agent_nickname,
     model_provider,
     base_instructions,
     dynamic_tools,
     history_mode,
+    multi_agent_version,
     context_window
 });
 

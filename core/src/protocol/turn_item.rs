@@ -29,6 +29,37 @@ pub enum TurnItem {
     ContextCompaction(ContextCompactionItem),
     /// `WebSearch`: a hosted search the server ran (recorded before its `web_search_call`).
     WebSearch(WebSearchTurnItem),
+    /// `CollabAgentToolCall`: a finished call of a sub-agent tool.
+    CollabAgentToolCall(CollabAgentToolCallItem),
+}
+
+/// `CollabAgentToolCall`: who called which sub-agent tool on which agents, and their states
+/// after it (Codex 0.169's keys, in its order).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CollabAgentToolCallItem {
+    /// The call id.
+    pub id: String,
+    /// `spawn_agent`, `send_input`, `wait`, `close_agent` or `resume_agent`.
+    pub tool: String,
+    /// `completed`, or `failed` when an agent errored or was not found.
+    pub status: ItemStatus,
+    /// The calling thread.
+    pub sender_thread_id: String,
+    /// The agents the call is about.
+    pub receiver_thread_ids: Vec<String>,
+    /// `{"thread_id", "agent_nickname"}` per receiver (no nickname for an unknown agent).
+    pub receiver_agents: Vec<Value>,
+    /// The message sent (spawn_agent, send_input).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// The child's model (spawn_agent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The child's reasoning effort (spawn_agent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_effort: Option<String>,
+    /// Each receiver's state: `"pending_init"`, `{"completed": msg}`, ….
+    pub agents_states: serde_json::Map<String, Value>,
 }
 
 /// `WebSearch`: the search's own id, its query, and the action as the server sent it.

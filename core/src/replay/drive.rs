@@ -53,6 +53,8 @@ pub struct Driver<'r, 'a> {
     expected_compactions: VecDeque<RecordedCompaction<'a>>,
     /// History items the machine recorded so far.
     recorded: usize,
+    /// Lines of the sub-agent notifications already fed (`Input::Notify`).
+    notified: std::collections::HashSet<usize>,
     now: u64,
 }
 
@@ -107,6 +109,7 @@ impl<'r, 'a> Driver<'r, 'a> {
             expected: rec.context.iter().copied().collect(),
             expected_compactions: VecDeque::new(),
             recorded: 0,
+            notified: Default::default(),
             now: rec.start_ms,
         }
     }
@@ -288,6 +291,11 @@ impl<'r, 'a> Driver<'r, 'a> {
             self.now = self.now.max(at_ms);
             return Some(Input::Timer(id));
         }
+        if waiting.tools.len() == 1 {
+            if let Some(note) = self.next_notification() {
+                return Some(note);
+            }
+        }
         if let Some(call) = waiting.tools.pop_front() {
             return match self.rec.outputs.get(call.call_id.as_str()) {
                 Some(out) if !is_aborted(out.item, &turn.end) => {
@@ -328,6 +336,24 @@ impl<'r, 'a> Driver<'r, 'a> {
         let response = next_response(responses);
         let last = next_response(&mut responses.clone()).is_empty();
         self.response_input(request, response, last, &turn.end, turn.line)
+    }
+
+    /// A sub-agent notification the recording holds after the outputs the machine is about to
+    /// record, not fed yet: fed before the batch's last output, it joins the follow-up as it
+    /// joined the recorded one.
+    fn next_notification(&mut self) -> Option<Input> {
+        let ahead = self.expected.iter().take_while(|r| {
+            matches!(
+                r.item,
+                ResponseItem::FunctionCallOutput(_) | ResponseItem::CustomToolCallOutput(_)
+            ) || crate::session::collab::is_notification(r.item)
+        });
+        let next = ahead
+            .filter(|r| crate::session::collab::is_notification(r.item))
+            .find(|r| !self.notified.contains(&r.line))?;
+        self.notified.insert(next.line);
+        let (text, _) = prompt_parts(next.item);
+        Some(Input::Notify(text))
     }
 
     /// How recorded response `response` reaches the machine as request `request`'s answer:

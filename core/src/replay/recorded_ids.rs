@@ -21,6 +21,8 @@ pub struct RecordedIds {
     markers: VecDeque<Vec<String>>,
     /// The ids compactions drew (context messages, summary, compaction item), in order.
     compaction: VecDeque<String>,
+    /// The ids of sub-agent notifications, in order.
+    notifications: VecDeque<String>,
     /// The ids of Codex's `goal_objective` items (outputs with no call), with their turn.
     goal_objectives: VecDeque<(usize, String)>,
     /// The ids of goal context messages (a spent token budget), with their turn.
@@ -77,6 +79,17 @@ impl RecordedIds {
                 .compaction_ids
                 .iter()
                 .map(|(_, id)| id.clone())
+                .collect(),
+            notifications: rec
+                .turns
+                .iter()
+                .flat_map(|t| &t.lines)
+                .filter_map(|l| match l {
+                    TurnLine::Item(r) if crate::session::collab::is_notification(r.item) => {
+                        item_id(r.item)
+                    }
+                    _ => None,
+                })
                 .collect(),
             goal_objectives: goal_objective_ids(rec),
             goal_contexts: goal_context_ids(rec),
@@ -193,6 +206,7 @@ impl IdSource for RecordedIds {
                 self.outputs.get(call_id).cloned()
             }
             IdKind::InterruptMarker => self.next_marker(),
+            IdKind::Notification => self.notifications.pop_front(),
             IdKind::GoalContextMessage => self.goal_contexts.pop_front().map(|(_, id)| id),
             IdKind::CompactedContext | IdKind::CompactionSummary | IdKind::CompactionItem => {
                 self.compaction.pop_front()

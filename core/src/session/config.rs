@@ -163,9 +163,25 @@ pub struct SessionConfig {
     pub interrupt_marker: Option<String>,
     /// When and with which words the thread's history is compacted.
     pub compact: super::compact::CompactSettings,
+    /// Set on a spawned sub-agent's thread: its parent and root (headers, metadata, rollout).
+    pub subagent: Option<super::collab::SubagentLink>,
 }
 
 impl SessionConfig {
+    /// The thread's session id: the root thread's id for a sub-agent, else `thread_id`.
+    pub fn session_id<'a>(&'a self, thread_id: &'a str) -> &'a str {
+        self.subagent
+            .as_ref()
+            .map_or(thread_id, |s| s.session_id.as_str())
+    }
+
+    /// The root turn of turn `turn_id`: the root thread's turn for a sub-agent, else itself.
+    pub fn root_turn_id<'a>(&'a self, turn_id: &'a str) -> &'a str {
+        self.subagent
+            .as_ref()
+            .map_or(turn_id, |s| s.root_turn_id.as_str())
+    }
+
     /// A config with rcodex's defaults around the given context: gpt-5.5, no tools.
     pub fn new(context: InitialContext) -> Self {
         SessionConfig {
@@ -193,6 +209,7 @@ impl SessionConfig {
             forked_from: None,
             interrupt_marker: None,
             compact: Default::default(),
+            subagent: None,
         }
     }
 }

@@ -135,6 +135,7 @@ impl ExecItems {
                     event: Some(event),
                 }
             }
+            CallView::Collab(v) => started(self.next_id(), super::collab::started_item(v)),
             CallView::Hidden => CallStarted {
                 item_id: None,
                 event: None,
@@ -166,6 +167,7 @@ pub fn call_finished(
                 status: command_status(exit_code),
             }
         }
+        (CallView::Collab(v), ToolDetails::Collab(d)) => super::collab::finished_item(d, &v.sender),
         (CallView::FileChange { changes }, _) => D::FileChange {
             changes: changes.clone(),
             status: if output.success {

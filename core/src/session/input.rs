@@ -24,6 +24,9 @@ pub enum Input {
     Interrupt,
     /// Text typed while a turn runs; it joins the next request.
     Steer(String),
+    /// A message from outside the conversation (a sub-agent's `<subagent_notification>`): it
+    /// joins the running turn's next request as a user message; between turns it is dropped.
+    Notify(String),
     /// Between turns: summarize the history and replace it with the summary (a compaction
     /// "turn": one summary request with no tools, then `TurnDone`).
     Compact,
@@ -120,6 +123,8 @@ pub enum ToolDetails {
         /// Every file it changed.
         changes: Vec<PatchFileChange>,
     },
+    /// A sub-agent tool's result, for `collab_tool_call` items and `CollabAgentToolCall` lines.
+    Collab(Box<super::collab::CollabDetails>),
 }
 
 /// One file a patch changed, with its diff, for `file_change` events.

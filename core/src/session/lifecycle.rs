@@ -87,7 +87,9 @@ impl Thread {
                 let window = self.cfg.model.context_window;
                 self.record(now, items::token_count(self.usage, turn.last_usage, window));
                 let last = turn.last_agent_message.clone();
-                self.record(now, items::task_complete(&turn.id, last, None, timing));
+                let ids = (turn.id.as_str(), self.cfg.root_turn_id(&turn.id));
+                let complete = items::task_complete(ids, last, None, timing);
+                self.record(now, complete);
                 let requests: Vec<ExecUsage> = turn.request_usage.iter().map(Into::into).collect();
                 self.emit(ThreadEvent::TurnCompleted {
                     usage: ExecUsage::from(&self.usage),
@@ -132,7 +134,8 @@ impl Thread {
                     },
                     turn_id: Some(turn.id.clone()),
                 });
-                let complete = items::task_complete(&turn.id, None, Some(&error), timing);
+                let ids = (turn.id.as_str(), self.cfg.root_turn_id(&turn.id));
+                let complete = items::task_complete(ids, None, Some(&error), timing);
                 self.record(now, complete);
                 TurnStatus::Failed { message }
             }

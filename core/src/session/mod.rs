@@ -8,6 +8,7 @@
 //! step writes is built elsewhere: rollout lines in `rollout_items`/`lifecycle`, `--json` items in
 //! `exec_items`, request bodies in `request`.
 
+pub mod collab;
 pub mod compact;
 mod compacted_history;
 pub mod config;
@@ -106,6 +107,29 @@ impl Session {
         self.thread.goal.goal()
     }
 
+    /// The running turn's id, if a turn runs.
+    pub fn current_turn_id(&self) -> Option<&str> {
+        match &self.state {
+            State::Running(turn) => Some(&turn.id),
+            _ => None,
+        }
+    }
+
+    /// A sub-agent's next turn is started by parent turn `parent_turn_id` of root turn
+    /// `root_turn_id` (its headers, metadata and `turn_attribution` say so). No-op for a thread
+    /// that is not a sub-agent.
+    pub fn attribute_next_turn(&mut self, parent_turn_id: &str, root_turn_id: &str) {
+        if let Some(link) = self.thread.cfg.subagent.as_mut() {
+            link.parent_turn_id = parent_turn_id.to_string();
+            link.root_turn_id = root_turn_id.to_string();
+        }
+    }
+
+    /// The sub-agent link of this thread, if it is one.
+    pub fn subagent(&self) -> Option<&collab::SubagentLink> {
+        self.thread.cfg.subagent.as_ref()
+    }
+
     /// No turn is running (between turns, or stopped by a failure).
     pub fn is_idle(&self) -> bool {
         !matches!(self.state, State::Running(_))
@@ -120,6 +144,8 @@ impl Session {
                     Input::Submit(user) => self.start_turn(now, user),
                     Input::Steer(text) => self.start_turn(now, UserTurn::text(text)),
                     Input::Compact => self.start_compaction(now, CompactTrigger::Manual, None),
+                    // Nobody is waiting for it between turns.
+                    Input::Notify(_) => {}
                     // What arrives for a turn that is over: nothing to do.
                     Input::Model(..)
                     | Input::ModelFailed(..)
@@ -140,6 +166,12 @@ impl Session {
             Input::Submit(_) | Input::Compact => return Err(SessionError::Busy),
             Input::Steer(text) => {
                 let item = ResponseItem::user_text(None, text);
+                turn_loop.turn.pending_input.push(item);
+                None
+            }
+            Input::Notify(text) => {
+                let id = turn_loop.thread.ids.id(IdKind::Notification, now);
+                let item = ResponseItem::user_text(Some(id), text);
                 turn_loop.turn.pending_input.push(item);
                 None
             }
@@ -266,6 +298,9 @@ impl TurnLoop<'_> {
             if let Some(c) = call.as_mut().filter(|c| c.immediate.is_none()) {
                 self.answer_goal_call(c, tokens_now);
             }
+            if let Some(tool_call::CallView::Collab(v)) = call.as_mut().map(|c| &mut c.view) {
+                v.sender = self.thread.id.clone();
+            }
             self.thread
                 .push_history(self.now, &self.turn.id, item, true);
             if let Some(call) = call {
@@ -293,7 +328,7 @@ impl TurnLoop<'_> {
         while let Some((i, output)) = batch.take_flushable() {
             let call = &batch.slots[i].call;
             let cwd = &self.thread.cfg.context.environment.cwd;
-            if let Some(item) = rollout_items::call_completed(call, &output, cwd) {
+            if let Some(item) = rollout_items::call_completed(call, &output, cwd, &self.thread.id) {
                 self.thread
                     .record_item_completed(self.now, &self.turn.id, item);
             }
@@ -509,7 +544,9 @@ impl TurnLoop<'_> {
                 while let Some((i, output)) = batch.take_flushable() {
                     let call = &batch.slots[i].call;
                     let cwd = &self.thread.cfg.context.environment.cwd;
-                    if let Some(item) = rollout_items::call_completed(call, &output, cwd) {
+                    if let Some(item) =
+                        rollout_items::call_completed(call, &output, cwd, &self.thread.id)
+                    {
                         if aborted.contains(&i) {
                             self.turn.aborted_items.push(item);
                         } else {
@@ -576,6 +613,10 @@ impl TurnLoop<'_> {
         let record = rollout_items::token_usage_record(
             &thread.id,
             &turn.id,
+            (
+                thread.cfg.session_id(&thread.id),
+                thread.cfg.root_turn_id(&turn.id),
+            ),
             response_id,
             usage,
             turn.usage,

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use serde_json::{json, Map, Value};
 
+use super::collab::SUBAGENT_KIND_HEADER;
 use super::config::SessionConfig;
 use crate::protocol::request::{Reasoning, TextControls, TextFormat};
 use crate::protocol::{ResponseItem, ResponsesRequest};
@@ -41,11 +42,21 @@ pub fn build_request(
         all.extend_from_slice(history);
         Cow::Owned(all)
     };
+    let session_id = cfg.session_id(ids.thread_id);
     let mut client_metadata = Map::new();
-    client_metadata.insert("session_id".into(), json!(ids.thread_id));
+    client_metadata.insert("session_id".into(), json!(session_id));
     client_metadata.insert("thread_id".into(), json!(ids.thread_id));
     client_metadata.insert("turn_id".into(), json!(ids.turn_id));
-    client_metadata.insert("root_turn_id".into(), json!(ids.turn_id));
+    client_metadata.insert("root_turn_id".into(), json!(cfg.root_turn_id(ids.turn_id)));
+    if let Some(link) = &cfg.subagent {
+        // A child's metadata also names its kind and parent (Codex 0.169, captured).
+        client_metadata.insert("x-openai-subagent".into(), json!(SUBAGENT_KIND_HEADER));
+        client_metadata.insert("parent_turn_id".into(), json!(link.parent_turn_id));
+        client_metadata.insert(
+            "x-codex-parent-thread-id".into(),
+            json!(link.parent_thread_id),
+        );
+    }
     client_metadata.insert(
         "x-codex-installation-id".into(),
         json!(cfg.identity.installation_id),
@@ -80,22 +91,31 @@ pub fn build_request(
         } else {
             Vec::new()
         },
-        prompt_cache_key: Some(ids.thread_id.to_string()),
+        prompt_cache_key: Some(session_id.to_string()),
         text: text_controls(cfg),
         client_metadata: Some(client_metadata),
     };
     let body = serde_json::to_string(&body).expect("request body serializes");
-    let headers = vec![
+    let mut headers = vec![
         (
             "x-codex-beta-features".into(),
             "remote_compaction_v2".into(),
         ),
         ("x-codex-window-id".into(), window_id),
         ("x-codex-turn-metadata".into(), metadata_text),
-        ("x-client-request-id".into(), ids.thread_id.to_string()),
-        ("session-id".into(), ids.thread_id.to_string()),
-        ("thread-id".into(), ids.thread_id.to_string()),
     ];
+    if let Some(link) = &cfg.subagent {
+        headers.push((
+            "x-codex-parent-thread-id".into(),
+            link.parent_thread_id.clone(),
+        ));
+        headers.push(("x-openai-subagent".into(), SUBAGENT_KIND_HEADER.into()));
+    }
+    headers.extend([
+        ("x-client-request-id".into(), ids.thread_id.to_string()),
+        ("session-id".into(), session_id.to_string()),
+        ("thread-id".into(), ids.thread_id.to_string()),
+    ]);
     (body, headers)
 }
 
@@ -135,6 +155,9 @@ fn turn_metadata(cfg: &SessionConfig, ids: &TurnIds, window_id: &str) -> Value {
         "analytics_enabled": false,
     });
     let map = metadata.as_object_mut().expect("an object");
+    if let Some(link) = &cfg.subagent {
+        link_metadata(map, link, cfg.session_id(ids.thread_id));
+    }
     // A summary request names its compaction instead of the model (Codex 0.169, captured).
     match &ids.compaction {
         Some(compaction) => {
@@ -146,4 +169,26 @@ fn turn_metadata(cfg: &SessionConfig, ids: &TurnIds, window_id: &str) -> Value {
         }
     }
     metadata
+}
+
+/// A child's turn metadata: the root's session id, the parent's thread and turn after
+/// `history_initialization`, `subagent_kind` after `root_turn_id` (Codex 0.169, captured).
+fn link_metadata(map: &mut Map<String, Value>, link: &super::collab::SubagentLink, session: &str) {
+    let old = std::mem::take(map);
+    for (key, value) in old {
+        match key.as_str() {
+            "session_id" => {
+                map.insert(key, json!(session));
+            }
+            "root_turn_id" => {
+                map.insert("parent_thread_id".into(), json!(link.parent_thread_id));
+                map.insert("parent_turn_id".into(), json!(link.parent_turn_id));
+                map.insert(key, json!(link.root_turn_id));
+                map.insert("subagent_kind".into(), json!("thread_spawn"));
+            }
+            _ => {
+                map.insert(key, value);
+            }
+        }
+    }
 }

@@ -34,18 +34,21 @@ pub fn session_meta(
     now: u64,
 ) -> RolloutItem {
     let env = &cfg.context.environment;
+    let link = cfg.subagent.as_ref();
     RolloutItem::SessionMeta(SessionMeta {
         account_scoped: None,
-        session_id: Some(thread_id.into()),
+        session_id: Some(cfg.session_id(thread_id).into()),
         id: thread_id.into(),
         forked_from_id: cfg.forked_from.as_ref().map(|f| f.thread_id.clone()),
+        parent_thread_id: link.map(|l| l.parent_thread_id.clone()),
         timestamp: rfc3339_millis(now),
         cwd: env.cwd.clone(),
         runtime_workspace_roots: Some(env.workspace_roots.clone()),
         originator: cfg.identity.originator.clone(),
         cli_version: cfg.identity.cli_version.clone(),
-        source: Some(json!("exec")),
+        source: Some(link.map_or_else(|| json!("exec"), |l| l.source())),
         thread_source: Some(cfg.identity.thread_source.clone()),
+        agent_nickname: link.map(|l| l.nickname.clone()),
         model_provider: Some(cfg.identity.provider_id.clone()),
         base_instructions: Some(BaseInstructions {
             text: cfg.context.base_instructions.clone(),
@@ -53,6 +56,7 @@ pub fn session_meta(
         }),
         dynamic_tools: (!cfg.dynamic_tools.is_empty()).then(|| cfg.dynamic_tools.clone()),
         history_mode: Some("paginated".into()),
+        multi_agent_version: link.map(|_| "v1".to_string()),
         context_window: Some(json!({ "window_id": window_id })),
         extra: fork_point(cfg),
     })
@@ -72,13 +76,15 @@ fn fork_point(cfg: &SessionConfig) -> Extra {
 }
 
 pub fn task_started(cfg: &SessionConfig, turn_id: &str, now: u64) -> RolloutItem {
+    let parent_turn_id = cfg.subagent.as_ref().map(|l| l.parent_turn_id.clone());
+    let root = cfg.root_turn_id(turn_id);
     RolloutItem::EventMsg(EventMsg::TaskStarted(TaskStarted {
         turn_attribution: Some(json!({
-            "turn_id": turn_id, "turn_trigger": "exec", "parent_turn_id": null,
-            "initiating_agent_path": null, "root_turn_id": turn_id
+            "turn_id": turn_id, "turn_trigger": "exec", "parent_turn_id": parent_turn_id,
+            "initiating_agent_path": null, "root_turn_id": root
         })),
         turn_id: turn_id.into(),
-        root_turn_id: Some(turn_id.into()),
+        root_turn_id: Some(root.into()),
         started_at: Some(now / 1000),
         model_context_window: cfg.model.context_window,
         collaboration_mode_kind: Some("default".into()),
@@ -90,7 +96,7 @@ pub fn turn_context(cfg: &SessionConfig, turn_id: &str) -> RolloutItem {
     let env = &cfg.context.environment;
     RolloutItem::TurnContext(TurnContext {
         turn_id: Some(turn_id.into()),
-        root_turn_id: Some(turn_id.into()),
+        root_turn_id: Some(cfg.root_turn_id(turn_id).into()),
         disabled_plugin_ids: Some(Vec::new()),
         cwd: env.cwd.clone(),
         approval_policy: "never".into(),
@@ -110,6 +116,9 @@ pub fn turn_context(cfg: &SessionConfig, turn_id: &str) -> RolloutItem {
 
 pub fn thread_settings_applied(cfg: &SessionConfig, thread_id: &str) -> RolloutItem {
     let env = &cfg.context.environment;
+    if cfg.subagent.is_some() {
+        return child_settings_applied(cfg, thread_id);
+    }
     RolloutItem::EventMsg(EventMsg::ThreadSettingsApplied(ThreadSettingsApplied {
         thread_id: thread_id.into(),
         thread_settings: json!({
@@ -122,6 +131,33 @@ pub fn thread_settings_applied(cfg: &SessionConfig, thread_id: &str) -> RolloutI
             "cwd": env.cwd,
             "runtime_workspace_roots": env.workspace_roots,
             "collaboration_mode": collaboration_mode(cfg),
+            "disabled_plugin_ids": [],
+        }),
+        extra: Extra::new(),
+    }))
+}
+
+/// A sub-agent's `thread_settings_applied`: its reasoning effort and summary are written out,
+/// also inside `collaboration_mode` (Codex 0.169, captured).
+fn child_settings_applied(cfg: &SessionConfig, thread_id: &str) -> RolloutItem {
+    let env = &cfg.context.environment;
+    let effort = &cfg.model.reasoning_effort;
+    RolloutItem::EventMsg(EventMsg::ThreadSettingsApplied(ThreadSettingsApplied {
+        thread_id: thread_id.into(),
+        thread_settings: json!({
+            "model": cfg.model.slug,
+            "model_provider_id": cfg.identity.provider_id,
+            "approval_policy": "never",
+            "approvals_reviewer": "user",
+            "requested_approvals_reviewer": "user",
+            "permission_profile": permission_profile(env.sandbox),
+            "cwd": env.cwd,
+            "runtime_workspace_roots": env.workspace_roots,
+            "reasoning_effort": effort,
+            "reasoning_summary": cfg.model.reasoning_summary.as_deref().unwrap_or("none"),
+            "collaboration_mode": {"mode": "default", "settings": {
+                "model": cfg.model.slug, "reasoning_effort": effort, "developer_instructions": null
+            }},
             "disabled_plugin_ids": [],
         }),
         extra: Extra::new(),
@@ -166,7 +202,12 @@ pub fn reasoning(id: Option<String>, summary_text: Vec<String>) -> TurnItem {
 }
 
 /// The item a finished command or patch completes, if the call is one.
-pub fn call_completed(call: &ClassifiedCall, output: &ToolOutput, cwd: &str) -> Option<TurnItem> {
+pub fn call_completed(
+    call: &ClassifiedCall,
+    output: &ToolOutput,
+    cwd: &str,
+    sender: &str,
+) -> Option<TurnItem> {
     let id = call.call.call_id.clone();
     match (&call.view, &output.details) {
         (
@@ -189,6 +230,9 @@ pub fn call_completed(call: &ClassifiedCall, output: &ToolOutput, cwd: &str) -> 
             exit_code: *exit_code,
             duration: Duration::from_millis(*duration_ms),
         })),
+        (CallView::Collab(_), ToolDetails::Collab(d)) => {
+            Some(super::collab::turn_item(&id, d, sender))
+        }
         (CallView::FileChange { .. }, ToolDetails::Patch { changes }) => {
             Some(TurnItem::FileChange(FileChangeItem {
                 id,
@@ -232,6 +276,7 @@ pub fn token_count(thread: TokenUsage, last: TokenUsage, window: Option<u64>) ->
 pub fn token_usage_record(
     thread_id: &str,
     turn_id: &str,
+    (session_id, root_turn_id): (&str, &str),
     response_id: String,
     usage: TokenUsage,
     turn_usage: TokenUsage,
@@ -240,8 +285,8 @@ pub fn token_usage_record(
     RolloutItem::TokenUsageRecord(TokenUsageRecord {
         thread_id: thread_id.into(),
         turn_id: turn_id.into(),
-        session_id: thread_id.into(),
-        root_turn_id: turn_id.into(),
+        session_id: session_id.into(),
+        root_turn_id: root_turn_id.into(),
         response_id,
         usage,
         turn_token_usage: turn_usage,
@@ -258,13 +303,13 @@ pub struct TurnTiming {
 }
 
 pub fn task_complete(
-    turn_id: &str,
+    (turn_id, root_turn_id): (&str, &str),
     last_agent_message: Option<String>,
     error: Option<&TurnError>,
     t: TurnTiming,
 ) -> RolloutItem {
     RolloutItem::EventMsg(EventMsg::TaskComplete(TaskComplete {
-        root_turn_id: Some(turn_id.into()),
+        root_turn_id: Some(root_turn_id.into()),
         turn_id: turn_id.into(),
         last_agent_message,
         error: error.map(|e| TaskError {

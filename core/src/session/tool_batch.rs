@@ -134,6 +134,13 @@ impl ToolBatch {
                     };
                     out
                 }
+                // A sub-agent call (a wait, say) says how long it ran (Codex 0.169, captured).
+                (SlotState::Running, Some(since))
+                    if slot.call.call.namespace.as_deref() == Some(super::collab::NAMESPACE) =>
+                {
+                    let secs = now.saturating_sub(since) as f64 / 1000.0;
+                    ToolOutput::text(format!("aborted by user after {secs:.1}s"), false)
+                }
                 (SlotState::Queued | SlotState::Running, _) => ToolOutput::text("aborted", false),
                 _ => continue,
             };

@@ -36,6 +36,8 @@ pub enum CallView {
         /// The plan steps, as `todo_list.items`.
         items: Vec<TodoItem>,
     },
+    /// A sub-agent tool call: shown as a `collab_tool_call` item.
+    Collab(super::collab::CollabView),
     /// A call the stream does not show (view_image, write_stdin, unknown tools, …).
     Hidden,
 }
@@ -217,7 +219,17 @@ pub fn classify(
         },
         ToolInput::Freeform(_) => None,
     };
-    let view = view_of(&name, &call.input, args.as_ref(), shell, cwd);
+    let collab = super::collab::CollabTool::of_call(call.namespace.as_deref(), &name);
+    let view = match collab {
+        // Codex runs the sub-agent tools one call at a time (captured: parallel spawns start
+        // and finish in turn).
+        Some(tool) => args
+            .as_ref()
+            .and_then(|a| super::collab::view(tool, a))
+            .map_or(CallView::Hidden, CallView::Collab),
+        None => view_of(&name, &call.input, args.as_ref(), shell, cwd),
+    };
+    let exclusive = exclusive || collab.is_some();
     Some(ClassifiedCall {
         call,
         exclusive,

@@ -140,6 +140,7 @@ impl Agent {
             on_event: &mut *self.on_event,
             on_request: None,
             interrupt: &mut interrupt,
+            agents: None,
         };
         let report = drive_turn(&mut self.session, UserTurn::text(prompt), io).await;
         let outcome = report.outcome;

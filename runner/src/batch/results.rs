@@ -82,6 +82,9 @@ pub struct ResultLine {
     /// The thread's goal at the end of the run (Codex's `goal` object), if one was created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goal: Option<serde_json::Value>,
+    /// The sub-agents the run spawned, in spawn order, each with its requests and tokens.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agents: Vec<crate::agents::AgentSummary>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -112,6 +115,7 @@ impl ResultLine {
             retries: 0,
             workspace: None,
             goal: None,
+            agents: Vec::new(),
         }
     }
 

@@ -200,6 +200,7 @@ async fn run_inner(
         tools,
         runner,
         rollout: mut writer,
+        agents,
     } = start_session(SessionStart {
         config: &config,
         env: &env,
@@ -250,6 +251,7 @@ async fn run_inner(
             on_event: &mut on_event,
             on_request: Some(&mut on_request),
             interrupt: &mut guard,
+            agents: Some(&agents),
         };
         let mut on_model_event = |e: &ResponseEvent| limits::lock(&meter).on_model_event(e);
         let report = drive_turn_observed(
@@ -281,6 +283,8 @@ async fn run_inner(
         }
     }
     line.goal = session.goal().and_then(|g| serde_json::to_value(g).ok());
+    agents.tree().shutdown().await;
+    line.agents = agents.tree().summaries();
     tools.exec.shutdown().await;
     if let Some(server) = server {
         server.shutdown().await;

@@ -235,6 +235,7 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
         tools,
         runner,
         rollout: mut writer,
+        agents,
     } = started;
     if !args.json {
         eprintln!(
@@ -260,6 +261,7 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
             on_event: &mut on_event,
             on_request: None,
             interrupt: &mut interrupt,
+            agents: Some(&agents),
         };
         let done = crate::driver::drive_compaction(&mut session, io).await;
         let failed = !matches!(done.outcome.status, TurnStatus::Completed);
@@ -279,12 +281,14 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
             on_event: &mut on_event,
             on_request: None,
             interrupt: &mut interrupt,
+            agents: Some(&agents),
         };
         let mut turn = UserTurn::text(prompt);
         turn.leading_content = image_parts;
         report = Some(drive_turn(&mut session, turn, io).await);
     }
     let report = report.expect("a compaction or a turn ran");
+    agents.tree().shutdown().await;
     tools.exec.shutdown().await;
     if let Some(err) = &report.record_error {
         eprintln!("warning: rollout not fully written: {err}");

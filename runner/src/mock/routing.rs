@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use super::agent_ids::fill_agent_ids;
 use super::script::{AgentScript, Reply, Script};
 
 /// The header that marks a child agent's request.
@@ -110,8 +111,18 @@ impl Router {
         }
     }
 
-    /// Routes request number `n` (1-based, in arrival order) by its headers and body.
+    /// Routes request number `n` (1-based, in arrival order) by its headers and body, and fills
+    /// the reply's `{{agent_id:CALL_ID}}` from the body.
     pub fn route(&mut self, n: usize, headers: &[(String, String)], body: &Value) -> Routed {
+        let mut routed = self.pick(n, headers, body);
+        if let Ok(reply) = &routed.reply {
+            routed.reply = fill_agent_ids(reply, body)
+                .map_err(|e| format!("rcodex mock: {}: request {n}: {e}", self.source));
+        }
+        routed
+    }
+
+    fn pick(&mut self, n: usize, headers: &[(String, String)], body: &Value) -> Routed {
         let header = |name: &str| {
             headers
                 .iter()

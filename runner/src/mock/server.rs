@@ -254,6 +254,36 @@ async fn handle(
     ))
 }
 
+/// ` (root 4, agent 1: 2, agent 2: 1)` when children were answered, else nothing.
+fn per_list(answered: &[AnsweredAs]) -> String {
+    if answered.iter().all(|a| *a == AnsweredAs::Root) {
+        return String::new();
+    }
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for a in answered {
+        let name = a.to_string();
+        match counts.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((name, 1)),
+        }
+    }
+    counts.sort_by_key(
+        |(name, _)| match answered.iter().find(|a| a.to_string() == *name) {
+            Some(AnsweredAs::Root) => 0,
+            Some(AnsweredAs::Agent(n)) => *n,
+            _ => usize::MAX,
+        },
+    );
+    let parts: Vec<String> = counts
+        .into_iter()
+        .map(|(name, c)| match name.as_str() {
+            "root" => format!("root {c}"),
+            _ => format!("{name}: {c}"),
+        })
+        .collect();
+    format!(" ({})", parts.join(", "))
+}
+
 /// `rcodex mock --script FILE [--port N] [--log-dir D]`: serves until Ctrl-C.
 pub async fn run_cli_command(args: MockArgs) -> i32 {
     let script = match load_script(&args.script) {
@@ -279,7 +309,32 @@ pub async fn run_cli_command(args: MockArgs) -> i32 {
     };
     println!("{}", server.base_url());
     let _ = tokio::signal::ctrl_c().await;
-    eprintln!("served {} requests", server.requests().len());
+    eprintln!(
+        "served {} requests{}",
+        server.requests().len(),
+        per_list(&server.answered_as())
+    );
     server.shutdown().await;
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_closing_line_counts_requests_per_list_only_with_children() {
+        assert_eq!(per_list(&[AnsweredAs::Root, AnsweredAs::Root]), "");
+        let mixed = [
+            AnsweredAs::Agent(2),
+            AnsweredAs::Root,
+            AnsweredAs::Unmatched,
+            AnsweredAs::Agent(1),
+            AnsweredAs::Agent(2),
+        ];
+        assert_eq!(
+            per_list(&mixed),
+            " (root 1, agent 1: 1, agent 2: 2, unmatched: 1)"
+        );
+    }
 }

@@ -217,6 +217,7 @@ async fn fork_inner(request: ForkRequest<'_>) -> Result<i32, String> {
             on_event: &mut on_event,
             on_request: None,
             interrupt: &mut interrupt,
+            agents: None,
         };
         let done = match next {
             Ok(effects) => continue_turn(&mut session, effects, io).await,

@@ -3,9 +3,11 @@
 //! rebuilt request; `--summary` explains a session turn by turn. Many files run in parallel
 //! (rayon) and report in a fixed order; `--json` prints one JSON object per file per line.
 
+mod agent_links;
 mod args;
 mod compare;
 mod diff;
+mod family;
 mod fork;
 mod ordered;
 mod progress;
@@ -122,7 +124,8 @@ fn replay_one(target: &Target, mode: Mode) -> FileReport {
         Ok(rollout) => rollout,
         Err(e) => return error(path, e.to_string()),
     };
-    let file = facts(&rollout);
+    let mut file = facts(&rollout);
+    file.agents = family::check_children(path, mode);
     match mode {
         Mode::Summary => FileReport::Summary {
             summary: summary::summarize(&rollout.lines),
@@ -204,6 +207,7 @@ fn facts(rollout: &RecordedRollout) -> FileFacts {
         },
         bytes: rollout.bytes,
         warnings: rollout.warnings.clone(),
+        agents: Vec::new(),
     }
 }
 

@@ -6,6 +6,7 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use super::diff;
+use super::family::{agents_text, AgentReport, AgentStatus};
 use super::summary::SessionSummary;
 use super::summary_table;
 
@@ -78,10 +79,14 @@ pub struct FileFacts {
     pub bytes: u64,
     /// Lines skipped (a torn last line), each `path:line: reason`.
     pub warnings: Vec<String>,
+    /// The sub-agents this session spawned, each found beside it and replayed (verify) or
+    /// summarised (`--summary`) with it; absent when it spawned none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub agents: Vec<AgentReport>,
 }
 
 /// `session_meta.originator` and `cli_version`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WriterInfo {
     pub originator: String,
     pub cli_version: String,
@@ -107,6 +112,28 @@ pub struct Tally {
 
 impl FileReport {
     pub fn tally(&self) -> Tally {
+        let mut tally = self.own_tally();
+        if let Some(file) = self.facts() {
+            // A child's turns and requests count where its own file is replayed; a child that
+            // fails counts against its parent too.
+            let failing = file.agents.iter().filter(|a| a.status != AgentStatus::Ok);
+            tally.divergences += failing.count();
+        }
+        tally
+    }
+
+    /// The file's facts, for every report but an error.
+    fn facts(&self) -> Option<&FileFacts> {
+        match self {
+            FileReport::Ok { file, .. }
+            | FileReport::Divergence { file, .. }
+            | FileReport::Summary { file, .. }
+            | FileReport::Request { file, .. } => Some(file),
+            FileReport::Error { .. } => None,
+        }
+    }
+
+    fn own_tally(&self) -> Tally {
         let facts = |file: &FileFacts| Tally {
             warnings: file.warnings.len(),
             bytes: file.bytes,
@@ -182,6 +209,25 @@ impl FileReport {
                 String::new()
             }
         };
+        let mut out = out;
+        if let Some(file) = self.facts() {
+            out.push_str(&agents_text(&file.agents));
+            for agent in &file.agents {
+                if let (Some(summary), Some(path)) = (&agent.summary, &agent.path) {
+                    let child = FileFacts {
+                        path: path.clone(),
+                        writer: agent.writer.clone().unwrap_or(WriterInfo {
+                            originator: String::new(),
+                            cli_version: String::new(),
+                        }),
+                        bytes: 0,
+                        warnings: Vec::new(),
+                        agents: Vec::new(),
+                    };
+                    out.push_str(&summary_table::render(&child, summary));
+                }
+            }
+        }
         Text { out, notes }
     }
 }
@@ -240,6 +286,7 @@ mod tests {
             },
             bytes: 1234,
             warnings: vec!["s/rollout-x.jsonl:9: skipped a torn last line (EOF)".into()],
+            agents: Vec::new(),
         }
     }
 

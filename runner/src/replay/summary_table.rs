@@ -111,6 +111,7 @@ mod tests {
             },
             bytes: 10,
             warnings: vec![],
+            agents: vec![],
         };
         let summary = SessionSummary {
             thread_id: "th".into(),

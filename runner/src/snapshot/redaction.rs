@@ -127,6 +127,8 @@ pub const REQUEST_RULES: &[Rule] = &[
 pub const EVENT_RULES: &[Rule] = &[
     rule("[].thread_id", Text("[thread]")),
     rule("[].turn_id", Text("[turn]")),
+    rule("[].item.sender_thread_id", Text("[thread]")),
+    rule("[].item.receiver_thread_ids[]", Text("[agent]")),
 ];
 
 /// A regex replacement on the serialized snapshot text (insta's `add_filter`), for what sits
@@ -139,7 +141,7 @@ pub struct Filter {
 }
 
 /// Filters every run shares, after the workspace path's own.
-const FIXED_FILTERS: [(&str, &str); 5] = [
+const FIXED_FILTERS: [(&str, &str); 7] = [
     (
         r"<current_date>\d{4}-\d{2}-\d{2}</current_date>",
         "<current_date>[date]</current_date>",
@@ -151,6 +153,15 @@ const FIXED_FILTERS: [(&str, &str); 5] = [
     (
         r#"(\\"(?:timeUsedSeconds|createdAt|updatedAt)\\":)\d+"#,
         "${1}[time]",
+    ), // A sub-agent's id inside a JSON string (spawn and wait outputs, wait targets, notifications).
+    (
+        r#"\\"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\""#,
+        r#"\"[agent]\""#,
+    ),
+    // A sub-agent's id as a key (`agents_states` of a collab_tool_call item).
+    (
+        r#""[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}": "#,
+        r#""[agent]": "#,
     ),
 ];
 

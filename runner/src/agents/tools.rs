@@ -1,0 +1,268 @@
+//! The five sub-agent tools: what each does to the tree and what it answers, output JSON and
+//! refusals word for word as Codex 0.169 gives them (captured), with the details the core turns
+//! into `collab_tool_call` and `CollabAgentToolCall` items.
+
+use std::sync::Arc;
+
+use rcodex_core::protocol::FunctionCallOutputPayload;
+use rcodex_core::session::collab::{AgentRef, AgentState, CollabDetails, CollabTool};
+use rcodex_core::session::{ToolCall, ToolDetails, ToolOutput};
+use serde_json::{json, Map, Value};
+
+use super::args::{self, CloseArgs, ResumeArgs, SendArgs, SpawnArgs, WaitArgs};
+use super::child::{self, ChildSpec, Command};
+use super::{Agent, AgentSeat, MAX_DEPTH};
+
+/// Runs sub-agent call `call` of `seat`'s thread.
+pub async fn run(seat: &Arc<AgentSeat>, call: ToolCall) -> ToolOutput {
+    let Some(tool) = CollabTool::of_call(call.namespace.as_deref(), &call.name) else {
+        return ToolOutput::text(format!("unsupported call: {}", call.name), false);
+    };
+    // Below the depth limit Codex offers no sub-agent tools at all (captured).
+    if seat.depth >= MAX_DEPTH {
+        let namespace = call.namespace.unwrap_or_default();
+        return ToolOutput::text(format!("unsupported call: {namespace}{}", call.name), false);
+    }
+    let arguments = call.input.as_str();
+    let answer = match tool {
+        CollabTool::SpawnAgent => spawn(seat, arguments),
+        CollabTool::SendInput => send_input(seat, arguments).await,
+        CollabTool::Wait => wait(seat, arguments).await,
+        CollabTool::CloseAgent => close(seat, arguments),
+        CollabTool::ResumeAgent => resume(seat, arguments),
+    };
+    answer.unwrap_or_else(|refusal| ToolOutput::text(refusal, false))
+}
+
+fn answered(output: Value, details: CollabDetails) -> ToolOutput {
+    answered_text(output.to_string(), true, details)
+}
+
+fn answered_text(text: String, success: bool, details: CollabDetails) -> ToolOutput {
+    ToolOutput {
+        payload: FunctionCallOutputPayload::Text(text),
+        success,
+        details: ToolDetails::Collab(Box::new(details)),
+    }
+}
+
+fn known(agent: &Agent) -> AgentRef {
+    AgentRef {
+        thread_id: agent.thread_id.clone(),
+        nickname: Some(agent.nickname.clone()),
+    }
+}
+
+fn details(tool: CollabTool, receivers: Vec<AgentRef>, states: Vec<AgentState>) -> CollabDetails {
+    let states = receivers
+        .iter()
+        .zip(states)
+        .map(|(r, s)| (r.thread_id.clone(), s))
+        .collect();
+    CollabDetails {
+        tool,
+        receivers,
+        prompt: None,
+        model: None,
+        reasoning_effort: None,
+        states,
+    }
+}
+
+/// Codex's answer for an id no open agent has (the call's item fails).
+fn not_found(tool: CollabTool, id: &str, prompt: Option<String>) -> ToolOutput {
+    let receiver = AgentRef {
+        thread_id: id.to_string(),
+        nickname: None,
+    };
+    let mut d = details(tool, vec![receiver], vec![AgentState::NotFound]);
+    d.prompt = prompt;
+    answered_text(format!("agent with id {id} not found"), false, d)
+}
+
+fn spawn(seat: &Arc<AgentSeat>, arguments: &str) -> Result<ToolOutput, String> {
+    let a: SpawnArgs = args::parse(arguments)?;
+    let text = args::input_text(&a.message, &a.items)?;
+    let spec = ChildSpec {
+        text: Some(text.clone()),
+        model: a.model.clone(),
+        reasoning_effort: a.reasoning_effort.clone(),
+        resume: None,
+    };
+    let agent = child::start(seat, spec)?;
+    let template = &seat.tree.template.config.model;
+    let mut d = details(
+        CollabTool::SpawnAgent,
+        vec![known(&agent)],
+        vec![AgentState::PendingInit],
+    );
+    d.prompt = Some(text);
+    d.model = Some(a.model.unwrap_or_else(|| template.slug.clone()));
+    d.reasoning_effort = a
+        .reasoning_effort
+        .or_else(|| template.reasoning_effort.clone());
+    let output = json!({"agent_id": agent.thread_id, "nickname": agent.nickname});
+    Ok(answered(output, d))
+}
+
+async fn send_input(seat: &Arc<AgentSeat>, arguments: &str) -> Result<ToolOutput, String> {
+    let a: SendArgs = args::parse(arguments)?;
+    let id = args::agent_id(&a.target)?;
+    let text = args::input_text(&a.message, &a.items)?;
+    let Some(agent) = seat.tree.lookup(&id) else {
+        return Ok(not_found(CollabTool::SendInput, &id, Some(text)));
+    };
+    if a.interrupt && agent.state() == AgentState::Running {
+        let mut states = agent.state.subscribe();
+        agent.interrupt.notify_waiters();
+        let _ = states.wait_for(|s| *s != AgentState::Running).await;
+    }
+    let before = agent.state();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let (turn_id, root_turn_id) = seat.turn.lock().expect("seat turn").clone();
+    let sent = agent.commands.send(Command::Turn {
+        text: text.clone(),
+        parent_turn_id: turn_id,
+        root_turn_id,
+        started: Some(tx),
+    });
+    let Ok(submission_id) = (match sent {
+        Ok(()) => rx.await.map_err(|_| ()),
+        Err(_) => Err(()),
+    }) else {
+        return Ok(not_found(CollabTool::SendInput, &id, Some(text)));
+    };
+    let mut d = details(CollabTool::SendInput, vec![known(&agent)], vec![before]);
+    d.prompt = Some(text);
+    Ok(answered(json!({ "submission_id": submission_id }), d))
+}
+
+async fn wait(seat: &Arc<AgentSeat>, arguments: &str) -> Result<ToolOutput, String> {
+    let a: WaitArgs = args::parse(arguments)?;
+    let mut ids = Vec::new();
+    for target in &a.targets {
+        let id = args::agent_id(target)?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() {
+        return Err("agent ids must be non-empty".into());
+    }
+    let wait_ms = args::wait_ms(a.timeout_ms)?;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(wait_ms);
+    let tree = &seat.tree;
+    loop {
+        let changed = tree.changed.notified();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
+        let finals = final_states(seat, &ids);
+        if !finals.is_empty() {
+            return Ok(wait_answer(finals));
+        }
+        if tokio::time::timeout_at(deadline, changed).await.is_err() {
+            let d = details(CollabTool::Wait, Vec::new(), Vec::new());
+            return Ok(answered(json!({"status": {}, "timed_out": true}), d));
+        }
+    }
+}
+
+/// The targets that are final now, in target order (an id no open agent has is `not_found`).
+fn final_states(seat: &AgentSeat, ids: &[String]) -> Vec<(AgentRef, AgentState)> {
+    ids.iter()
+        .filter_map(|id| match seat.tree.lookup(id) {
+            Some(agent) => {
+                let state = agent.state();
+                state.is_final().then(|| (known(&agent), state))
+            }
+            None => Some((
+                AgentRef {
+                    thread_id: id.clone(),
+                    nickname: None,
+                },
+                AgentState::NotFound,
+            )),
+        })
+        .collect()
+}
+
+fn wait_answer(finals: Vec<(AgentRef, AgentState)>) -> ToolOutput {
+    let mut status = Map::new();
+    for (r, s) in &finals {
+        status.insert(r.thread_id.clone(), s.to_wire());
+    }
+    let (receivers, states) = finals.into_iter().unzip();
+    let d = details(CollabTool::Wait, receivers, states);
+    answered(json!({"status": status, "timed_out": false}), d)
+}
+
+fn close(seat: &Arc<AgentSeat>, arguments: &str) -> Result<ToolOutput, String> {
+    let a: CloseArgs = args::parse(arguments)?;
+    let id = args::agent_id(&a.target)?;
+    let removed = seat
+        .tree
+        .registry
+        .lock()
+        .expect("agent registry")
+        .open
+        .remove(&id);
+    let Some(agent) = removed else {
+        return Ok(not_found(CollabTool::CloseAgent, &id, None));
+    };
+    let previous = agent.state();
+    if let Some(task) = agent.task.lock().expect("agent task").take() {
+        task.abort();
+    }
+    seat.tree.set_state(&agent, AgentState::Shutdown);
+    let d = details(
+        CollabTool::CloseAgent,
+        vec![known(&agent)],
+        vec![previous.clone()],
+    );
+    Ok(answered(
+        json!({ "previous_status": previous.to_wire() }),
+        d,
+    ))
+}
+
+fn resume(seat: &Arc<AgentSeat>, arguments: &str) -> Result<ToolOutput, String> {
+    let a: ResumeArgs = args::parse(arguments)?;
+    let id = args::agent_id(&a.id)?;
+    if let Some(agent) = seat.tree.lookup(&id) {
+        let state = agent.state();
+        let d = details(
+            CollabTool::ResumeAgent,
+            vec![known(&agent)],
+            vec![state.clone()],
+        );
+        return Ok(answered(json!({ "status": state.to_wire() }), d));
+    }
+    let closed = {
+        let registry = seat.tree.registry.lock().expect("agent registry");
+        registry.all.iter().find(|a| a.thread_id == id).cloned()
+    };
+    let Some((closed, path)) = closed.and_then(|c| c.rollout.clone().map(|p| (c, p))) else {
+        return Ok(not_found(CollabTool::ResumeAgent, &id, None));
+    };
+    let history = crate::rollout::read_rollout(&path).map_err(|e| e.to_string())?;
+    let thread = rcodex_core::session::ResumedThread {
+        thread_id: history.thread_id,
+        history: history.history,
+        thread_usage: history.thread_usage,
+        last_usage: history.last_usage,
+        window_number: history.window_number,
+    };
+    let spec = ChildSpec {
+        text: None,
+        model: None,
+        reasoning_effort: None,
+        resume: Some((closed.nickname.clone(), thread, path)),
+    };
+    let agent = child::start(seat, spec)?;
+    let d = details(
+        CollabTool::ResumeAgent,
+        vec![known(&agent)],
+        vec![AgentState::PendingInit],
+    );
+    Ok(answered(json!({ "status": "pending_init" }), d))
+}
