@@ -150,7 +150,7 @@ fn child_settings_applied(cfg: &SessionConfig, thread_id: &str) -> RolloutItem {
             "approval_policy": "never",
             "approvals_reviewer": "user",
             "requested_approvals_reviewer": "user",
-            "permission_profile": permission_profile(env.sandbox),
+            "permission_profile": crate::permission_profile::to_json(env),
             "cwd": env.cwd,
             "runtime_workspace_roots": env.workspace_roots,
             "reasoning_effort": effort,
