@@ -394,7 +394,12 @@ fn batch_results_and_replay_json_of_the_bundled_scenarios_hold_to_their_schemas(
     };
     let (code, verified) = run(&[rollouts.to_str().unwrap()]);
     assert_eq!(code, Some(0));
-    assert_eq!(verified.len(), rows.len());
+    // One report per rollout: each run's, and each of its sub-agents' beside it.
+    let agents: usize = rows
+        .iter()
+        .map(|r| r["agents"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(verified.len(), rows.len() + agents);
     assert!(verified.iter().all(|l| l["status"] == "ok"));
     assert_all_valid(&replay, "replay --json", &verified);
 

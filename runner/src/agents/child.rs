@@ -214,11 +214,13 @@ async fn run(
             TurnStatus::Failed { message } => AgentState::Errored(message),
             TurnStatus::Interrupted => AgentState::Interrupted,
         };
-        tree.set_state(&agent, state.clone());
+        // The parent's inbox hears it before any waiter sees the state: a wait that returns on
+        // it finds the notification already queued, so both join the same follow-up.
         if state.is_final() && first_notice(&agent) {
             let _ = parent
                 .inbox_tx
                 .send(notification_text(&agent.thread_id, &state));
         }
+        tree.set_state(&agent, state);
     }
 }

@@ -241,6 +241,11 @@ impl AgentSeat {
         self.inbox.lock().await.recv().await
     }
 
+    /// A notification already queued, if any (never waits).
+    pub fn queued_notification(&self) -> Option<String> {
+        self.inbox.try_lock().ok()?.try_recv().ok()
+    }
+
     /// Ctrl-C: every child's turn ends, and no child starts another.
     pub fn interrupt_children(&self) {
         self.tree.cancel.send_replace(true);
