@@ -38,6 +38,10 @@ pub use nicknames::nickname;
 /// How deep agents nest: Codex 0.169 gives the root's children no sub-agent tools (captured).
 pub const MAX_DEPTH: u32 = 1;
 
+/// How many agents may be open at once: Codex 0.169 refuses a 7th spawn until one is closed
+/// (captured: `collab spawn failed: agent thread limit reached`).
+pub const MAX_OPEN_AGENTS: usize = 6;
+
 /// What every child of a tree is made from: the root session's configuration (before its
 /// thread started), its model client and its tools.
 pub struct ChildTemplate {
@@ -175,6 +179,10 @@ impl AgentTree {
     fn set_state(&self, agent: &Agent, state: AgentState) {
         agent.state.send_replace(state);
         self.changed.notify_waiters();
+    }
+
+    fn open_count(&self) -> usize {
+        self.registry.lock().expect("agent registry").open.len()
     }
 
     fn lookup(&self, id: &str) -> Option<Arc<Agent>> {

@@ -83,6 +83,9 @@ fn not_found(tool: CollabTool, id: &str, prompt: Option<String>) -> ToolOutput {
 fn spawn(seat: &Arc<AgentSeat>, arguments: &str) -> Result<ToolOutput, String> {
     let a: SpawnArgs = args::parse(arguments)?;
     let text = args::input_text(&a.message, &a.items)?;
+    if seat.tree.open_count() >= super::MAX_OPEN_AGENTS {
+        return Err("collab spawn failed: agent thread limit reached".into());
+    }
     let spec = ChildSpec {
         text: Some(text.clone()),
         model: a.model.clone(),
