@@ -128,7 +128,7 @@ fn a_difference_the_allow_list_does_not_explain_exits_1_naming_where() {
             "DIFFERS",
             "allowed",
             "allowed",
-            "allowed",
+            "equal",
             "allowed"
         ]
     );

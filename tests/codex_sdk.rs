@@ -1,7 +1,8 @@
 //! The official TypeScript Codex SDK (`@openai/codex-sdk`, pinned) drives rcodex through
 //! `codexPathOverride` exactly as it drives the Codex CLI: `tests/sdk/drive.mjs` runs threads
 //! (`run`, `runStreamed`, every `ThreadOptions` field, resume by id, `outputSchema`, a local
-//! image, a failing turn, an aborted one) against the scripted server and prints what the SDK
+//! image, a failing turn, `baseUrl` + `apiKey` with network access and an approval policy, an
+//! aborted one) against the scripted server and prints what the SDK
 //! showed; this test runs it on rcodex and on the pinned Codex CLI and compares both that and
 //! the requests each sent.
 //!
@@ -38,6 +39,7 @@ fn replies() -> Value {
         { "message": "second answer" },
         { "message": "{\"answer\":\"42\"}" },
         { "http_error": { "status": 400, "body": "boom" } },
+        { "message": "via base url" },
         { "message": "late", "delay_ms": 8000 }
     ])
 }
@@ -89,6 +91,8 @@ fn sdk_dir() -> PathBuf {
 struct Observed {
     sdk: Value,
     requests: Vec<Value>,
+    /// The `turn_context` of the thread run through `baseUrl` (approval policy, sandbox).
+    base_url_context: Value,
 }
 
 async fn drive(bin: &Path, sdk: &Path) -> Observed {
@@ -120,20 +124,48 @@ async fn drive(bin: &Path, sdk: &Path) -> Observed {
         bin.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    let sdk: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "drive.mjs printed no JSON ({e}): {}",
             String::from_utf8_lossy(&out.stdout)
         )
     });
+    let sdk = printed["observed"].clone();
+    let thread = printed["ids"]["base_url_thread"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let root_text = root.display().to_string();
     let requests = server
         .requests()
         .iter()
-        .map(|r| summary(&r.body, &root_text))
+        .map(|r| {
+            let mut s = summary(&r.body, &root_text);
+            let auth = r.headers.iter().find(|(n, _)| n == "authorization");
+            s["auth"] = json!(auth.map(|(_, v)| v.clone()));
+            s
+        })
         .collect();
     server.shutdown().await;
-    Observed { sdk, requests }
+    Observed {
+        sdk,
+        requests,
+        base_url_context: turn_context_of(&home, &thread),
+    }
+}
+
+/// The first `turn_context` payload of thread `id`'s rollout under `home/sessions`.
+fn turn_context_of(home: &Path, id: &str) -> Value {
+    let rollout = rcodex_tests::files_under(&home.join("sessions"))
+        .into_iter()
+        .find(|p| p.display().to_string().contains(id))
+        .unwrap_or_else(|| panic!("no rollout of {id}"));
+    let text = std::fs::read_to_string(rollout).unwrap();
+    rcodex_tests::json_lines(&text)
+        .into_iter()
+        .find(|l| l["type"] == "turn_context")
+        .expect("a turn_context")["payload"]
+        .clone()
 }
 
 /// What the SDK's options and input put in a request: the model, the effort, the output
@@ -196,6 +228,14 @@ async fn the_codex_sdk_drives_rcodex_as_it_drives_the_codex_cli() {
         "<image name=[Image #1] path=\"<run>/work/dot.png\">"
     );
     assert!(ours.requests[2]["schema"].is_object(), "outputSchema");
+    // baseUrl and apiKey reach the server; networkAccessEnabled and approvalPolicy the rollout.
+    assert_eq!(s["base_url"]["final"], "via base url", "{s}");
+    assert_eq!(ours.requests[0]["auth"], "Bearer sdk-test-key");
+    assert_eq!(ours.requests[4]["auth"], "Bearer sdk-api-key");
+    let ctx = &ours.base_url_context;
+    assert_eq!(ctx["approval_policy"], "never", "{ctx}");
+    assert_eq!(ctx["sandbox_policy"]["network_access"], true, "{ctx}");
+    assert_eq!(ctx["permission_profile"]["network"], "enabled", "{ctx}");
 
     let Some(codex) = codex_bin("the_codex_sdk_drives_rcodex_as_it_drives_the_codex_cli") else {
         return;
@@ -203,6 +243,21 @@ async fn the_codex_sdk_drives_rcodex_as_it_drives_the_codex_cli() {
     let theirs = drive(&codex, &sdk).await;
     assert_eq!(ours.sdk, theirs.sdk, "what the SDK showed differs");
     // The aborted turn's request may or may not have reached the server before the kill.
-    let n = 4;
+    let n = 5;
     assert_eq!(ours.requests[..n], theirs.requests[..n], "requests differ");
+    // The extra root's path differs by run: its count is compared.
+    let policy = |c: &Value| {
+        let mut sandbox = c["sandbox_policy"].clone();
+        sandbox["writable_roots"] = json!(sandbox["writable_roots"].as_array().map(Vec::len));
+        json!([
+            c["approval_policy"],
+            sandbox,
+            c["permission_profile"]["network"]
+        ])
+    };
+    assert_eq!(
+        policy(&ours.base_url_context),
+        policy(&theirs.base_url_context),
+        "turn_context of the baseUrl thread"
+    );
 }

@@ -200,7 +200,7 @@ fn an_unknown_profile_fails_the_profile_check() {
     let profile = line(&out, "profile");
     assert!(profile.starts_with("fail"), "{out}");
     assert!(profile.contains("\"nightly\""), "{out}");
-    assert!(profile.contains("fix: add a [profiles.NAME]"), "{out}");
+    assert!(profile.contains("nightly.config.toml"), "{out}");
 }
 
 #[test]

@@ -131,13 +131,12 @@ async fn every_codex_exec_flag_is_accepted_and_the_ignored_ones_said_once() {
         "model_provider=\"mock\"",
         "-c",
         &format!("model_providers.mock={{ name = \"M\", base_url = \"{base}\", env_key = \"MOCK_API_KEY\" }}"),
-        "-c",
-        "profiles.p.model=\"gpt-5.5\"",
         "--profile",
         "p",
     ]);
-    // -p names a profile of config.toml, which --ignore-user-config drops: go without it.
-    args.truncate(6);
+    // The profile file is not read under --ignore-user-config (as in Codex): a broken one
+    // shows it.
+    std::fs::write(home.home().join("p.config.toml"), "model = 5\n").unwrap();
     for flag in CODEX_EXEC_FLAGS.iter().filter(|f| f[0] != "--profile") {
         args.extend(strings(flag));
     }
@@ -205,7 +204,7 @@ async fn strict_config_names_the_unknown_key_and_its_line() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("config.toml:1: modle: not recognized"),
+        stderr.contains("config.toml:1: modle: unknown configuration field `modle`"),
         "{stderr}"
     );
 }
@@ -455,4 +454,152 @@ async fn worktree_outside_a_repository_fails_as_codex_does() {
         "{}",
         text(&out.stderr)
     );
+}
+
+/// The `turn_context` payload of the home's only rollout.
+fn turn_context(home: &TestHome) -> Value {
+    let rollouts = home.rollouts();
+    assert_eq!(rollouts.len(), 1, "{rollouts:?}");
+    let text = std::fs::read_to_string(&rollouts[0]).unwrap();
+    json_lines(&text)
+        .into_iter()
+        .find(|l| l["type"] == "turn_context")
+        .expect("a turn_context line")["payload"]
+        .clone()
+}
+
+/// Appends `lines` to the home's config.toml before its tables (top-level keys).
+fn prepend_config(home: &TestHome, lines: &str) {
+    let path = home.home().join("config.toml");
+    let config = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{lines}{config}")).unwrap();
+}
+
+/// Codex 0.169 exec runs every approval policy it accepts as `never` (captured: the request and
+/// the rollout are those of `never`) and refuses `untrusted`.
+#[tokio::test(flavor = "multi_thread")]
+async fn approval_policy_runs_as_never_and_untrusted_is_refused() {
+    let srv = server(json!([{ "message": "a" }, { "message": "b" }])).await;
+    let mut permissions = Vec::new();
+    for policy in ["never", "on-request"] {
+        let home = TestHome::with_mock(&srv.base_url());
+        prepend_config(&home, &format!("approval_policy = \"{policy}\"\n"));
+        let (home, out) = exec(home, strings(&["--skip-git-repo-check", "x"]), None).await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(turn_context(&home)["approval_policy"], "never", "{policy}");
+        let body = srv.requests().last().unwrap().body.clone();
+        permissions.push(body["input"][1]["content"].clone());
+    }
+    assert_eq!(permissions[0], permissions[1]);
+
+    let home = TestHome::with_mock(&srv.base_url());
+    prepend_config(
+        &home,
+        "model_verbosity = \"low\"\napproval_policy = \"untrusted\"\n",
+    );
+    let (home, out) = exec(home, strings(&["--skip-git-repo-check", "x"]), None).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("config.toml:2: approval_policy: \"untrusted\" is no longer supported; remove this setting"),
+        "{stderr}"
+    );
+    let args = strings(&[
+        "--skip-git-repo-check",
+        "-c",
+        "approval_policy=\"bogus\"",
+        "x",
+    ]);
+    let (_home, out) = exec(home, args, None).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("unknown variant `bogus`, expected one of `untrusted`, `on-failure`, `on-request`, `granular`, `never`"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(srv.requests().len(), 2, "refused runs send nothing");
+}
+
+/// `-p NAME` reads `$CODEX_HOME/NAME.config.toml` over config.toml and under `-c`, as Codex 0.169
+/// does (captured); `[profiles.NAME]` beside `-p NAME` is refused with Codex's words.
+#[tokio::test(flavor = "multi_thread")]
+async fn profile_is_the_name_config_toml_file() {
+    let srv = server(json!([{ "message": "a" }, { "message": "b" }])).await;
+    let home = TestHome::with_mock(&srv.base_url());
+    prepend_config(&home, "model_reasoning_effort = \"high\"\n");
+    std::fs::write(
+        home.home().join("fast.config.toml"),
+        "model_reasoning_effort = \"low\"\nmodel_verbosity = \"high\"\n",
+    )
+    .unwrap();
+    let args = strings(&[
+        "--skip-git-repo-check",
+        "-p",
+        "fast",
+        "-c",
+        "model_verbosity=\"medium\"",
+        "x",
+    ]);
+    let (home, out) = exec(home, args, None).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let body = srv.requests()[0].body.clone();
+    assert_eq!(
+        body["reasoning"]["effort"], "low",
+        "the profile beats config.toml"
+    );
+    assert_eq!(body["text"]["verbosity"], "medium", "-c beats the profile");
+
+    let path = home.home().join("config.toml");
+    let config = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{config}\n[profiles.fast]\nmodel = \"x\"\n")).unwrap();
+    let args = strings(&["--skip-git-repo-check", "-p", "fast", "x"]);
+    let (_home, out) = exec(home, args, None).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("profiles.fast: --profile `fast` cannot be used while"),
+        "{stderr}"
+    );
+    assert_eq!(srv.requests().len(), 1);
+}
+
+/// `--strict-config` knows the keys the pinned CLI knows: a few of each kind are given to both
+/// clients as `-c KEY=1`, and each refuses exactly the unknown ones, in Codex's words.
+#[tokio::test(flavor = "multi_thread")]
+async fn strict_config_refuses_what_codex_refuses() {
+    let cases = [
+        ("model_context_window", true),
+        ("notify", true),
+        ("tools.web_search", true),
+        ("sandbox_workspace_write.exclude_slash_tmp", true),
+        ("debug", false),
+        ("model_supports_reasoning_summaries", false),
+        ("tools.view_image", false),
+        ("sandbox_workspace_write.bogus", false),
+    ];
+    let codex = codex_bin("strict_config_refuses_what_codex_refuses");
+    for (key, known) in cases {
+        for client in [None, codex.as_deref()] {
+            let home = TestHome::with_mock("http://127.0.0.1:9/v1");
+            let mut cmd = exec_command(client);
+            // A known key lets the run go on to a closed port: fail at once there. (In the
+            // file: with a second -c, Codex 0.169 warns of an unknown -c key instead of failing.)
+            let config = home.home().join("config.toml");
+            let mut toml = std::fs::read_to_string(&config).unwrap();
+            toml.push_str("request_max_retries = 0\nstream_max_retries = 0\n");
+            std::fs::write(&config, toml).unwrap();
+            cmd.args(["--strict-config", "-c", &format!("{key}=1"), "x"])
+                .env("CODEX_HOME", home.home())
+                .current_dir(home.work())
+                .stdin(std::process::Stdio::null());
+            let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+                .await
+                .unwrap();
+            let stderr = text(&out.stderr);
+            let refused = stderr.contains(&format!(
+                "unknown configuration field `{key}` in -c/--config override"
+            ));
+            assert_eq!(refused, !known, "{key} on {client:?}: {stderr}");
+        }
+    }
 }

@@ -204,3 +204,79 @@ fn batch_results_carry_the_goal() {
     assert_eq!(goal["tokenBudget"], 1000);
     assert_eq!(goal["tokensUsed"], 220);
 }
+
+/// Budget 250 and 110 tokens a response (the capture `g_budget2`): both clients limit the goal
+/// before the same request, tell the model once with a `<codex_internal_context source="goal">`
+/// user message (the words are each client's own), report `budgetLimited` with nothing remaining
+/// and keep counting, and complete it with a budget report.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_spent_budget_limits_the_goal_as_codex_does() {
+    let Some(codex) = rcodex_tests::codex_bin("goal budgets against the real CLI") else {
+        return;
+    };
+    let mut replies = vec![call(
+        "create_goal",
+        json!({"objective": "Ship it", "token_budget": 250}),
+    )];
+    replies.extend((0..5).map(|_| call("get_goal", json!({}))));
+    replies.push(call("update_goal", json!({"status": "complete"})));
+    replies.push(json!({ "message": "done" }));
+    let script = Value::Array(replies);
+    let theirs = run(Some(&codex), script.clone()).await;
+    let ours = run(None, script).await;
+    assert_eq!(ours.len(), theirs.len());
+    const TAG: &str = "<codex_internal_context source=\"goal\">";
+    // (request index, input index) of each budget message a request carries.
+    let messages = |reqs: &[RecordedRequest]| -> Vec<(usize, usize)> {
+        let mut found = Vec::new();
+        for (r, req) in reqs.iter().enumerate() {
+            for (i, item) in req.body["input"].as_array().unwrap().iter().enumerate() {
+                let text = item["content"][0]["text"].as_str().unwrap_or_default();
+                if item["role"] == "user" && text.starts_with(TAG) {
+                    found.push((r, i));
+                }
+            }
+        }
+        found
+    };
+    // Codex settles usage asynchronously: its limit may land one response earlier than the
+    // capture's (and rcodex's) settle before request 5. Each client says it once, and the
+    // message then stays in place in every later request.
+    for (who, at, n) in [
+        ("ours", messages(&ours), ours.len()),
+        ("theirs", messages(&theirs), theirs.len()),
+    ] {
+        assert!(!at.is_empty(), "{who}: no budget message");
+        let (first, place) = at[0];
+        let expected: Vec<(usize, usize)> = (first..n).map(|r| (r, place)).collect();
+        assert_eq!(at, expected, "{who}");
+    }
+    assert_eq!(
+        messages(&ours)[0].0,
+        4,
+        "rcodex: before request 5, as captured"
+    );
+    let first = |reqs: &[RecordedRequest]| messages(reqs)[0].0 as i64;
+    assert!((first(&ours) - first(&theirs)).abs() <= 1);
+    let statuses = |reqs: &[RecordedRequest]| -> Vec<(Value, Value)> {
+        goal_items(reqs)
+            .iter()
+            .filter(|i| i["output"].is_object())
+            .map(|i| {
+                (
+                    i["output"]["goal"]["status"].clone(),
+                    i["output"]["remainingTokens"].clone(),
+                )
+            })
+            .collect()
+    };
+    for st in [statuses(&ours), statuses(&theirs)] {
+        assert_eq!(
+            st.first().unwrap(),
+            &(json!("active"), json!(250)),
+            "{st:?}"
+        );
+        assert!(st.contains(&(json!("budgetLimited"), json!(0))), "{st:?}");
+        assert_eq!(st.last().unwrap(), &(json!("complete"), json!(0)), "{st:?}");
+    }
+}

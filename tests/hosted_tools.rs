@@ -60,10 +60,7 @@ async fn tool_lists_match_codex_under_each_switch() {
     for args in cases {
         let (theirs, _) = run(Some(&codex), args, answer()).await;
         let (ours, _) = run(None, args, answer()).await;
-        let mut expected = tool_list(&theirs[0]);
-        // Not offered by rcodex yet (issue 14, item 4): it sits between the goals and web_search.
-        expected.retain(|(name, _)| name != "tool_search");
-        assert_eq!(tool_list(&ours[0]), expected, "{args:?}");
+        assert_eq!(tool_list(&ours[0]), tool_list(&theirs[0]), "{args:?}");
     }
     // The cases differ where Codex differs: no web_search when disabled, no goals when off.
     let (off, _) = run(None, &["-c", "web_search=\"disabled\""], answer()).await;

@@ -261,6 +261,10 @@ async fn a_parent_spawns_two_children_and_waits_for_both() {
             .filter_map(|t| t["name"].as_str())
             .collect();
         assert!(!tools.contains(&"tool_search"));
+        // Nor the developer part naming the deferred namespaces, which the parent's has.
+        let developer = |r: &RecordedRequest| r.body["input"][1].to_string();
+        assert!(!developer(child).contains("<tools>"));
+        assert!(developer(parent[0]).contains("<tools>"));
         let input = child.body["input"].as_array().unwrap();
         let prompt = input.last().unwrap()["content"][0]["text"]
             .as_str()

@@ -27,6 +27,12 @@ pub struct EnvironmentContext {
     pub workspace_roots: Vec<String>,
     /// The sandbox mode, which picks the permission profile and the permissions text.
     pub sandbox: SandboxMode,
+    /// `sandbox_workspace_write.network_access`: commands may use the network under
+    /// `workspace-write` (see `permission_profile`).
+    pub network_access: bool,
+    /// The roots of `sandbox_workspace_write.writable_roots` (also in `workspace_roots`): Codex's
+    /// profile object lists them a second time, after the temp dirs (captured).
+    pub config_writable_roots: Vec<String>,
 }
 
 impl EnvironmentContext {
@@ -39,6 +45,8 @@ impl EnvironmentContext {
             timezone: timezone.to_string(),
             workspace_roots: vec![cwd.to_string()],
             sandbox,
+            network_access: false,
+            config_writable_roots: Vec::new(),
         }
     }
 
@@ -56,22 +64,8 @@ impl EnvironmentContext {
             escape_xml(&self.shell),
             escape_xml(&self.current_date),
             escape_xml(&self.timezone),
-            permission_profile(self.sandbox),
+            crate::permission_profile::render_xml(self, escape_xml),
         )
-    }
-}
-
-fn permission_profile(mode: SandboxMode) -> &'static str {
-    match mode {
-        SandboxMode::DangerFullAccess => {
-            "<permission_profile type=\"disabled\"><file_system type=\"unrestricted\" /></permission_profile>"
-        }
-        SandboxMode::WorkspaceWrite => {
-            "<permission_profile type=\"managed\"><file_system type=\"workspace-write\" /></permission_profile>"
-        }
-        SandboxMode::ReadOnly => {
-            "<permission_profile type=\"managed\"><file_system type=\"read-only\" /></permission_profile>"
-        }
     }
 }
 
@@ -117,6 +111,33 @@ will approve escalations, so work within these limits.\n</permissions instructio
     )
 }
 
+/// rcodex's own permissions section for an environment: [`default_permissions_text`], and under
+/// `workspace-write` the writable roots and whether commands may use the network, as Codex's
+/// text says them (in rcodex's words).
+pub fn default_permissions_text_for(env: &EnvironmentContext) -> String {
+    let text = default_permissions_text(env.sandbox);
+    if env.sandbox != SandboxMode::WorkspaceWrite {
+        return text;
+    }
+    let roots: Vec<String> = env
+        .workspace_roots
+        .iter()
+        .map(|r| format!("`{r}`"))
+        .collect();
+    let network = if env.network_access {
+        "enabled"
+    } else {
+        "restricted"
+    };
+    text.replace(
+        "\nApproval policy:",
+        &format!(
+            "\nWritable roots: {}, and the temp dirs.\nNetwork access: {network}.\nApproval policy:",
+            roots.join(", ")
+        ),
+    )
+}
+
 /// The word that marks the base-instruction line Codex leaves out when `update_plan` is off.
 const CHECKLIST_WORD: &str = "checklist";
 
@@ -143,7 +164,7 @@ impl InitialContext {
     pub fn defaults(environment: EnvironmentContext) -> Self {
         InitialContext {
             base_instructions: DEFAULT_BASE_INSTRUCTIONS.to_string(),
-            developer_sections: vec![default_permissions_text(environment.sandbox)],
+            developer_sections: vec![default_permissions_text_for(&environment)],
             user_instructions: None,
             environment,
             recorded: None,
@@ -216,9 +237,31 @@ mod tests {
             timezone: "Etc/UTC".into(),
             workspace_roots: vec!["/capture/cases/b_shell_bypass/work".into()],
             sandbox: SandboxMode::DangerFullAccess,
+            network_access: false,
+            config_writable_roots: Vec::new(),
         };
         let want = "<environment_context>\n  <cwd>/capture/cases/b_shell_bypass/work</cwd>\n  <shell>bash</shell>\n  <current_date>2026-11-28</current_date>\n  <timezone>Etc/UTC</timezone>\n  <filesystem><workspace_roots><root>/capture/cases/b_shell_bypass/work</root></workspace_roots><permission_profile type=\"disabled\"><file_system type=\"unrestricted\" /></permission_profile></filesystem>\n</environment_context>";
         assert_eq!(env.render(), want);
+    }
+
+    #[test]
+    fn own_workspace_write_text_names_the_roots_and_the_network() {
+        let mut env = EnvironmentContext::new("/w", SandboxMode::WorkspaceWrite, "d", "t");
+        env.workspace_roots.push("/x".into());
+        let text = default_permissions_text_for(&env);
+        assert!(
+            text.contains(
+                "Writable roots: `/w`, `/x`, and the temp dirs.\nNetwork access: restricted.\n"
+            ),
+            "{text}"
+        );
+        env.network_access = true;
+        assert!(default_permissions_text_for(&env).contains("Network access: enabled."));
+        env.sandbox = SandboxMode::ReadOnly;
+        assert_eq!(
+            default_permissions_text_for(&env),
+            default_permissions_text(SandboxMode::ReadOnly)
+        );
     }
 
     #[test]
@@ -230,6 +273,8 @@ mod tests {
             timezone: "Etc/UTC".into(),
             workspace_roots: vec!["/w".into()],
             sandbox: SandboxMode::ReadOnly,
+            network_access: false,
+            config_writable_roots: Vec::new(),
         };
         let ctx = InitialContext::defaults(env);
         let items = ctx.recorded_items("d".into(), "e".into());

@@ -38,6 +38,13 @@ pub enum IdKind<'a> {
         /// Whether the call was a freeform (`custom_tool_call`) one.
         freeform: bool,
     },
+    /// The user message that tells the model its goal's token budget is spent (`msg_…`).
+    GoalContextMessage,
+    /// The `tool_search_output` answering search `call_id` (`tso_…`).
+    ToolSearchOutput {
+        /// The search this output answers.
+        call_id: &'a str,
+    },
 }
 
 impl IdKind<'_> {
@@ -50,11 +57,13 @@ impl IdKind<'_> {
             | IdKind::InterruptMarker
             | IdKind::Notification
             | IdKind::CompactedContext
-            | IdKind::CompactionSummary => "msg_",
+            | IdKind::CompactionSummary
+            | IdKind::GoalContextMessage => "msg_",
             IdKind::ToolOutput { freeform: true, .. } => "ctco_",
             IdKind::ToolOutput {
                 freeform: false, ..
             } => "fco_",
+            IdKind::ToolSearchOutput { .. } => "tso_",
             IdKind::Thread
             | IdKind::ContextWindow
             | IdKind::Turn

@@ -77,6 +77,7 @@
 pub mod apply_patch;
 pub mod context;
 pub mod ids;
+pub mod permission_profile;
 pub mod protocol;
 pub mod replay;
 pub mod sandbox;

@@ -110,6 +110,12 @@ impl ReplyBuilder {
         self
     }
 
+    /// Any finished output item, as given (a `tool_search_call`, a namespaced call, …).
+    pub fn item(mut self, item: ResponseItem) -> Self {
+        self.events.push(ResponseEvent::OutputItemDone { item });
+        self
+    }
+
     /// A reasoning item with one summary part.
     pub fn reasoning(mut self, summary: &str) -> Self {
         let item: ResponseItem = serde_json::from_value(json!({

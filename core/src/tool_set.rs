@@ -14,6 +14,7 @@ use crate::protocol::ToolSpec;
 
 const MODELS_JSON: &str = include_str!("../../vendor/codex-0.169.0/models.json");
 const TOOLS_JSON: &str = include_str!("../../vendor/codex-0.169.0/tools.json");
+const NAMESPACES_JSON: &str = include_str!("../../vendor/codex-0.169.0/namespaces.json");
 
 /// How the model's catalog entry names its shell tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -123,6 +124,11 @@ fn tool_table() -> &'static Map<String, Value> {
     })
 }
 
+/// The model names of the vendored catalog, in its order.
+pub fn catalog_slugs() -> Vec<&'static str> {
+    catalog().models.iter().map(|m| m.slug.as_str()).collect()
+}
+
 /// Facts for `slug`; unknown slugs get upstream's fallback entry under their own name.
 pub fn model_facts(slug: &str) -> ModelFacts {
     let catalog = catalog();
@@ -158,6 +164,12 @@ pub struct ToolsConfig {
     pub goals: bool,
     /// Hosted `web_search` (Codex: top-level `web_search`, `"cached"` by default).
     pub web_search: WebSearchMode,
+    /// The sub-agent tools, deferred in the `multi_agent_v1` namespace (Codex:
+    /// `features.multi_agent`, on by default; `--disable multi_agent`).
+    pub multi_agent: bool,
+    /// `tool_search`, offered when some namespace is deferred. Codex leaves it out of a
+    /// sub-agent's list (the rest unchanged): the sub-agent runner sets this false for children.
+    pub tool_search: bool,
 }
 
 /// Codex's top-level `web_search` setting: whether the hosted tool is offered and whether it
@@ -199,6 +211,8 @@ impl Default for ToolsConfig {
             unified_exec: true,
             goals: true,
             web_search: WebSearchMode::Cached,
+            multi_agent: true,
+            tool_search: true,
         }
     }
 }
@@ -289,8 +303,9 @@ fn tool_ids(model: &ModelFacts, cfg: &ToolsConfig) -> Vec<&'static str> {
     if cfg.goals {
         ids.extend(["get_goal", "create_goal", "update_goal"]);
     }
-    // Codex's `tool_search` comes here, between the goal tools and `web_search`; rcodex offers
-    // it once it can run the searches (issue 14, item 4).
+    if cfg.tool_search && !deferred_namespaces(cfg).is_empty() {
+        ids.push("tool_search");
+    }
     if cfg.web_search != WebSearchMode::Disabled {
         ids.push("web_search");
     }
@@ -307,9 +322,70 @@ pub const MULTI_AGENT_V1_TOOLS: [&str; 5] = [
     "close_agent",
 ];
 
-/// Whether `name` is a tool of the deferred namespace `namespace`.
+/// The sub-agent tools' namespace.
+pub const MULTI_AGENT_V1: &str = "multi_agent_v1";
+
+/// One deferred namespace of `vendor/…/namespaces.json`: tools that are not in a request's
+/// `tools` but that `tool_search` loads and a namespaced call reaches.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct DeferredNamespace {
+    /// What the namespace holds (rcodex's own words).
+    pub description: String,
+    /// Its function specs, in the file's order (`type, name, description, strict,
+    /// defer_loading, parameters`, as Codex lists them).
+    pub tools: Vec<Value>,
+}
+
+impl DeferredNamespace {
+    /// Whether the namespace holds a tool called `name`.
+    pub fn has_tool(&self, name: &str) -> bool {
+        self.tools.iter().any(|t| t["name"] == name)
+    }
+}
+
+fn namespace_table() -> &'static serde_json::Map<String, Value> {
+    static NAMESPACES: OnceLock<Map<String, Value>> = OnceLock::new();
+    NAMESPACES.get_or_init(|| {
+        serde_json::from_str(NAMESPACES_JSON).expect("vendored namespaces.json is valid (tested)")
+    })
+}
+
+/// The deferred namespace `name`, if the vendored facts have one.
+pub fn deferred_namespace(name: &str) -> Option<DeferredNamespace> {
+    let value = namespace_table().get(name)?;
+    serde_json::from_value(value.clone()).ok()
+}
+
+/// The names of the namespaces `cfg` defers, in the order Codex lists them.
+pub fn deferred_namespaces(cfg: &ToolsConfig) -> Vec<String> {
+    let mut names = Vec::new();
+    if cfg.multi_agent {
+        names.push(MULTI_AGENT_V1.to_string());
+    }
+    names
+}
+
+/// The developer-message part that names the deferred namespaces, sent (as Codex sends its
+/// own, captured) whenever `tool_search` is offered: a `<tools>` block, one line per namespace
+/// with its description. The words are rcodex's own.
+pub fn deferred_tools_section(cfg: &ToolsConfig) -> Option<String> {
+    let names = deferred_namespaces(cfg);
+    if !cfg.tool_search || names.is_empty() {
+        return None;
+    }
+    let mut text = String::from("<tools>\nTool namespaces that tool_search can load:\n");
+    for name in names {
+        let description = deferred_namespace(&name).map(|n| n.description);
+        text.push_str(&format!("- {name}: {}\n", description.unwrap_or_default()));
+    }
+    text.push_str("</tools>");
+    Some(text)
+}
+
+/// Whether `name` is a tool of the deferred namespace `namespace` (whichever namespaces a
+/// session defers; see [`deferred_namespaces`]).
 pub fn is_deferred_tool(namespace: &str, name: &str) -> bool {
-    namespace == "multi_agent_v1" && MULTI_AGENT_V1_TOOLS.contains(&name)
+    deferred_namespace(namespace).is_some_and(|ns| ns.has_tool(name))
 }
 
 /// The names the model sees, in order (`type` for hosted tools without a name).

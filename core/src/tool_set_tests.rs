@@ -81,6 +81,7 @@ fn gpt_5_5_default_list_matches_codex_order() {
             "get_goal",
             "create_goal",
             "update_goal",
+            "tool_search",
             "web_search"
         ]
     );
@@ -94,7 +95,7 @@ fn update_plan_when_enabled_comes_third() {
     };
     let list = names("gpt-5.5", cfg);
     assert_eq!(list[2], "update_plan");
-    assert_eq!(list.len(), 10);
+    assert_eq!(list.len(), 11);
 }
 
 #[test]
@@ -109,6 +110,7 @@ fn unknown_model_has_no_apply_patch_but_keeps_exec_command() {
             "get_goal",
             "create_goal",
             "update_goal",
+            "tool_search",
             "web_search"
         ]
     );
@@ -147,6 +149,7 @@ fn file_tools_follow_view_image_and_switches_remove_tools() {
             "get_goal",
             "create_goal",
             "update_goal",
+            "tool_search",
             "web_search"
         ]
     );
@@ -292,7 +295,7 @@ fn typed_specs_are_the_json_specs_parsed_for_every_model_and_switch() {
     let mut checked = 0;
     for slug in &models {
         let facts = model_facts(slug);
-        for bits in 0u16..512 {
+        for bits in 0u16..2048 {
             let cfg = ToolsConfig {
                 update_plan: bits & 1 != 0,
                 read_file: bits & 2 != 0,
@@ -307,6 +310,8 @@ fn typed_specs_are_the_json_specs_parsed_for_every_model_and_switch() {
                 } else {
                     WebSearchMode::Cached
                 },
+                multi_agent: bits & 512 != 0,
+                tool_search: bits & 1024 != 0,
             };
             let parsed: Vec<ToolSpec> = tool_specs(&facts, &cfg)
                 .into_iter()
@@ -331,7 +336,7 @@ fn goals_and_web_search_follow_their_switches() {
     assert!(!list
         .iter()
         .any(|n| n.ends_with("_goal") || n == "web_search"));
-    assert_eq!(list.last().map(String::as_str), Some("view_image"));
+    assert_eq!(list.last().map(String::as_str), Some("tool_search"));
     let web = |mode| {
         let cfg = ToolsConfig {
             web_search: mode,
@@ -357,5 +362,125 @@ fn goals_and_web_search_follow_their_switches() {
 fn goal_tools_are_answered_by_the_core() {
     for name in ["get_goal", "create_goal", "update_goal"] {
         assert_eq!(tool_kind(name), ToolKind::Goal);
+    }
+}
+
+#[test]
+fn tool_search_follows_its_switch_and_the_deferred_namespaces() {
+    let child = ToolsConfig {
+        tool_search: false,
+        ..ToolsConfig::default()
+    };
+    let list = names("gpt-5.5", child);
+    assert!(!list.contains(&"tool_search".to_string()));
+    assert_eq!(list.len(), 9, "a sub-agent's list: the rest unchanged");
+    let no_agents = ToolsConfig {
+        multi_agent: false,
+        ..ToolsConfig::default()
+    };
+    assert!(deferred_namespaces(&no_agents).is_empty());
+    assert!(!names("gpt-5.5", no_agents).contains(&"tool_search".to_string()));
+    assert_eq!(
+        deferred_namespaces(&ToolsConfig::default()),
+        [MULTI_AGENT_V1]
+    );
+    // Codex 0.169: tool_search is 9th, just before web_search.
+    assert_eq!(names("gpt-5.5", ToolsConfig::default())[8], "tool_search");
+}
+
+#[test]
+fn the_multi_agent_namespace_holds_codexs_five_tools_with_codexs_schemas() {
+    let ns = deferred_namespace(MULTI_AGENT_V1).unwrap();
+    let names: Vec<&str> = ns.tools.iter().filter_map(|t| t["name"].as_str()).collect();
+    // The order Codex 0.169 listed them in for the query "agent" (limit 20).
+    assert_eq!(
+        names,
+        [
+            "spawn_agent",
+            "close_agent",
+            "resume_agent",
+            "wait_agent",
+            "send_input"
+        ]
+    );
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    let mut all = MULTI_AGENT_V1_TOOLS;
+    all.sort_unstable();
+    assert_eq!(sorted, all);
+    for tool in &ns.tools {
+        let name = tool["name"].as_str().unwrap();
+        assert_eq!(
+            keys(tool),
+            [
+                "type",
+                "name",
+                "description",
+                "strict",
+                "defer_loading",
+                "parameters"
+            ],
+            "{name}"
+        );
+        assert_eq!(tool["type"], "function");
+        assert_eq!(tool["strict"], false, "{name}");
+        assert_eq!(tool["defer_loading"], true, "{name}");
+        let params = &tool["parameters"];
+        let props = keys(&params["properties"]);
+        let mut sorted = props.clone();
+        sorted.sort_unstable();
+        assert_eq!(props, sorted, "{name}: properties sorted as Codex's");
+        assert_eq!(params["additionalProperties"], false, "{name}");
+        let desc = tool["description"].as_str().unwrap();
+        assert!(
+            !desc.is_empty() && desc.len() < 300,
+            "{name}: own description"
+        );
+        assert!(is_deferred_tool(MULTI_AGENT_V1, name));
+    }
+    // The required lists and parameter names the capture shows.
+    let required = |i: usize| ns.tools[i]["parameters"]["required"].clone();
+    assert_eq!(required(0), Value::Null, "spawn_agent requires nothing");
+    assert_eq!(required(1), serde_json::json!(["target"]));
+    assert_eq!(required(2), serde_json::json!(["id"]));
+    assert_eq!(required(3), serde_json::json!(["targets"]));
+    assert_eq!(required(4), serde_json::json!(["target"]));
+    assert_eq!(
+        keys(&ns.tools[4]["parameters"]["properties"]),
+        ["interrupt", "items", "message", "target"]
+    );
+    assert_eq!(
+        keys(&ns.tools[0]["parameters"]["properties"]),
+        [
+            "fork_context",
+            "items",
+            "message",
+            "model",
+            "reasoning_effort"
+        ]
+    );
+    assert!(!is_deferred_tool(MULTI_AGENT_V1, "fork_agent"));
+    assert!(!is_deferred_tool("other_ns", "spawn_agent"));
+}
+
+#[test]
+fn the_deferred_tools_part_goes_with_tool_search() {
+    let text = deferred_tools_section(&ToolsConfig::default()).unwrap();
+    assert!(
+        text.starts_with("<tools>\n") && text.ends_with("\n</tools>"),
+        "{text}"
+    );
+    assert!(text.contains("\n- multi_agent_v1: "), "{text}");
+    for off in [
+        ToolsConfig {
+            tool_search: false,
+            ..ToolsConfig::default()
+        },
+        ToolsConfig {
+            multi_agent: false,
+            ..ToolsConfig::default()
+        },
+    ] {
+        assert_eq!(deferred_tools_section(&off), None);
     }
 }

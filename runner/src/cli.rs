@@ -113,7 +113,7 @@ pub struct ExecArgs {
     /// Override a config value: `-c key.path=value` (value parsed as TOML, else a string).
     #[arg(short = 'c', long = "config", value_name = "key=value", global = true)]
     pub config: Vec<String>,
-    /// Config profile from config.toml.
+    /// Config profile: the settings of `$CODEX_HOME/PROFILE.config.toml` over config.toml (as Codex 0.169).
     #[arg(short = 'p', long)]
     pub profile: Option<String>,
     /// Working directory of the session.

@@ -11,7 +11,10 @@ use rcodex_core::protocol::ToolSpec;
 use rcodex_core::sandbox::SandboxMode;
 use rcodex_core::session::compact::default_auto_limit;
 use rcodex_core::session::{ModelSettings, RetryPolicy, SessionConfig};
-use rcodex_core::tool_set::{model_facts, tool_specs, ToolsConfig, WebSearchMode};
+use rcodex_core::tool_set::{
+    deferred_namespaces, deferred_tools_section, model_facts, tool_specs, ToolsConfig,
+    WebSearchMode,
+};
 use serde_json::Value;
 
 use crate::client::{user_agent, Endpoint, ModelClient};
@@ -58,14 +61,20 @@ pub fn installation_id(codex_home: &Path) -> String {
 }
 
 /// The headers every request to the provider carries besides the per-request ones:
-/// authorization (when there is a key), rcodex's originator and user-agent, the provider's own.
+/// authorization (when there is a key), the originator and a user-agent that starts with it (as
+/// Codex's does), the provider's own.
 pub fn endpoint_headers(config: &Config, api_key: Option<&str>) -> Vec<(String, String)> {
     let mut headers = Vec::new();
     if let Some(key) = api_key {
         headers.push(("authorization".to_string(), format!("Bearer {key}")));
     }
-    headers.push(("originator".into(), "rcodex_exec".into()));
-    headers.push(("user-agent".into(), user_agent()));
+    headers.push(("originator".into(), config.originator.clone()));
+    let agent = user_agent();
+    let agent = match agent.strip_prefix(crate::config::DEFAULT_ORIGINATOR) {
+        Some(rest) => format!("{}{rest}", config.originator),
+        None => agent,
+    };
+    headers.push(("user-agent".into(), agent));
     headers.extend(config.provider.resolved_headers());
     headers
 }
@@ -91,6 +100,7 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
         grep_files: config.tools.grep_files,
         goals: config.goals,
         web_search: web_search_mode(config.web_search, sandbox),
+        multi_agent: config.multi_agent,
         ..ToolsConfig::default()
     };
     let tools: Vec<ToolSpec> = tool_specs(&facts, &tools_cfg)
@@ -100,7 +110,16 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
     let cwd = inputs.cwd.display().to_string();
     let mut environment =
         EnvironmentContext::new(&cwd, sandbox, &inputs.current_date, &inputs.timezone);
-    let extra_roots = crate::config::extra_writable_roots(&config.raw);
+    environment.network_access = config.network_access;
+    let configured = crate::config::extra_writable_roots(&config.raw);
+    environment.config_writable_roots =
+        configured.iter().map(|r| r.display().to_string()).collect();
+    let mut extra_roots = config.add_dirs.clone();
+    extra_roots.extend(
+        configured
+            .into_iter()
+            .filter(|r| !config.add_dirs.contains(r)),
+    );
     environment
         .workspace_roots
         .extend(extra_roots.iter().map(|r| r.display().to_string()));
@@ -117,7 +136,9 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
         session.model.verbosity = Some(verbosity.clone());
     }
     session.tools = tools;
+    session.deferred_namespaces = deferred_namespaces(&tools_cfg);
     session.identity.provider_id = config.model_provider_id.clone();
+    session.identity.originator = config.originator.clone();
     session.identity.installation_id = match inputs.installation_id {
         Some(id) => id,
         None => installation_id(&config.codex_home),
@@ -140,6 +161,10 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
         apply_to_session(&text, &mut session, sandbox, &writable, &config.codex_home);
         text.install_system_skills(&config.codex_home)?;
     }
+    // Codex's last developer part names the deferred tool namespaces (captured).
+    if let Some(section) = deferred_tools_section(&tools_cfg) {
+        session.context.developer_sections.push(section);
+    }
 
     let headers = endpoint_headers(config, inputs.api_key.as_deref());
     let client = ModelClient::new(Endpoint {
@@ -151,7 +176,7 @@ pub fn build_session_parts(config: &Config, inputs: SessionInputs) -> Result<Ses
     .with_wire_api(config.provider.wire_api);
 
     let mut exec_config = ExecConfig::new(inputs.cwd);
-    exec_config.sandbox = Ruleset::for_mode(sandbox, &roots)
+    exec_config.sandbox = Ruleset::for_sandbox(sandbox, &roots, config.network_access)
         .map_err(|e| format!("landlock: {e}"))?
         .map(Arc::new);
     if config.shell_snapshot {

@@ -4,6 +4,7 @@
 //
 // Input (env): SDK_DIR (where @openai/codex-sdk is installed), CODEX_BIN, MOCK_BASE_URL,
 // WORK (a workspace with dot.png), EXTRA (an extra folder), HOME_DIR (a CODEX_HOME).
+// Output: {observed, ids}: `observed` must be the same for both binaries, `ids` are per run.
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -79,7 +80,21 @@ try {
   observed.failed = errorOf(e);
 }
 
-// 5. An interrupted turn: abort a second after the turn started (the server is slow to answer).
+// 5. The SDK's baseUrl and apiKey (the built-in openai provider at that URL, the key as
+// CODEX_API_KEY), with network access and an approval policy other than never.
+const viaUrl = new Codex({
+  codexPathOverride: env.CODEX_BIN,
+  baseUrl: env.MOCK_BASE_URL,
+  apiKey: "sdk-api-key",
+  config: { features: { plugins: false, shell_snapshot: false } },
+  env: { PATH: env.PATH, HOME: env.HOME_DIR, CODEX_HOME: env.HOME_DIR },
+});
+const netThread = viaUrl.startThread({ ...options, networkAccessEnabled: true, approvalPolicy: "on-request" });
+const viaUrlTurn = await netThread.run("through baseUrl");
+observed.base_url = { final: viaUrlTurn.finalResponse };
+const ids = { base_url_thread: netThread.id };
+
+// 6. An interrupted turn: abort a second after the turn started (the server is slow to answer).
 const controller = new AbortController();
 try {
   const slow = await codex.startThread(options).runStreamed("slow one", { signal: controller.signal });
@@ -93,4 +108,4 @@ try {
   observed.interrupted = { error: e.name };
 }
 
-process.stdout.write(JSON.stringify(observed) + "\n");
+process.stdout.write(JSON.stringify({ observed, ids }) + "\n");

@@ -29,6 +29,11 @@ pub enum ResponseItem {
     /// `web_search_call`: a hosted web search the server ran; recorded and replayed, never executed
     /// here.
     WebSearchCall(WebSearchCallItem),
+    /// `tool_search_call`: the model searches the deferred tool namespaces; a client-executed
+    /// one is answered by the core with a `tool_search_output`.
+    ToolSearchCall(ToolSearchCallItem),
+    /// `tool_search_output`: the namespaces and tool specs a `tool_search_call` loaded.
+    ToolSearchOutput(ToolSearchOutputItem),
     /// Any item type this version does not know; kept verbatim (including its `type`).
     #[serde(untagged)]
     Other(Value),
@@ -367,6 +372,76 @@ pub struct WebSearchCallItem {
 
 deserialize_with_extra!(WebSearchCallItem { id, status, action });
 
+/// A `tool_search_call` item. Fields in the order Codex writes it back into history
+/// (`type, id, call_id, status, execution, arguments`, captured; the model sends `execution`
+/// before `status`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ToolSearchCallItem {
+    /// The server's item id (`ts_…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The id that pairs the call with its `tool_search_output`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
+    /// The status the server reported (`"completed"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// `"client"`: the client runs the search (the only kind rcodex answers); `"server"`: the
+    /// server did, and the item passes through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution: Option<String>,
+    /// The search as the model wrote it: a JSON object (`{"query","limit"}`), not a string.
+    #[serde(default)]
+    pub arguments: Value,
+    /// Keys this version does not model, kept for the round trip.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+deserialize_with_extra!(ToolSearchCallItem {
+    id,
+    call_id,
+    status,
+    execution,
+    arguments = default
+});
+
+impl ToolSearchCallItem {
+    /// Whether the client must answer it (`execution:"client"` with a `call_id`).
+    pub fn is_client(&self) -> bool {
+        self.execution.as_deref() == Some("client") && self.call_id.is_some()
+    }
+}
+
+/// A `tool_search_output` item: what a client-executed search loaded (Codex's key order,
+/// captured: `type, id, call_id, status, execution, tools`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ToolSearchOutputItem {
+    /// The `tso_…` id Codex gives the item, from the id source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The `call_id` of the search this answers.
+    pub call_id: String,
+    /// `"completed"`, also for a malformed search (which loads nothing).
+    pub status: String,
+    /// `"client"`.
+    pub execution: String,
+    /// The loaded tools: one `namespace` entry per namespace with matches, each holding the
+    /// matching function specs.
+    pub tools: Vec<Value>,
+    /// Keys this version does not model, kept for the round trip.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+deserialize_with_extra!(ToolSearchOutputItem {
+    id,
+    call_id,
+    status,
+    execution,
+    tools
+});
+
 /// The key Codex adds to rollout payloads but never sends to the model.
 pub const PASSTHROUGH_KEY: &str = "internal_chat_message_metadata_passthrough";
 
@@ -401,8 +476,11 @@ impl ResponseItem {
             | ResponseItem::FunctionCall(_)
             | ResponseItem::CustomToolCall(_)
             | ResponseItem::LocalShellCall(_)
-            | ResponseItem::WebSearchCall(_) => true,
-            ResponseItem::FunctionCallOutput(_) | ResponseItem::CustomToolCallOutput(_) => false,
+            | ResponseItem::WebSearchCall(_)
+            | ResponseItem::ToolSearchCall(_) => true,
+            ResponseItem::FunctionCallOutput(_)
+            | ResponseItem::CustomToolCallOutput(_)
+            | ResponseItem::ToolSearchOutput(_) => false,
             ResponseItem::Other(v) => v
                 .get("type")
                 .and_then(Value::as_str)
@@ -411,14 +489,16 @@ impl ResponseItem {
     }
 
     /// Whether the item is a call that needs an output (a `local_shell_call` may lack a
-    /// `call_id`; its `id` answers for it).
+    /// `call_id`; its `id` answers for it). A `tool_search_call` needs one when the client runs
+    /// it.
     pub fn is_tool_call(&self) -> bool {
-        matches!(
-            self,
+        match self {
             ResponseItem::FunctionCall(_)
-                | ResponseItem::CustomToolCall(_)
-                | ResponseItem::LocalShellCall(_)
-        )
+            | ResponseItem::CustomToolCall(_)
+            | ResponseItem::LocalShellCall(_) => true,
+            ResponseItem::ToolSearchCall(c) => c.is_client(),
+            _ => false,
+        }
     }
 
     /// The call id if this item is a tool call of any kind.
@@ -427,6 +507,7 @@ impl ResponseItem {
             ResponseItem::FunctionCall(c) => Some(&c.call_id),
             ResponseItem::CustomToolCall(c) => Some(&c.call_id),
             ResponseItem::LocalShellCall(c) => c.call_id.as_deref(),
+            ResponseItem::ToolSearchCall(c) => c.call_id.as_deref(),
             _ => None,
         }
     }
@@ -436,6 +517,7 @@ impl ResponseItem {
         match self {
             ResponseItem::FunctionCallOutput(o) => Some(&o.call_id),
             ResponseItem::CustomToolCallOutput(o) => Some(&o.call_id),
+            ResponseItem::ToolSearchOutput(o) => Some(&o.call_id),
             _ => None,
         }
     }
@@ -451,6 +533,8 @@ impl ResponseItem {
             ResponseItem::CustomToolCallOutput(o) => Some(&mut o.extra),
             ResponseItem::LocalShellCall(c) => Some(&mut c.extra),
             ResponseItem::WebSearchCall(c) => Some(&mut c.extra),
+            ResponseItem::ToolSearchCall(c) => Some(&mut c.extra),
+            ResponseItem::ToolSearchOutput(o) => Some(&mut o.extra),
             ResponseItem::Other(Value::Object(map)) => Some(map),
             ResponseItem::Other(_) => None,
         }

@@ -25,6 +25,8 @@ pub struct RecordedIds {
     notifications: VecDeque<String>,
     /// The ids of Codex's `goal_objective` items (outputs with no call), with their turn.
     goal_objectives: VecDeque<(usize, String)>,
+    /// The ids of goal context messages (a spent token budget), with their turn.
+    goal_contexts: VecDeque<(usize, String)>,
     fresh: SeededIds,
 }
 
@@ -34,6 +36,7 @@ impl RecordedIds {
             ResponseItem::Message(m) => m.id.clone(),
             ResponseItem::FunctionCallOutput(o) => o.id.clone(),
             ResponseItem::CustomToolCallOutput(o) => o.id.clone(),
+            ResponseItem::ToolSearchOutput(o) => o.id.clone(),
             _ => None,
         };
         RecordedIds {
@@ -89,6 +92,7 @@ impl RecordedIds {
                 })
                 .collect(),
             goal_objectives: goal_objective_ids(rec),
+            goal_contexts: goal_context_ids(rec),
             fresh: SeededIds::new(0),
         }
     }
@@ -113,6 +117,34 @@ fn goal_objective_ids(rec: &Recording) -> VecDeque<(usize, String)> {
     ids
 }
 
+/// The recorded goal context messages' ids, in order, with the index of their turn.
+fn goal_context_ids(rec: &Recording) -> VecDeque<(usize, String)> {
+    let mut ids = VecDeque::new();
+    for (k, turn) in rec.turns.iter().enumerate() {
+        for line in &turn.lines {
+            if let TurnLine::Item(r) = line {
+                if let Some(id) = goal_context_message(r.item).and_then(|(id, _)| id) {
+                    ids.push_back((k, id.to_string()));
+                }
+            }
+        }
+    }
+    ids
+}
+
+/// The id and text of a goal context message (a user message opening with Codex's goal tag).
+pub(super) fn goal_context_message(item: &ResponseItem) -> Option<(Option<&str>, &str)> {
+    let ResponseItem::Message(m) = item else {
+        return None;
+    };
+    let text = match m.content.first()? {
+        crate::protocol::ContentItem::InputText { text } => text.as_str(),
+        _ => return None,
+    };
+    let tag = crate::session::goals::GOAL_CONTEXT_TAG;
+    (m.role == "user" && text.starts_with(tag)).then_some((m.id.as_deref(), text))
+}
+
 impl RecordedIds {
     /// The ids a process resuming the thread at turn `k` (0-based) draws: the later turns'
     /// ids. Its context window id is not recorded anywhere, so it is drawn fresh.
@@ -132,6 +164,7 @@ impl RecordedIds {
         ids.compaction.drain(..before);
         ids.turns.drain(..k.min(ids.turns.len()));
         ids.goal_objectives.retain(|(turn, _)| *turn >= k);
+        ids.goal_contexts.retain(|(turn, _)| *turn >= k);
         ids
     }
 }
@@ -169,9 +202,12 @@ impl IdSource for RecordedIds {
             IdKind::ToolOutput { call_id: "", .. } => {
                 self.goal_objectives.pop_front().map(|(_, id)| id)
             }
-            IdKind::ToolOutput { call_id, .. } => self.outputs.get(call_id).cloned(),
+            IdKind::ToolOutput { call_id, .. } | IdKind::ToolSearchOutput { call_id } => {
+                self.outputs.get(call_id).cloned()
+            }
             IdKind::InterruptMarker => self.next_marker(),
             IdKind::Notification => self.notifications.pop_front(),
+            IdKind::GoalContextMessage => self.goal_contexts.pop_front().map(|(_, id)| id),
             IdKind::CompactedContext | IdKind::CompactionSummary | IdKind::CompactionItem => {
                 self.compaction.pop_front()
             }

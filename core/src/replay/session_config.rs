@@ -51,6 +51,8 @@ pub fn session_config(rec: &Recording) -> SessionConfig {
         cfg.model.reasoning_effort = Some(effort);
     }
     cfg.tools = typed_tool_specs(&facts, &tools_called(rec));
+    cfg.search_answers = recorded_search_answers(rec);
+    cfg.goal_budget_message = recorded_goal_budget_message(rec);
     cfg.compact.auto_token_limit = rec.implied_auto_compact_limit();
     cfg.compact.on_context_failure = rec.compacts_on_context_failure();
     if let Some(prefix) = rec.summary_prefix() {
@@ -62,6 +64,30 @@ pub fn session_config(rec: &Recording) -> SessionConfig {
         cfg.identity.provider_id = provider.clone();
     }
     cfg
+}
+
+/// The recorded `tool_search_output` of each search, by call id: a replay loads what the
+/// recording loaded (in its writer's words), not what rcodex's namespaces would.
+fn recorded_search_answers(rec: &Recording) -> std::collections::HashMap<String, Vec<Value>> {
+    rec.outputs
+        .iter()
+        .filter_map(|(call_id, out)| match out.item {
+            ResponseItem::ToolSearchOutput(o) => Some((call_id.to_string(), o.tools.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The first recorded goal context message's text (a spent budget, in its writer's words).
+fn recorded_goal_budget_message(rec: &Recording) -> Option<String> {
+    rec.turns
+        .iter()
+        .flat_map(|t| &t.lines)
+        .find_map(|l| match l {
+            TurnLine::Item(r) => super::recorded_ids::goal_context_message(r.item),
+            TurnLine::Usage(_) => None,
+        })
+        .map(|(_, text)| text.to_string())
 }
 
 /// The default tools, plus each optional one the recording calls (the tool list itself is not

@@ -131,6 +131,15 @@ pub struct SessionConfig {
     /// Tools beyond Codex's own (a library user's): advertised after `tools` as function tools
     /// and recorded in `session_meta` as Codex records a thread's dynamic tools.
     pub dynamic_tools: Vec<DynamicToolSpec>,
+    /// The deferred tool namespaces (`multi_agent_v1`): not in `tools`, loaded by `tool_search`
+    /// and reached by a call naming the namespace (`tool_set::deferred_namespaces`).
+    pub deferred_namespaces: Vec<String>,
+    /// What searches load, by call id, instead of searching `deferred_namespaces` (replay: the
+    /// recording's `tool_search_output`s). Empty for a live session.
+    pub search_answers: std::collections::HashMap<String, Vec<Value>>,
+    /// The text of the message a goal whose token budget is spent adds, as a recording has it
+    /// (replay: Codex's words); `None` renders rcodex's own (`goals::budget_message`).
+    pub goal_budget_message: Option<String>,
     /// Names of dynamic tools that must run alone, never beside another call of the same
     /// batch. Codex's own exclusive tools need no entry.
     pub exclusive_tools: Vec<String>,
@@ -181,6 +190,9 @@ impl SessionConfig {
             model: ModelSettings::gpt_5_5(),
             tools: Vec::new(),
             dynamic_tools: Vec::new(),
+            deferred_namespaces: vec![crate::tool_set::MULTI_AGENT_V1.to_string()],
+            search_answers: Default::default(),
+            goal_budget_message: None,
             exclusive_tools: Vec::new(),
             context,
             shell: ShellSettings::default(),

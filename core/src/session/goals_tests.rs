@@ -183,3 +183,174 @@ fn objective_item_has_no_call_id() {
         r#"{"type":"function_call_output","id":"fco_1","name":"goal_objective","namespace":"agent","output":"Ship it"}"#
     );
 }
+
+/// The capture `g_budget2`: budget 250, 110 tokens a response; the settle before request 5
+/// brings tokensUsed to 330, so the goal is budgetLimited from there and goes on counting.
+#[test]
+fn a_spent_budget_limits_the_goal_once_and_usage_goes_on() {
+    let mut s = GoalState::default();
+    let mut total = 110;
+    s.answer(
+        "create_goal",
+        r#"{"objective":"Ship it","token_budget":250}"#,
+        T,
+        total,
+        0,
+    );
+    let mut limited_at = Vec::new();
+    for request in 2..=7 {
+        if let Some(goal) = s.settle(total, 0) {
+            assert_eq!(goal.status, GoalStatus::BudgetLimited);
+            let text = budget_message(goal);
+            assert!(text.starts_with(GOAL_CONTEXT_TAG), "{text}");
+            assert!(
+                text.contains("<objective>\nShip it\n</objective>"),
+                "{text}"
+            );
+            assert!(text.contains("Tokens used: 330") && text.contains("Token budget: 250"));
+            limited_at.push(request);
+        }
+        total += 110;
+    }
+    assert_eq!(limited_at, [5], "the message comes once, before request 5");
+    let reply = json(&s.answer("get_goal", "{}", T, total, 0).text);
+    assert_eq!(reply["goal"]["status"], "budgetLimited");
+    assert_eq!(
+        reply["goal"]["tokensUsed"], 550,
+        "a budget-limited goal keeps counting"
+    );
+    assert_eq!(reply["remainingTokens"], 0);
+    let done = json(
+        &s.answer("update_goal", r#"{"status":"complete"}"#, T, total, 0)
+            .text,
+    );
+    assert_eq!(done["goal"]["status"], "complete");
+    assert_eq!(done["goal"]["tokensUsed"], 660);
+    assert!(done["completionBudgetReport"].is_string());
+}
+
+#[test]
+fn without_a_budget_or_under_it_nothing_is_limited() {
+    let mut s = GoalState::default();
+    s.answer("create_goal", r#"{"objective":"A"}"#, T, 0, 0);
+    assert!(s.settle(1_000_000, 0).is_none());
+    let mut s = GoalState::default();
+    s.answer(
+        "create_goal",
+        r#"{"objective":"A","token_budget":150}"#,
+        T,
+        110,
+        0,
+    );
+    assert!(s.settle(220, 0).is_none(), "110 of 150");
+    assert!(s.settle(330, 0).is_some(), "220 of 150");
+}
+
+/// The capture `g_usage`: a `usage_limit_reached` 429 ends the turn; the resumed thread's
+/// get_goal shows `usageLimited`, usage unchanged.
+#[test]
+fn a_usage_limit_marks_only_an_active_goal() {
+    let mut s = GoalState::default();
+    s.answer(
+        "create_goal",
+        r#"{"objective":"A","token_budget":5000}"#,
+        T,
+        110,
+        0,
+    );
+    s.usage_limited(110, 0);
+    let reply = json(&s.answer("get_goal", "{}", T, 110, 0).text);
+    assert_eq!(reply["goal"]["status"], "usageLimited");
+    assert_eq!(reply["goal"]["tokensUsed"], 0);
+    assert_eq!(reply["remainingTokens"], 5000);
+    let mut done = GoalState::default();
+    done.answer("create_goal", r#"{"objective":"A"}"#, T, 0, 0);
+    done.answer("update_goal", r#"{"status":"complete"}"#, T, 0, 0);
+    done.usage_limited(0, 0);
+    assert_eq!(done.goal().unwrap().status, GoalStatus::Complete);
+}
+
+/// Through the turn loop: a usage-limit 429 fails the turn (no retry) and leaves the session's
+/// goal `usageLimited`; a budget spent between requests adds its message once, before the
+/// request that follows.
+mod in_a_turn {
+    use crate::context::{EnvironmentContext, InitialContext};
+    use crate::ids::SeededIds;
+    use crate::sandbox::SandboxMode;
+    use crate::session::goals::{GoalStatus, GOAL_CONTEXT_TAG};
+    use crate::session::{ModelError, Session, SessionConfig, ToolOutput, TurnStatus, UserTurn};
+    use crate::sim::{ReplyBuilder, ScriptedReply, Sim};
+    use crate::tool_set::{model_facts, typed_tool_specs, ToolsConfig};
+
+    fn sim(replies: Vec<ScriptedReply>) -> Sim {
+        let env = EnvironmentContext::new("/w", SandboxMode::ReadOnly, "2026-12-05", "Etc/UTC");
+        let mut cfg = SessionConfig::new(InitialContext::defaults(env));
+        cfg.tools = typed_tool_specs(&model_facts("gpt-5.5"), &ToolsConfig::default());
+        let session = Session::new(cfg, Box::new(SeededIds::new(3)));
+        let tool =
+            Box::new(|_: &crate::session::ToolCall| (ToolOutput::text(String::new(), true), 1));
+        Sim::new(session, 1_000, replies, tool)
+    }
+
+    #[test]
+    fn a_usage_limit_fails_the_turn_and_limits_the_goal() {
+        let create = r#"{"objective":"Ship it","token_budget":5000}"#;
+        let mut s = sim(vec![
+            ReplyBuilder::new(1)
+                .function_call("c1", "create_goal", create)
+                .completed(100, 10),
+            ScriptedReply::Fail(ModelError::Http {
+                status: 429,
+                body: r#"{"error":{"type":"usage_limit_reached","message":"limit"}}"#.into(),
+                retry_after_ms: None,
+                request_id: None,
+            }),
+        ]);
+        let outcome = s.run_turn(UserTurn::text("go"));
+        assert!(
+            matches!(outcome.status, TurnStatus::Failed { .. }),
+            "{outcome:?}"
+        );
+        assert_eq!(outcome.requests, 2, "no retry");
+        assert_eq!(s.session.goal().unwrap().status, GoalStatus::UsageLimited);
+    }
+
+    #[test]
+    fn a_spent_budget_adds_one_message_before_the_next_request() {
+        let create = r#"{"objective":"Ship it","token_budget":250}"#;
+        let mut replies = vec![ReplyBuilder::new(1)
+            .function_call("c1", "create_goal", create)
+            .completed(100, 10)];
+        for n in 2..=5 {
+            replies.push(
+                ReplyBuilder::new(n)
+                    .function_call(&format!("c{n}"), "get_goal", "{}")
+                    .completed(100, 10),
+            );
+        }
+        replies.push(
+            ReplyBuilder::new(6)
+                .message("wrapped up")
+                .completed(100, 10),
+        );
+        let mut s = sim(replies);
+        let outcome = s.run_turn(UserTurn::text("go"));
+        assert_eq!(outcome.status, TurnStatus::Completed);
+        let tagged = |body: &serde_json::Value| -> Vec<usize> {
+            let input = body["input"].as_array().unwrap();
+            (0..input.len())
+                .filter(|&i| {
+                    let text = input[i]["content"][0]["text"].as_str().unwrap_or_default();
+                    input[i]["role"] == "user" && text.starts_with(GOAL_CONTEXT_TAG)
+                })
+                .collect()
+        };
+        let requests = s.requests();
+        let found: Vec<Vec<usize>> = requests.iter().map(tagged).collect();
+        let n = requests[4]["input"].as_array().unwrap().len();
+        assert!(found[..4].iter().all(Vec::is_empty), "{found:?}");
+        assert_eq!(found[4], [n - 1], "last item of request 5");
+        assert_eq!(found[5], [n - 1], "kept in place, not repeated");
+        assert_eq!(s.session.goal().unwrap().status, GoalStatus::BudgetLimited);
+    }
+}

@@ -24,6 +24,7 @@ mod rollout_items;
 mod thread;
 mod tool_batch;
 pub mod tool_call;
+pub mod tool_search;
 mod turn;
 
 pub use config::{
@@ -241,6 +242,14 @@ impl Session {
             TurnEnd::Failed(error) => State::Failed(error.clone()),
             TurnEnd::Completed | TurnEnd::Interrupted => State::Idle,
         };
+        if let TurnEnd::Failed(TurnError {
+            info: ErrorInfo::UsageLimitExceeded,
+            ..
+        }) = &end
+        {
+            let tokens = self.thread.usage.total_tokens;
+            self.thread.goal.usage_limited(tokens, now);
+        }
         if let State::Running(turn) = std::mem::replace(&mut self.state, next) {
             self.thread.record_turn_end(now, turn, end);
         }
@@ -276,7 +285,13 @@ impl TurnLoop<'_> {
             }
             let cfg = &self.thread.cfg;
             let cwd = &cfg.context.environment.cwd;
-            let mut call = tool_call::classify(&item, &self.thread.advertised, &cfg.shell, cwd);
+            let (advertised, deferred) = (&self.thread.advertised, &cfg.deferred_namespaces);
+            let mut call = tool_call::classify(&item, advertised, deferred, &cfg.shell, cwd);
+            if let Some(c) = call.as_mut().filter(|c| c.loaded.is_some()) {
+                if let Some(recorded) = cfg.search_answers.get(&c.call.call_id) {
+                    c.loaded = Some(recorded.clone());
+                }
+            }
             if let Some(c) = call.as_mut().filter(|c| c.immediate.is_none()) {
                 c.exclusive |= cfg.exclusive_tools.contains(&c.call.name);
             }
@@ -385,7 +400,16 @@ impl TurnLoop<'_> {
     /// Sends the next request: the whole history, every time.
     fn sample(&mut self) {
         let tokens = self.thread.usage.total_tokens;
-        self.thread.goal.settle(tokens, self.now);
+        if let Some(goal) = self.thread.goal.settle(tokens, self.now) {
+            let text = match &self.thread.cfg.goal_budget_message {
+                Some(recorded) => recorded.clone(),
+                None => goals::budget_message(goal),
+            };
+            let id = self.thread.ids.id(IdKind::GoalContextMessage, self.now);
+            let item = ResponseItem::user_text(Some(id), text);
+            self.thread
+                .push_history(self.now, &self.turn.id, item, true);
+        }
         let request = self
             .thread
             .send_request(&self.turn.id, self.turn.started_ms);

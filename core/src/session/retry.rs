@@ -157,6 +157,10 @@ impl ErrorInfo {
 /// What the user sees when the model's context window is exceeded (Codex's message).
 pub const CONTEXT_WINDOW_MESSAGE: &str = "Codex ran out of room in the model's context window. \
 Start a new thread or clear earlier history before retrying.";
+/// What the user sees when a ChatGPT plan's usage limit is reached (`usage_limit_reached`):
+/// rcodex's words (Codex adds an upgrade link for the plan).
+pub const USAGE_LIMIT_MESSAGE: &str = "You've hit your usage limit. Try again later.";
+
 /// What the user sees when the quota is spent (`insufficient_quota`; Codex's message).
 pub const QUOTA_MESSAGE: &str = "Quota exceeded. Check your plan and billing details.";
 
@@ -213,6 +217,10 @@ fn classify_http(
     match status {
         429 if body.contains("insufficient_quota") => {
             fatal(QUOTA_MESSAGE, ErrorInfo::UsageLimitExceeded)
+        }
+        // Codex 0.169: no retry, `codex_error_info: "usage_limit_exceeded"` (captured).
+        429 if body.contains("usage_limit_reached") => {
+            fatal(USAGE_LIMIT_MESSAGE, ErrorInfo::UsageLimitExceeded)
         }
         429 => match retry_after_ms.or_else(|| try_again_in_ms(body)) {
             Some(ms) => Disposition::RetryStream {

@@ -21,15 +21,7 @@ use crate::protocol::turn_item::{
     FileChangeItem, ReasoningTurnItem, TurnItem, UserInput, UserMessageItem,
 };
 use crate::protocol::{ContentItem, EventMsg, ResponseItem, RolloutItem, TokenUsage};
-use crate::sandbox::SandboxMode;
 use crate::time::rfc3339_millis;
-
-fn permission_profile(mode: SandboxMode) -> Value {
-    match mode {
-        SandboxMode::DangerFullAccess => json!({"type": "disabled"}),
-        other => json!({"type": "managed", "file_system": other.as_str()}),
-    }
-}
 
 fn collaboration_mode(cfg: &SessionConfig) -> Value {
     json!({"mode": "default", "settings": {"model": cfg.model.slug, "reasoning_effort": null, "developer_instructions": null}})
@@ -109,7 +101,7 @@ pub fn turn_context(cfg: &SessionConfig, turn_id: &str) -> RolloutItem {
         cwd: env.cwd.clone(),
         approval_policy: "never".into(),
         approvals_reviewer: Some("user".into()),
-        permission_profile: Some(permission_profile(env.sandbox)),
+        permission_profile: Some(crate::permission_profile::to_json(env)),
         model: cfg.model.slug.clone(),
         comp_hash: None,
         collaboration_mode: Some(collaboration_mode(cfg)),
@@ -117,7 +109,7 @@ pub fn turn_context(cfg: &SessionConfig, turn_id: &str) -> RolloutItem {
         realtime_active: Some(false),
         effort: None,
         summary: Some("none".into()),
-        sandbox_policy: Some(json!({"type": env.sandbox.as_str()})),
+        sandbox_policy: Some(crate::permission_profile::sandbox_policy(env)),
         extra: Extra::new(),
     })
 }
@@ -135,7 +127,7 @@ pub fn thread_settings_applied(cfg: &SessionConfig, thread_id: &str) -> RolloutI
             "approval_policy": "never",
             "approvals_reviewer": "user",
             "requested_approvals_reviewer": "user",
-            "permission_profile": permission_profile(env.sandbox),
+            "permission_profile": crate::permission_profile::to_json(env),
             "cwd": env.cwd,
             "runtime_workspace_roots": env.workspace_roots,
             "collaboration_mode": collaboration_mode(cfg),
@@ -158,7 +150,7 @@ fn child_settings_applied(cfg: &SessionConfig, thread_id: &str) -> RolloutItem {
             "approval_policy": "never",
             "approvals_reviewer": "user",
             "requested_approvals_reviewer": "user",
-            "permission_profile": permission_profile(env.sandbox),
+            "permission_profile": crate::permission_profile::to_json(env),
             "cwd": env.cwd,
             "runtime_workspace_roots": env.workspace_roots,
             "reasoning_effort": effort,

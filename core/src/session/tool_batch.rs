@@ -181,6 +181,7 @@ mod tests {
             view: CallView::Hidden,
             immediate: None,
             freeform: false,
+            loaded: None,
         }
     }
 

@@ -8,7 +8,9 @@ use super::effect::{ToolCall, ToolInput};
 use super::input::ToolOutput;
 use crate::ids::IdKind;
 use crate::protocol::exec_event::{FileUpdateChange, TodoItem};
-use crate::protocol::response_item::{CustomToolCallOutputItem, Extra, FunctionCallOutputItem};
+use crate::protocol::response_item::{
+    CustomToolCallOutputItem, Extra, FunctionCallOutputItem, ToolSearchOutputItem,
+};
 use crate::protocol::ResponseItem;
 
 /// Tools that must run alone: they mutate shared state (files, the plan, a live process).
@@ -53,22 +55,40 @@ pub struct ClassifiedCall {
     pub immediate: Option<ToolOutput>,
     /// Whether the answer is a `custom_tool_call_output` (freeform tools).
     pub freeform: bool,
+    /// Set for a `tool_search_call`: the `tools` its `tool_search_output` loads (the core
+    /// answers the search itself; see `tool_search`).
+    pub loaded: Option<Vec<Value>>,
 }
 
 impl ClassifiedCall {
     /// What the id of this call's output names.
     pub fn output_id_kind(&self) -> IdKind<'_> {
+        if self.loaded.is_some() {
+            return IdKind::ToolSearchOutput {
+                call_id: &self.call.call_id,
+            };
+        }
         IdKind::ToolOutput {
             call_id: &self.call.call_id,
             freeform: self.freeform,
         }
     }
 
-    /// The history item that answers this call: a `custom_tool_call_output` for freeform tools,
-    /// a `function_call_output` otherwise, with id `id` (see [`Self::output_id_kind`]).
+    /// The history item that answers this call: a `tool_search_output` for a search, a
+    /// `custom_tool_call_output` for freeform tools, a `function_call_output` otherwise, with id
+    /// `id` (see [`Self::output_id_kind`]).
     pub fn output_item(&self, output: ToolOutput, id: String) -> ResponseItem {
         let call_id = self.call.call_id.clone();
-        if self.freeform {
+        if let Some(tools) = &self.loaded {
+            ResponseItem::ToolSearchOutput(ToolSearchOutputItem {
+                id: Some(id),
+                call_id,
+                status: "completed".into(),
+                execution: "client".into(),
+                tools: tools.clone(),
+                extra: Extra::new(),
+            })
+        } else if self.freeform {
             ResponseItem::CustomToolCallOutput(CustomToolCallOutputItem {
                 id: Some(id),
                 call_id,
@@ -115,6 +135,12 @@ pub fn call_of(item: &ResponseItem) -> Option<(ToolCall, bool)> {
             ToolInput::Arguments(serde_json::to_string(&c.action).unwrap_or_default()),
             false,
         ),
+        ResponseItem::ToolSearchCall(c) if c.is_client() => (
+            c.call_id.clone().unwrap_or_default(),
+            TOOL_SEARCH.to_string(),
+            ToolInput::Arguments(c.arguments.to_string()),
+            false,
+        ),
         _ => return None,
     };
     Some((
@@ -128,10 +154,16 @@ pub fn call_of(item: &ResponseItem) -> Option<(ToolCall, bool)> {
     ))
 }
 
-/// Classifies a tool-call item; `None` if the item is not a tool call.
+/// The name a client-executed `tool_search_call` is classified under (its advertised `type`).
+pub const TOOL_SEARCH: &str = "tool_search";
+
+/// Classifies a tool-call item; `None` if the item is not a tool call. `deferred` names the
+/// session's deferred namespaces: a namespaced call is callable when its namespace is one of
+/// them and holds the tool; a search searches them.
 pub fn classify(
     item: &ResponseItem,
     advertised: &[String],
+    deferred: &[String],
     shell: &ShellSettings,
     cwd: &str,
 ) -> Option<ClassifiedCall> {
@@ -144,13 +176,32 @@ pub fn classify(
         view: CallView::Hidden,
         immediate: Some(ToolOutput::text(text, false)),
         freeform,
+        loaded: None,
     };
+    if let ResponseItem::ToolSearchCall(search) = item {
+        // Searched only when offered; an unoffered search loads nothing, as a malformed one.
+        let tools = if advertised.iter().any(|a| a == TOOL_SEARCH) {
+            super::tool_search::answer(&search.arguments, deferred)
+        } else {
+            Vec::new()
+        };
+        return Some(ClassifiedCall {
+            immediate: Some(ToolOutput::text(String::new(), true)),
+            loaded: Some(tools),
+            ..answer_now(String::new())
+        });
+    }
     let callable = match call.namespace.as_deref() {
-        Some(namespace) => crate::tool_set::is_deferred_tool(namespace, &name),
+        Some(namespace) => {
+            deferred.iter().any(|d| d == namespace)
+                && crate::tool_set::is_deferred_tool(namespace, &name)
+        }
         None => advertised.contains(&name),
     };
     if !callable {
-        return Some(answer_now(format!("unsupported call: {name}")));
+        // Codex names a namespaced tool by its namespace and name run together.
+        let full = format!("{}{name}", call.namespace.as_deref().unwrap_or_default());
+        return Some(answer_now(format!("unsupported call: {full}")));
     }
     let args = match &call.input {
         ToolInput::Arguments(raw) => match serde_json::from_str::<Value>(raw) {
@@ -185,6 +236,7 @@ pub fn classify(
         view,
         immediate: None,
         freeform,
+        loaded: None,
     })
 }
 
@@ -335,9 +387,11 @@ mod tests {
             );
             serde_json::from_str::<ResponseItem>(&wire).unwrap()
         };
+        let deferred = ["multi_agent_v1".to_string()];
         let run = classify(
             &namespaced("multi_agent_v1", "spawn_agent"),
             &[],
+            &deferred,
             &shell,
             "/w",
         )
@@ -352,7 +406,7 @@ mod tests {
             namespaced("other_ns", "spawn_agent"),
             namespaced("multi_agent_v1", "fork_agent"),
         ] {
-            let answer = classify(&item, &[], &shell, "/w")
+            let answer = classify(&item, &[], &deferred, &shell, "/w")
                 .unwrap()
                 .immediate
                 .unwrap();
@@ -378,6 +432,7 @@ mod tests {
         let c = classify(
             &fc("exec_command", r#"{"cmd":"ls -la"}"#),
             &names(),
+            &[],
             &ShellSettings::default(),
             "/w",
         )
@@ -396,12 +451,12 @@ mod tests {
     #[test]
     fn unknown_tools_and_bad_arguments_are_answered_at_once() {
         let shell = ShellSettings::default();
-        let c = classify(&fc("shell", "{}"), &names(), &shell, "/w").unwrap();
+        let c = classify(&fc("shell", "{}"), &names(), &[], &shell, "/w").unwrap();
         assert_eq!(
             c.immediate.unwrap().payload.to_text(),
             "unsupported call: shell"
         );
-        let c = classify(&fc("exec_command", "{nope"), &names(), &shell, "/w").unwrap();
+        let c = classify(&fc("exec_command", "{nope"), &names(), &[], &shell, "/w").unwrap();
         assert!(c
             .immediate
             .unwrap()

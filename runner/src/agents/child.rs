@@ -56,9 +56,12 @@ pub fn start(parent: &Arc<AgentSeat>, spec: ChildSpec) -> Result<Arc<Agent>, Str
     cfg.start_ms = now_ms();
     cfg.forked_from = None;
     cfg.identity.thread_source = "subagent".into();
-    // Codex gives a child the parent's tools without `tool_search` (captured). When
-    // `ToolsConfig.tool_search` lands, this line keeps working: it drops the tool by name.
+    // Codex gives a child the parent's tools without `tool_search`, and its developer message
+    // without the `<tools>` part naming the deferred namespaces (captured).
     cfg.tools.retain(|t| t.name() != "tool_search");
+    cfg.context
+        .developer_sections
+        .retain(|s| !s.starts_with("<tools>\n"));
     if let Some(model) = &spec.model {
         cfg.model = ModelSettings::with_defaults(model, &model_facts(model));
     }

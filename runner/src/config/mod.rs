@@ -1,13 +1,16 @@
-//! Codex-compatible configuration: `$CODEX_HOME/config.toml`, profiles, `-c key.path=value`
-//! overrides, `$CODEX_HOME/.env`, and model providers (built-in and configured).
+//! Codex-compatible configuration: `$CODEX_HOME/config.toml`, profiles
+//! (`$CODEX_HOME/NAME.config.toml`), `-c key.path=value` overrides, `$CODEX_HOME/.env`, and model
+//! providers (built-in and configured).
 //!
-//! Precedence, highest first: CLI flags, `-c` overrides, the selected profile, config.toml,
+//! Precedence, highest first: CLI flags, `-c` overrides, the selected profile file, config.toml,
 //! defaults.
 
+mod approval;
 mod dotenv;
 mod error;
 mod located;
 mod overrides;
+mod profile;
 mod provider;
 mod schema;
 mod strict;
@@ -17,6 +20,7 @@ pub use dotenv::load_dotenv;
 pub use error::ConfigError;
 pub use located::{field_of, from_toml_str, line_at, LocatedError};
 pub use overrides::apply_override;
+pub use profile::profile_path;
 pub use provider::{ProviderInfo, WireApi};
 pub use writable_roots::extra_writable_roots;
 
@@ -24,7 +28,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use rcodex_core::sandbox::SandboxMode;
-use toml::{Table, Value};
+use toml::Table;
 
 use located::from_toml_table;
 use schema::ConfigToml;
@@ -78,15 +82,33 @@ pub struct Config {
     pub shell_snapshot: bool,
     /// `features.goals` (default true): offer the goal tools.
     pub goals: bool,
+    /// `features.multi_agent` (default true): the sub-agent tools, deferred in `multi_agent_v1`
+    /// behind `tool_search`.
+    pub multi_agent: bool,
     /// `web_search` as set (unset: live under `danger-full-access`, cached otherwise).
     pub web_search: Option<rcodex_core::tool_set::WebSearchMode>,
     /// `model_auto_compact_token_limit` as set (unset: 90 % of the model's context window).
     pub auto_compact_token_limit: Option<u64>,
     /// `compact_on_context_failure` (rcodex's own key, default false).
     pub compact_on_context_failure: bool,
+    /// `exec --add-dir` folders (absolute): workspace roots after the cwd, writable under
+    /// `workspace-write`, before the configured `sandbox_workspace_write.writable_roots`.
+    pub add_dirs: Vec<PathBuf>,
+    /// `sandbox_workspace_write.network_access` (default false): commands may use the network
+    /// under `workspace-write`, and the permission profile says so.
+    pub network_access: bool,
+    /// The `originator` header, the user-agent's first word and `session_meta.originator`:
+    /// `rcodex_exec`, or `CODEX_INTERNAL_ORIGINATOR_OVERRIDE` when set (as Codex 0.169 takes it).
+    pub originator: String,
     /// The merged table, for keys this struct does not model.
     pub raw: Table,
 }
+
+/// rcodex's own originator.
+pub const DEFAULT_ORIGINATOR: &str = "rcodex_exec";
+
+/// The environment variable that renames the originator, as in Codex.
+pub const ORIGINATOR_OVERRIDE_VAR: &str = "CODEX_INTERNAL_ORIGINATOR_OVERRIDE";
 
 /// The default model when config names none.
 pub const DEFAULT_MODEL: &str = "gpt-5.5";
@@ -107,7 +129,7 @@ pub fn load_config(
 /// How `exec` flags change the loading: `--ignore-user-config`, `--strict-config`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LoadOptions {
-    /// Do not read `$CODEX_HOME/config.toml` (as if it were empty).
+    /// Do not read `$CODEX_HOME/config.toml` (as if it were empty), nor the profile file.
     pub ignore_user_config: bool,
     /// Refuse top-level keys of config.toml that rcodex does not know (see `strict`).
     pub strict: bool,
@@ -131,25 +153,29 @@ pub fn load_config_with(
     };
     if options.strict {
         strict::check_known_keys(&file)?;
+        strict::check_override_keys(&cli.config_overrides)?;
     }
-    let from_file: ConfigToml = from_toml_str(&file.text).map_err(|e| file.error(e))?;
+    // The whole file is typed once, so a bad value anywhere is refused with its line.
+    let _: ConfigToml = from_toml_str(&file.text).map_err(|e| file.error(e))?;
     let mut table: Table = from_toml_str(&file.text).map_err(|e| file.error(e))?;
 
-    if let Some(name) = cli.profile.clone().or(from_file.profile) {
-        if !from_file.profiles.contains_key(&name) {
-            return Err(ConfigError::UnknownProfile {
-                path: file.shown(),
-                name,
-            });
+    profile::refuse_legacy(&file, &table, cli.profile.as_deref())?;
+    // `--ignore-user-config` skips the profile file too (captured: its provider was not used).
+    let profile_file = match &cli.profile {
+        Some(_) if options.ignore_user_config => None,
+        Some(name) => {
+            let path = profile::profile_path(&codex_home, name);
+            path.is_file().then(|| ConfigFile::read(path)).transpose()?
         }
-        // Only the keys the profile sets replace the top-level ones, so take them untyped.
-        let profile = table
-            .get("profiles")
-            .and_then(|p| p.get(&name))
-            .and_then(Value::as_table)
-            .cloned()
-            .unwrap_or_default();
-        table.extend(profile);
+        None => None,
+    };
+    if let Some(pf) = &profile_file {
+        if options.strict {
+            strict::check_known_keys(pf)?;
+        }
+        let _: ConfigToml = from_toml_str(&pf.text).map_err(|e| pf.error(e))?;
+        let over: Table = from_toml_str(&pf.text).map_err(|e| pf.error(e))?;
+        profile::merge_tables(&mut table, over);
     }
     let before_overrides = table.clone();
     for raw in &cli.config_overrides {
@@ -159,6 +185,12 @@ pub fn load_config_with(
         blame_override(before_overrides, &cli.config_overrides, key, message)
     })?;
 
+    approval::refuse_untrusted(
+        settings.approval_policy.as_ref(),
+        &file,
+        &cli.config_overrides,
+        profile_file.as_ref(),
+    )?;
     let model = cli
         .model
         .clone()
@@ -199,9 +231,18 @@ pub fn load_config_with(
         },
         shell_snapshot: settings.features.shell_snapshot.unwrap_or(true),
         goals: settings.features.goals.unwrap_or(true),
+        multi_agent: settings.features.multi_agent.unwrap_or(true),
         web_search: settings.web_search.map(|w| w.mode()),
         auto_compact_token_limit: settings.model_auto_compact_token_limit,
         compact_on_context_failure: settings.compact_on_context_failure.unwrap_or(false),
+        add_dirs: Vec::new(),
+        network_access: settings
+            .sandbox_workspace_write
+            .network_access
+            .unwrap_or(false),
+        originator: env(ORIGINATOR_OVERRIDE_VAR)
+            .filter(|o| !o.is_empty())
+            .unwrap_or_else(|| DEFAULT_ORIGINATOR.into()),
         raw: table,
     })
 }

@@ -16,6 +16,9 @@ use super::WireApi;
 pub(crate) struct ConfigToml {
     pub model: Option<String>,
     pub model_provider: Option<String>,
+    /// Codex's legacy profile selector: typed so a bad value is named, then refused whole
+    /// (see `profile`).
+    #[allow(dead_code)]
     pub profile: Option<String>,
     pub sandbox_mode: Option<SandboxMode>,
     /// Kept as written: Codex accepts any effort name here and the model judges it.
@@ -38,6 +41,11 @@ pub(crate) struct ConfigToml {
     /// Codex's hosted web search: `disabled`, `cached` or `live` (unset: live under
     /// `danger-full-access`, cached otherwise).
     pub web_search: Option<WebSearchToml>,
+    /// Codex's approval policy; every accepted value runs as `never` (see `approval`).
+    pub approval_policy: Option<super::approval::ApprovalPolicyToml>,
+    /// `[sandbox_workspace_write]`: what `workspace-write` allows besides the cwd.
+    #[serde(default)]
+    pub sandbox_workspace_write: SandboxWorkspaceWriteToml,
     #[serde(default)]
     pub tools: ToolsToml,
     /// `[features]`: Codex's feature switches; rcodex reads `shell_snapshot`.
@@ -45,9 +53,22 @@ pub(crate) struct ConfigToml {
     pub features: FeaturesToml,
     #[serde(default)]
     pub model_providers: BTreeMap<String, ModelProviderToml>,
-    /// A profile's keys replace the top-level ones, so a profile has the same shape.
+    /// Legacy `[profiles.NAME]` tables: typed (Codex 0.169 still refuses a bad value in one),
+    /// never applied (see `profile`).
+    #[allow(dead_code)]
     #[serde(default)]
     pub profiles: BTreeMap<String, ConfigToml>,
+}
+
+/// `[sandbox_workspace_write]`, typed as Codex types it (the roots are read from the merged table
+/// by `extra_writable_roots`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(expecting = "a table such as { network_access = true }")]
+pub(crate) struct SandboxWorkspaceWriteToml {
+    #[allow(dead_code)]
+    pub writable_roots: Option<Vec<std::path::PathBuf>>,
+    /// Commands may use the network under `workspace-write`.
+    pub network_access: Option<bool>,
 }
 
 /// `model_verbosity`, as Codex spells it.
@@ -91,6 +112,8 @@ pub(crate) struct FeaturesToml {
     pub shell_snapshot: Option<bool>,
     /// Offer `get_goal`, `create_goal`, `update_goal` (default on).
     pub goals: Option<bool>,
+    /// Defer the sub-agent tools in `multi_agent_v1` and offer `tool_search` (default on).
+    pub multi_agent: Option<bool>,
 }
 
 /// `web_search`, as Codex spells it.

@@ -35,10 +35,10 @@ env_key = "MOCK_API_KEY"
 stream_max_retries = 2
 [model_providers.mock.http_headers]
 x-extra = "1"
-[profiles.fast]
-model = "gpt-5.4-mini"
-model_reasoning_effort = "low"
 "#;
+
+/// `$CODEX_HOME/fast.config.toml`, the profile `-p fast` selects (Codex 0.169's profile file).
+const FAST: &str = "model = \"gpt-5.4-mini\"\nmodel_reasoning_effort = \"low\"\n[model_providers.mock]\nstream_max_retries = 3\n";
 
 #[test]
 fn defaults_use_builtin_openai() {
@@ -67,6 +67,7 @@ fn defaults_use_builtin_openai() {
 #[test]
 fn custom_provider_profile_and_overrides() {
     let dir = home(MOCK);
+    std::fs::write(dir.path().join("fast.config.toml"), FAST).unwrap();
     let c = load(&dir, ConfigOverrides::default(), &[("MOCK_API_KEY", "k")]).unwrap();
     assert_eq!(c.provider.name, "Mock Responses");
     assert_eq!(c.provider.stream_max_retries, 2);
@@ -89,6 +90,9 @@ fn custom_provider_profile_and_overrides() {
     let c = load(&dir, cli, &[]).unwrap();
     assert_eq!(c.model, "gpt-5.4-mini");
     assert_eq!(c.model_reasoning_effort.as_deref(), Some("low"));
+    // The profile's tables merge key by key into config.toml's.
+    assert_eq!(c.provider.stream_max_retries, 3);
+    assert_eq!(c.provider.name, "Mock Responses");
 
     // -c beats the profile; a flag beats -c.
     let cli = ConfigOverrides {
@@ -180,8 +184,11 @@ fn errors_name_file_line_and_key_without_secrets() {
         },
         &[],
     )
-    .unwrap_err();
-    assert!(matches!(e, ConfigError::UnknownProfile { .. }));
+    .unwrap();
+    assert_eq!(
+        e.model, DEFAULT_MODEL,
+        "a missing profile file selects nothing, as in Codex"
+    );
 
     let secret = "sk-very-secret";
     let c = load(&home(MOCK), ConfigOverrides::default(), &[]).unwrap();
@@ -447,4 +454,68 @@ fn openai_base_url_and_codex_api_key_serve_the_builtin_openai_provider() {
         config.provider.api_key(&only_openai).unwrap().as_deref(),
         Some("o")
     );
+}
+
+#[test]
+fn a_profile_file_is_checked_as_config_toml_is_and_legacy_profiles_are_refused() {
+    let dir = home(MOCK);
+    let profile = ConfigOverrides {
+        profile: Some("fast".into()),
+        ..Default::default()
+    };
+    std::fs::write(
+        dir.path().join("fast.config.toml"),
+        "model = \"m\"\nmodel_verbosity = \"loud\"\n",
+    )
+    .unwrap();
+    let e = load(&dir, profile.clone(), &[]).unwrap_err().to_string();
+    assert!(
+        e.contains("fast.config.toml:2: model_verbosity: unknown variant `loud`"),
+        "{e}"
+    );
+    std::fs::write(dir.path().join("fast.config.toml"), "bogus = 1\n").unwrap();
+    load(&dir, profile.clone(), &[]).unwrap();
+    let e = load_config_with(
+        Some(dir.path().to_path_buf()),
+        &profile,
+        &|_| None,
+        LoadOptions {
+            strict: true,
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("fast.config.toml:1: bogus:"), "{e}");
+
+    let legacy = home(&format!("{MOCK}[profiles.fast]\nmodel = \"x\"\n"));
+    load(&legacy, ConfigOverrides::default(), &[]).unwrap();
+    let e = load(&legacy, profile, &[]).unwrap_err().to_string();
+    assert!(e.contains("--profile `fast` cannot be used while"), "{e}");
+    let selector = home(&format!("profile = \"fast\"\n{MOCK}"));
+    let e = load(&selector, ConfigOverrides::default(), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(":1: profile: legacy `profile = \"fast\"`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_originator_is_rcodex_exec_unless_codex_override_renames_it() {
+    let dir = home(MOCK);
+    let c = load(&dir, ConfigOverrides::default(), &[]).unwrap();
+    assert_eq!(c.originator, "rcodex_exec");
+    let c = load(
+        &dir,
+        ConfigOverrides::default(),
+        &[("CODEX_INTERNAL_ORIGINATOR_OVERRIDE", "my_orig")],
+    )
+    .unwrap();
+    assert_eq!(c.originator, "my_orig");
+    let headers = crate::session_setup::endpoint_headers(&c, None);
+    let get = |k: &str| headers.iter().find(|(n, _)| n == k).unwrap().1.clone();
+    assert_eq!(get("originator"), "my_orig");
+    assert!(get("user-agent").starts_with("my_orig/"), "{headers:?}");
 }

@@ -45,15 +45,31 @@ pub fn check_setup(
     } else {
         Check::ok("config", format!("no {shown}; using defaults"))
     });
-    let profile = overrides.profile.clone().or_else(|| {
-        config
-            .raw
-            .get("profile")
-            .and_then(|p| p.as_str())
-            .map(String::from)
-    });
-    checks.push(match profile {
-        Some(name) => Check::ok("profile", format!("profile {name:?} applied")),
+    // Codex 0.169 reads `-p NAME` from `$CODEX_HOME/NAME.config.toml` and runs without one that
+    // is missing; doctor says so.
+    checks.push(match &overrides.profile {
+        Some(name) => {
+            let file = crate::config::profile_path(codex_home, name);
+            if file.is_file() {
+                Check::ok(
+                    "profile",
+                    format!("profile {name:?} applied ({})", file.display()),
+                )
+            } else {
+                let e = ConfigError::UnknownProfile {
+                    path: file.display().to_string(),
+                    name: name.clone(),
+                };
+                Check::fail(
+                    "profile",
+                    e.to_string(),
+                    format!(
+                        "create {} (Codex 0.169's profile file) or drop -p",
+                        file.display()
+                    ),
+                )
+            }
+        }
         None => Check::ok("profile", "none selected; top-level settings"),
     });
     let p = &config.provider;
@@ -91,7 +107,7 @@ fn config_failure(shown: &str, e: &ConfigError) -> Vec<Check> {
             Check::fail(
                 "profile",
                 e.to_string(),
-                "add a [profiles.NAME] table to config.toml or pick an existing profile with -p",
+                "create $CODEX_HOME/NAME.config.toml or pick an existing profile with -p",
             ),
         ],
         ConfigError::UnknownProvider { .. } => vec![

@@ -1,5 +1,5 @@
 //! The `codex exec` flags beyond the core ones (issue 15): what each turns into for rcodex —
-//! `-c` overrides (`--enable`/`--disable`, `--oss`, `--add-dir`), image parts for the prompt
+//! `-c` overrides (`--enable`/`--disable`, `--oss`), `--add-dir` roots, image parts for the prompt
 //! (`--image`), and one stderr line naming the flags rcodex accepts but gives no meaning.
 
 use std::path::{Path, PathBuf};
@@ -18,9 +18,10 @@ pub fn is_codex_feature(name: &str) -> bool {
 }
 
 /// `-c` overrides the flags stand for, in the order Codex applies them (after the user's `-c`):
-/// `features.NAME=true|false`, the `--oss` provider, `--add-dir` roots. `Err` is the message
-/// for the user (an unknown feature, an unknown local provider, a missing directory).
-pub fn config_overrides(args: &ExecArgs, cwd: &Path) -> Result<Vec<String>, String> {
+/// `features.NAME=true|false`, the `--oss` provider. `Err` is the message for the user (an
+/// unknown feature, an unknown local provider). `--add-dir` roots are not config: they go to
+/// [`Config::add_dirs`](crate::config::Config) (see `add_dirs`).
+pub fn config_overrides(args: &ExecArgs) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for (names, on) in [(&args.enable, true), (&args.disable, false)] {
         for name in names {
@@ -32,17 +33,6 @@ pub fn config_overrides(args: &ExecArgs, cwd: &Path) -> Result<Vec<String>, Stri
     }
     if args.oss || args.local_provider.is_some() {
         out.push(format!("model_provider=\"{}\"", oss_provider(args)?));
-    }
-    if !args.add_dir.is_empty() {
-        let roots = add_dirs(&args.add_dir, cwd)?;
-        let list: Vec<String> = roots
-            .iter()
-            .map(|r| toml::Value::String(r.display().to_string()).to_string())
-            .collect();
-        out.push(format!(
-            "sandbox_workspace_write.writable_roots=[{}]",
-            list.join(", ")
-        ));
     }
     Ok(out)
 }
@@ -162,7 +152,7 @@ mod tests {
             disable: vec!["shell_snapshot".into()],
             ..ExecArgs::default()
         };
-        let got = config_overrides(&args, Path::new("/")).unwrap();
+        let got = config_overrides(&args).unwrap();
         assert_eq!(
             got,
             [
@@ -175,7 +165,7 @@ mod tests {
             ..ExecArgs::default()
         };
         assert_eq!(
-            config_overrides(&bad, Path::new("/")).unwrap_err(),
+            config_overrides(&bad).unwrap_err(),
             "Unknown feature flag: bogus"
         );
     }
@@ -188,7 +178,7 @@ mod tests {
             ..ExecArgs::default()
         };
         assert_eq!(
-            config_overrides(&args, Path::new("/")).unwrap(),
+            config_overrides(&args).unwrap(),
             ["model_provider=\"lmstudio\""]
         );
         let bad = ExecArgs {
@@ -196,9 +186,7 @@ mod tests {
             local_provider: Some("vllm".into()),
             ..ExecArgs::default()
         };
-        assert!(config_overrides(&bad, Path::new("/"))
-            .unwrap_err()
-            .contains("vllm"));
+        assert!(config_overrides(&bad).unwrap_err().contains("vllm"));
     }
 
     #[test]

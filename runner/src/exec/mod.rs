@@ -138,7 +138,7 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
     }
     flags::warn_ignored(&args);
     let mut config_overrides = args.config.clone();
-    config_overrides.extend(flags::config_overrides(&args, &cwd)?);
+    config_overrides.extend(flags::config_overrides(&args)?);
     let overrides = ConfigOverrides {
         model: args.model.clone(),
         profile: args.profile.clone(),
@@ -152,8 +152,9 @@ async fn exec_inner(args: ExecArgs) -> Result<i32, String> {
         ignore_user_config: args.ignore_user_config,
         strict: args.strict_config,
     };
-    let config: Config =
+    let mut config: Config =
         load_config_with(None, &overrides, &env, options).map_err(|e| e.to_string())?;
+    config.add_dirs = flags::add_dirs(&args.add_dir, &cwd)?;
     let codex_home = config.codex_home.clone();
     let cwd = if args.worktree {
         worktree::make_worktree(&codex_home, &cwd)?

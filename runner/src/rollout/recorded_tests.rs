@@ -36,6 +36,8 @@ fn kind(item: &RolloutItem) -> String {
             ResponseItem::CustomToolCallOutput(_) => "custom_tool_call_output".into(),
             ResponseItem::LocalShellCall(_) => "local_shell_call".into(),
             ResponseItem::WebSearchCall(_) => "web_search_call".into(),
+            ResponseItem::ToolSearchCall(_) => "tool_search_call".into(),
+            ResponseItem::ToolSearchOutput(_) => "tool_search_output".into(),
             ResponseItem::Other(v) => format!("other_item:{}", tag(v)),
         },
         RolloutItem::EventMsg(e) => match e {

@@ -3,7 +3,10 @@
 //! syscalls between fork and exec (`PR_SET_NO_NEW_PRIVS`, `landlock_restrict_self`).
 //!
 //! What it enforces: writes (create, write, truncate, remove, rename, link) only beneath the
-//! writable paths. Reads and execution stay allowed everywhere; the network is not restricted.
+//! writable paths. Reads and execution stay allowed everywhere. Where Codex cuts the network
+//! (`read-only`, and `workspace-write` without `sandbox_workspace_write.network_access`), TCP
+//! `connect` and `bind` are refused on kernels with Landlock ABI 4 or later (Landlock does not
+//! cover UDP or Unix sockets); elsewhere the network is not restricted.
 //! On kernels without Landlock, [`Ruleset::for_mode`] returns `None` and commands run unconfined
 //! (the README says so).
 
@@ -33,9 +36,16 @@ const MAKE_SYM: u64 = 1 << 12;
 const REFER: u64 = 1 << 13;
 const TRUNCATE: u64 = 1 << 14;
 
+const NET_BIND_TCP: u64 = 1 << 0;
+const NET_CONNECT_TCP: u64 = 1 << 1;
+/// The first ABI that can restrict TCP.
+const NET_ABI: u32 = 4;
+
 #[repr(C)]
 struct RulesetAttr {
     handled_access_fs: u64,
+    /// Read by kernels of ABI 4 and later only (the size passed says whether it is there).
+    handled_access_net: u64,
 }
 
 #[repr(C, packed)]
@@ -102,7 +112,18 @@ pub fn workspace_write_roots(roots: &[PathBuf]) -> Vec<PathBuf> {
 
 impl Ruleset {
     /// The ruleset for a sandbox mode: `None` for danger-full-access or without kernel support.
+    /// The network is not restricted (see [`Ruleset::for_sandbox`]).
     pub fn for_mode(mode: SandboxMode, roots: &[PathBuf]) -> io::Result<Option<Ruleset>> {
+        Self::for_sandbox(mode, roots, true)
+    }
+
+    /// [`Ruleset::for_mode`], refusing TCP connect and bind unless `network` (Codex cuts the
+    /// network under `read-only`, and under `workspace-write` unless `network_access`).
+    pub fn for_sandbox(
+        mode: SandboxMode,
+        roots: &[PathBuf],
+        network: bool,
+    ) -> io::Result<Option<Ruleset>> {
         if abi_version().is_none() {
             return Ok(None);
         }
@@ -111,25 +132,37 @@ impl Ruleset {
             SandboxMode::ReadOnly => Vec::new(),
             SandboxMode::WorkspaceWrite => workspace_write_roots(roots),
         };
-        Self::with_writable(&writable).map(Some)
+        Self::build(&writable, !network).map(Some)
     }
 
     /// A ruleset allowing writes beneath `writable` only (plus the null device and terminals).
     pub fn with_writable(writable: &[PathBuf]) -> io::Result<Ruleset> {
+        Self::build(writable, false)
+    }
+
+    /// [`Ruleset::with_writable`], also refusing TCP connect and bind when `no_tcp` (on kernels
+    /// that can).
+    fn build(writable: &[PathBuf], no_tcp: bool) -> io::Result<Ruleset> {
         let abi = abi_version().ok_or_else(|| io::Error::other("landlock unavailable"))?;
         let rights = write_rights(abi);
+        let net = abi >= NET_ABI;
         let attr = RulesetAttr {
             handled_access_fs: rights,
+            handled_access_net: if net && no_tcp {
+                NET_BIND_TCP | NET_CONNECT_TCP
+            } else {
+                0
+            },
         };
-        // SAFETY: attr is a valid, initialised struct of the size passed.
-        let fd = unsafe {
-            libc::syscall(
-                SYS_CREATE_RULESET,
-                &attr as *const RulesetAttr,
-                std::mem::size_of::<RulesetAttr>(),
-                0u32,
-            )
+        // Older kernels know the first field only.
+        let size = if net {
+            std::mem::size_of::<RulesetAttr>()
+        } else {
+            std::mem::size_of::<u64>()
         };
+        // SAFETY: attr is a valid, initialised struct at least as large as the size passed.
+        let fd =
+            unsafe { libc::syscall(SYS_CREATE_RULESET, &attr as *const RulesetAttr, size, 0u32) };
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -233,6 +266,47 @@ mod tests {
             });
         }
         cmd.status().unwrap()
+    }
+
+    #[test]
+    fn tcp_is_refused_unless_the_network_is_allowed() {
+        if abi_version().is_none_or(|abi| abi < NET_ABI) {
+            eprintln!("landlock cannot restrict TCP on this kernel; skipping");
+            return;
+        }
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connect = format!("exec 3<>/dev/tcp/127.0.0.1/{port}");
+        let run = |rs: &Ruleset| {
+            let fd = rs.fd.as_raw_fd();
+            let mut cmd = Command::new("/bin/bash");
+            cmd.args(["-c", &connect]);
+            // SAFETY: the closure only makes the two syscalls of restrict_self.
+            unsafe {
+                cmd.pre_exec(move || {
+                    if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                    if libc::syscall(SYS_RESTRICT_SELF, fd, 0u32) != 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+            cmd.status().unwrap().success()
+        };
+        let root = [std::env::temp_dir()];
+        for mode in [SandboxMode::ReadOnly, SandboxMode::WorkspaceWrite] {
+            let closed = Ruleset::for_sandbox(mode, &root, false).unwrap().unwrap();
+            assert!(!run(&closed), "{mode:?} without network connected");
+        }
+        let open = Ruleset::for_sandbox(SandboxMode::WorkspaceWrite, &root, true)
+            .unwrap()
+            .unwrap();
+        assert!(
+            run(&open),
+            "workspace-write with network_access could not connect"
+        );
     }
 
     #[test]

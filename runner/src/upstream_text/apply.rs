@@ -29,7 +29,10 @@ pub fn apply_to_session(
         session.context.base_instructions = base.clone();
     }
     if let Some(template) = text.permissions.get(&sandbox) {
-        let rendered = render_permissions(template, writable_roots);
+        let mut rendered = render_permissions(template, writable_roots);
+        if sandbox == SandboxMode::WorkspaceWrite && session.context.environment.network_access {
+            rendered = with_network_enabled(&rendered, text);
+        }
         let sections = &mut session.context.developer_sections;
         match sections.iter().position(|s| s.starts_with(PERMISSIONS_TAG)) {
             Some(i) => sections[i] = rendered,
@@ -52,6 +55,27 @@ pub fn apply_to_session(
         if let Some(theirs) = text.tools.get(tool.name()) {
             *tool = merge_descriptions(tool, theirs);
         }
+    }
+}
+
+/// The workspace-write text for `network_access = true`. Codex's texts end their first line
+/// with the network sentence, which is the restricted one under `read-only` and the enabled one
+/// under `danger-full-access`: that sentence of the imported read-only text is swapped for that
+/// of the imported full-access text, so no upstream words live here. Without both, unchanged.
+fn with_network_enabled(rendered: &str, text: &UpstreamText) -> String {
+    let last_sentence = |mode| {
+        let t: &String = text.permissions.get(&mode)?;
+        let line = t.lines().find(|l| !l.starts_with('<'))?;
+        line.rsplit(". ").next().map(str::to_string)
+    };
+    match (
+        last_sentence(SandboxMode::ReadOnly),
+        last_sentence(SandboxMode::DangerFullAccess),
+    ) {
+        (Some(restricted), Some(enabled)) if restricted != enabled => {
+            rendered.replacen(&restricted, &enabled, 1)
+        }
+        _ => rendered.to_string(),
     }
 }
 
@@ -129,6 +153,29 @@ mod tests {
             }, "required": ["cmd"], "additionalProperties": false}
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn network_access_takes_the_full_access_network_sentence() {
+        let mut text = UpstreamText::default();
+        let perm = |first: &str| {
+            format!(
+                "<permissions instructions>\n{first}\nApproval: x.\n</permissions instructions>"
+            )
+        };
+        text.permissions
+            .insert(SandboxMode::ReadOnly, perm("Mode ro: reads. Net off."));
+        text.permissions.insert(
+            SandboxMode::DangerFullAccess,
+            perm("Mode full: all. Net on."),
+        );
+        let ws = perm("Mode ws: writes. Net off.");
+        assert_eq!(
+            with_network_enabled(&ws, &text),
+            perm("Mode ws: writes. Net on.")
+        );
+        text.permissions.remove(&SandboxMode::DangerFullAccess);
+        assert_eq!(with_network_enabled(&ws, &text), ws);
     }
 
     #[test]

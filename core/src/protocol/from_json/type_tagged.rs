@@ -47,6 +47,8 @@ impl TypeTagged for ResponseItem {
             }
             "local_shell_call" => ResponseItem::LocalShellCall(WithExtra::visit(map, key)?),
             "web_search_call" => ResponseItem::WebSearchCall(WithExtra::visit(map, key)?),
+            "tool_search_call" => ResponseItem::ToolSearchCall(WithExtra::visit(map, key)?),
+            "tool_search_output" => ResponseItem::ToolSearchOutput(WithExtra::visit(map, key)?),
             _ => return Err(no_variant()),
         })
     }

@@ -93,7 +93,7 @@ pub fn chat_request(responses_body: &str) -> Result<ChatRequest, ChatRequestErro
 }
 
 /// Function tools as chat spells them; freeform tools as a function taking one string.
-/// Tools chat cannot express (web_search, local_shell, ...) are left out.
+/// Tools chat cannot express (web_search, tool_search, local_shell, ...) are left out.
 fn chat_tools(tools: Option<&Value>) -> (Vec<Value>, BTreeSet<String>) {
     let mut out = Vec::new();
     let mut freeform = BTreeSet::new();
@@ -246,7 +246,12 @@ fn history_messages(items: &[ResponseItem]) -> Vec<Value> {
                 flush(&mut turn, &mut out);
                 push_tool_output(&mut out, &o.call_id, &o.output);
             }
-            ResponseItem::WebSearchCall(_) | ResponseItem::Other(_) => {}
+            // Chat has no form for hosted calls or for tool_search (its tool is left out of chat
+            // requests too, so only a history recorded over Responses holds these).
+            ResponseItem::WebSearchCall(_)
+            | ResponseItem::ToolSearchCall(_)
+            | ResponseItem::ToolSearchOutput(_)
+            | ResponseItem::Other(_) => {}
         }
     }
     flush(&mut turn, &mut out);
