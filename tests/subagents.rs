@@ -261,6 +261,10 @@ async fn a_parent_spawns_two_children_and_waits_for_both() {
             .filter_map(|t| t["name"].as_str())
             .collect();
         assert!(!tools.contains(&"tool_search"));
+        // Nor the developer part naming the deferred namespaces, which the parent's has.
+        let developer = |r: &RecordedRequest| r.body["input"][1].to_string();
+        assert!(!developer(child).contains("<tools>"));
+        assert!(developer(parent[0]).contains("<tools>"));
         let input = child.body["input"].as_array().unwrap();
         let prompt = input.last().unwrap()["content"][0]["text"]
             .as_str()
@@ -749,4 +753,48 @@ async fn ctrl_c_stops_the_children_too() {
         "{text}"
     );
     server.shutdown().await;
+}
+
+/// Six agents may be open at once: a seventh spawn is refused with Codex's words (captured),
+/// and closing one makes room again.
+#[tokio::test]
+async fn a_seventh_open_agent_is_refused_until_one_is_closed() {
+    let spawn = |i: usize| {
+        agent_call(
+            "spawn_agent",
+            &format!("c_spawn_{i}"),
+            json!({"message": format!("CHILD-{i} go")}),
+        )
+    };
+    let replies = vec![
+        calls((0..7).map(spawn).collect()),
+        calls(vec![agent_call(
+            "close_agent",
+            "c_close",
+            json!({"target": "{{agent_id:1}}"}),
+        )]),
+        calls(vec![spawn(7)]),
+        // A child that ends while the parent answers makes one more follow-up (a notification).
+        json!({"message": "done", "repeat": 3}),
+    ];
+    let agents = (0..8)
+        .map(|i| agent(&format!("CHILD-{i} "), vec![message("ok")]))
+        .collect();
+    let run = exec(None, replies, agents).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for i in 0..6 {
+        assert!(run
+            .output(&format!("c_spawn_{i}"))
+            .starts_with("{\"agent_id\":"));
+    }
+    assert_eq!(
+        run.output("c_spawn_6"),
+        "collab spawn failed: agent thread limit reached"
+    );
+    assert!(run.output("c_spawn_7").starts_with("{\"agent_id\":"));
+    let spawned = completed_items(run.parent_rollout(), "CollabAgentToolCall")
+        .iter()
+        .filter(|i| i["tool"] == "spawn_agent")
+        .count();
+    assert_eq!(spawned, 7, "the refused spawn records no item");
 }

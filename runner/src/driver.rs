@@ -115,6 +115,12 @@ async fn drive(
     let mut held = std::collections::VecDeque::from(held);
     loop {
         if let Some(input) = pending.take() {
+            // A child's notification queued before a tool's end joins the same follow-up.
+            if let (Input::ToolDone(..), Some(seat)) = (&input, agents) {
+                while let Some(note) = seat.queued_notification() {
+                    let _ = session.handle(now_ms(), Input::Notify(note));
+                }
+            }
             if let Err(e) = session.handle(now_ms(), input) {
                 // Misuse of the machine: report as a failed turn rather than panic.
                 return DriveReport {

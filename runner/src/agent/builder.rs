@@ -224,6 +224,7 @@ impl AgentBuilder {
             dispatch: started.tools,
             runner,
             rollout: started.rollout,
+            agents: started.agents,
             on_event: on_event.unwrap_or_else(|| Box::new(|_| {})),
             _scratch_home: scratch_home,
         })

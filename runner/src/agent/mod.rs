@@ -100,6 +100,8 @@ pub struct Agent {
     dispatch: Arc<ToolDispatch>,
     runner: ToolRunner,
     rollout: Option<RolloutWriter>,
+    /// The thread's seat among the sub-agents it spawns.
+    agents: Arc<crate::agents::AgentSeat>,
     on_event: EventObserver,
     /// The private CODEX_HOME of an agent built without one, removed on drop.
     _scratch_home: Option<tempfile::TempDir>,
@@ -140,7 +142,7 @@ impl Agent {
             on_event: &mut *self.on_event,
             on_request: None,
             interrupt: &mut interrupt,
-            agents: None,
+            agents: Some(&self.agents),
         };
         let report = drive_turn(&mut self.session, UserTurn::text(prompt), io).await;
         let outcome = report.outcome;
@@ -156,6 +158,7 @@ impl Agent {
 
     /// Stops what the built-in tools left running (background processes of `exec_command`).
     pub async fn shutdown(self) {
+        self.agents.tree().shutdown().await;
         self.dispatch.exec.shutdown().await;
     }
 }

@@ -56,9 +56,12 @@ pub fn start(parent: &Arc<AgentSeat>, spec: ChildSpec) -> Result<Arc<Agent>, Str
     cfg.start_ms = now_ms();
     cfg.forked_from = None;
     cfg.identity.thread_source = "subagent".into();
-    // Codex gives a child the parent's tools without `tool_search` (captured). When
-    // `ToolsConfig.tool_search` lands, this line keeps working: it drops the tool by name.
+    // Codex gives a child the parent's tools without `tool_search`, and its developer message
+    // without the `<tools>` part naming the deferred namespaces (captured).
     cfg.tools.retain(|t| t.name() != "tool_search");
+    cfg.context
+        .developer_sections
+        .retain(|s| !s.starts_with("<tools>\n"));
     if let Some(model) = &spec.model {
         cfg.model = ModelSettings::with_defaults(model, &model_facts(model));
     }
@@ -214,11 +217,13 @@ async fn run(
             TurnStatus::Failed { message } => AgentState::Errored(message),
             TurnStatus::Interrupted => AgentState::Interrupted,
         };
-        tree.set_state(&agent, state.clone());
+        // The parent's inbox hears it before any waiter sees the state: a wait that returns on
+        // it finds the notification already queued, so both join the same follow-up.
         if state.is_final() && first_notice(&agent) {
             let _ = parent
                 .inbox_tx
                 .send(notification_text(&agent.thread_id, &state));
         }
+        tree.set_state(&agent, state);
     }
 }

@@ -38,6 +38,10 @@ pub use nicknames::nickname;
 /// How deep agents nest: Codex 0.169 gives the root's children no sub-agent tools (captured).
 pub const MAX_DEPTH: u32 = 1;
 
+/// How many agents may be open at once: Codex 0.169 refuses a 7th spawn until one is closed
+/// (captured: `collab spawn failed: agent thread limit reached`).
+pub const MAX_OPEN_AGENTS: usize = 6;
+
 /// What every child of a tree is made from: the root session's configuration (before its
 /// thread started), its model client and its tools.
 pub struct ChildTemplate {
@@ -177,6 +181,10 @@ impl AgentTree {
         self.changed.notify_waiters();
     }
 
+    fn open_count(&self) -> usize {
+        self.registry.lock().expect("agent registry").open.len()
+    }
+
     fn lookup(&self, id: &str) -> Option<Arc<Agent>> {
         self.registry
             .lock()
@@ -239,6 +247,11 @@ impl AgentSeat {
     /// The next notification for this thread's running turn. Cancel-safe.
     pub async fn next_notification(&self) -> Option<String> {
         self.inbox.lock().await.recv().await
+    }
+
+    /// A notification already queued, if any (never waits).
+    pub fn queued_notification(&self) -> Option<String> {
+        self.inbox.try_lock().ok()?.try_recv().ok()
     }
 
     /// Ctrl-C: every child's turn ends, and no child starts another.

@@ -83,6 +83,9 @@ fn not_found(tool: CollabTool, id: &str, prompt: Option<String>) -> ToolOutput {
 fn spawn(seat: &Arc<AgentSeat>, arguments: &str) -> Result<ToolOutput, String> {
     let a: SpawnArgs = args::parse(arguments)?;
     let text = args::input_text(&a.message, &a.items)?;
+    if seat.tree.open_count() >= super::MAX_OPEN_AGENTS {
+        return Err("collab spawn failed: agent thread limit reached".into());
+    }
     let spec = ChildSpec {
         text: Some(text.clone()),
         model: a.model.clone(),
@@ -169,12 +172,21 @@ async fn wait(seat: &Arc<AgentSeat>, arguments: &str) -> Result<ToolOutput, Stri
 
 /// The targets that are final now, in target order (an id no open agent has is `not_found`).
 fn final_states(seat: &AgentSeat, ids: &[String]) -> Vec<(AgentRef, AgentState)> {
+    finals(ids, |id| {
+        seat.tree
+            .lookup(id)
+            .map(|agent| (known(&agent), agent.state()))
+    })
+}
+
+/// Of `ids`, in order, those whose state (`lookup`; `None`: no such agent, `not_found`) is final.
+fn finals(
+    ids: &[String],
+    lookup: impl Fn(&str) -> Option<(AgentRef, AgentState)>,
+) -> Vec<(AgentRef, AgentState)> {
     ids.iter()
-        .filter_map(|id| match seat.tree.lookup(id) {
-            Some(agent) => {
-                let state = agent.state();
-                state.is_final().then(|| (known(&agent), state))
-            }
+        .filter_map(|id| match lookup(id) {
+            Some((agent, state)) => state.is_final().then_some((agent, state)),
             None => Some((
                 AgentRef {
                     thread_id: id.clone(),
@@ -265,4 +277,63 @@ fn resume(seat: &Arc<AgentSeat>, arguments: &str) -> Result<ToolOutput, String> 
         vec![AgentState::PendingInit],
     );
     Ok(answered(json!({ "status": "pending_init" }), d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn state(n: u8) -> AgentState {
+        match n % 6 {
+            0 => AgentState::PendingInit,
+            1 => AgentState::Running,
+            2 => AgentState::Interrupted,
+            3 => AgentState::Completed(Some(format!("done {n}"))),
+            4 => AgentState::Errored("boom".into()),
+            _ => AgentState::Shutdown,
+        }
+    }
+
+    proptest! {
+        /// Whatever order the agents finish in, a wait sees exactly the targets that are final
+        /// at that moment (unknown ids included, as not_found), each once, in target order.
+        #[test]
+        fn a_wait_returns_exactly_the_final_targets(
+            states in proptest::collection::vec(0u8..6, 1..8),
+            finish_order in Just(()).prop_perturb(|_, mut rng| {
+                let mut order: Vec<usize> = (0..8).collect();
+                for i in (1..order.len()).rev() {
+                    order.swap(i, rng.random_range(0..=i));
+                }
+                order
+            }),
+            unknown in 0usize..3,
+        ) {
+            let mut now: Vec<AgentState> = states.iter().map(|&n| state(n)).collect();
+            let mut ids: Vec<String> = (0..now.len()).map(|i| format!("agent-{i}")).collect();
+            ids.extend((0..unknown).map(|i| format!("gone-{i}")));
+            let count = now.len();
+            for step in finish_order.iter().filter(|&&i| i < count) {
+                now[*step] = AgentState::Completed(Some(format!("finished {step}")));
+                let seen = finals(&ids, |id| {
+                    let i: usize = id.strip_prefix("agent-")?.parse().ok()?;
+                    let agent = AgentRef { thread_id: id.to_string(), nickname: Some("n".into()) };
+                    Some((agent, now[i].clone()))
+                });
+                let expected: Vec<String> = ids
+                    .iter()
+                    .filter(|id| match id.strip_prefix("agent-") {
+                        Some(i) => now[i.parse::<usize>().unwrap()].is_final(),
+                        None => true,
+                    })
+                    .cloned()
+                    .collect();
+                let got: Vec<String> = seen.iter().map(|(r, _)| r.thread_id.clone()).collect();
+                prop_assert_eq!(&got, &expected);
+                prop_assert!(seen.iter().all(|(r, s)| s.is_final()
+                    && (r.nickname.is_none()) == (*s == AgentState::NotFound)));
+            }
+        }
+    }
 }
