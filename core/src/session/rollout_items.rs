@@ -116,50 +116,37 @@ pub fn turn_context(cfg: &SessionConfig, turn_id: &str) -> RolloutItem {
 
 pub fn thread_settings_applied(cfg: &SessionConfig, thread_id: &str) -> RolloutItem {
     let env = &cfg.context.environment;
+    let mut settings = json!({
+        "model": cfg.model.slug,
+        "model_provider_id": cfg.identity.provider_id,
+        "approval_policy": "never",
+        "approvals_reviewer": "user",
+        "requested_approvals_reviewer": "user",
+        "permission_profile": crate::permission_profile::to_json(env),
+        "cwd": env.cwd,
+        "runtime_workspace_roots": env.workspace_roots,
+    });
+    let map = settings.as_object_mut().expect("an object");
     if cfg.subagent.is_some() {
-        return child_settings_applied(cfg, thread_id);
-    }
-    RolloutItem::EventMsg(EventMsg::ThreadSettingsApplied(ThreadSettingsApplied {
-        thread_id: thread_id.into(),
-        thread_settings: json!({
-            "model": cfg.model.slug,
-            "model_provider_id": cfg.identity.provider_id,
-            "approval_policy": "never",
-            "approvals_reviewer": "user",
-            "requested_approvals_reviewer": "user",
-            "permission_profile": crate::permission_profile::to_json(env),
-            "cwd": env.cwd,
-            "runtime_workspace_roots": env.workspace_roots,
-            "collaboration_mode": collaboration_mode(cfg),
-            "disabled_plugin_ids": [],
-        }),
-        extra: Extra::new(),
-    }))
-}
-
-/// A sub-agent's `thread_settings_applied`: its reasoning effort and summary are written out,
-/// also inside `collaboration_mode` (Codex 0.169, captured).
-fn child_settings_applied(cfg: &SessionConfig, thread_id: &str) -> RolloutItem {
-    let env = &cfg.context.environment;
-    let effort = &cfg.model.reasoning_effort;
-    RolloutItem::EventMsg(EventMsg::ThreadSettingsApplied(ThreadSettingsApplied {
-        thread_id: thread_id.into(),
-        thread_settings: json!({
-            "model": cfg.model.slug,
-            "model_provider_id": cfg.identity.provider_id,
-            "approval_policy": "never",
-            "approvals_reviewer": "user",
-            "requested_approvals_reviewer": "user",
-            "permission_profile": crate::permission_profile::to_json(env),
-            "cwd": env.cwd,
-            "runtime_workspace_roots": env.workspace_roots,
-            "reasoning_effort": effort,
-            "reasoning_summary": cfg.model.reasoning_summary.as_deref().unwrap_or("none"),
-            "collaboration_mode": {"mode": "default", "settings": {
+        // A sub-agent's settings write its reasoning effort and summary out, also inside
+        // `collaboration_mode` (Codex 0.169, captured).
+        let effort = &cfg.model.reasoning_effort;
+        let summary = cfg.model.reasoning_summary.as_deref().unwrap_or("none");
+        map.insert("reasoning_effort".into(), json!(effort));
+        map.insert("reasoning_summary".into(), json!(summary));
+        map.insert(
+            "collaboration_mode".into(),
+            json!({"mode": "default", "settings": {
                 "model": cfg.model.slug, "reasoning_effort": effort, "developer_instructions": null
-            }},
-            "disabled_plugin_ids": [],
-        }),
+            }}),
+        );
+    } else {
+        map.insert("collaboration_mode".into(), collaboration_mode(cfg));
+    }
+    map.insert("disabled_plugin_ids".into(), json!([]));
+    RolloutItem::EventMsg(EventMsg::ThreadSettingsApplied(ThreadSettingsApplied {
+        thread_id: thread_id.into(),
+        thread_settings: settings,
         extra: Extra::new(),
     }))
 }
@@ -362,4 +349,68 @@ pub fn web_search(w: &crate::protocol::response_item::WebSearchCallItem) -> Turn
         query: query.to_string(),
         action,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::{EnvironmentContext, InitialContext};
+    use crate::sandbox::SandboxMode;
+    use crate::session::collab::SubagentLink;
+
+    fn keys(item: &RolloutItem) -> Vec<String> {
+        let RolloutItem::EventMsg(EventMsg::ThreadSettingsApplied(t)) = item else {
+            panic!("not thread_settings_applied: {item:?}");
+        };
+        t.thread_settings
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    #[test]
+    fn a_sub_agent_writes_its_reasoning_settings_out_in_codex_key_order() {
+        let env =
+            EnvironmentContext::new("/w", SandboxMode::WorkspaceWrite, "2026-12-05", "Etc/UTC");
+        let mut cfg = SessionConfig::new(InitialContext::defaults(env));
+        let root = thread_settings_applied(&cfg, "t1");
+        cfg.subagent = Some(SubagentLink {
+            session_id: "t0".into(),
+            parent_thread_id: "t0".into(),
+            depth: 1,
+            nickname: "Noether".into(),
+            parent_turn_id: "u0".into(),
+            root_turn_id: "u0".into(),
+        });
+        let child = thread_settings_applied(&cfg, "t1");
+        let common = [
+            "model",
+            "model_provider_id",
+            "approval_policy",
+            "approvals_reviewer",
+            "requested_approvals_reviewer",
+            "permission_profile",
+            "cwd",
+            "runtime_workspace_roots",
+        ];
+        let with = |extra: &[&str]| -> Vec<String> {
+            common.iter().chain(extra).map(|k| k.to_string()).collect()
+        };
+        assert_eq!(
+            keys(&root),
+            with(&["collaboration_mode", "disabled_plugin_ids"])
+        );
+        // As the captured child rollout of Codex 0.169 orders them.
+        assert_eq!(
+            keys(&child),
+            with(&[
+                "reasoning_effort",
+                "reasoning_summary",
+                "collaboration_mode",
+                "disabled_plugin_ids"
+            ])
+        );
+    }
 }
