@@ -250,8 +250,12 @@ mod tests {
     use std::process::Command;
 
     fn run_confined(ruleset: &Ruleset, script: &str) -> std::process::ExitStatus {
+        run_confined_in("/bin/sh", ruleset, script)
+    }
+
+    fn run_confined_in(shell: &str, ruleset: &Ruleset, script: &str) -> std::process::ExitStatus {
         let fd = ruleset.fd.as_raw_fd();
-        let mut cmd = Command::new("/bin/sh");
+        let mut cmd = Command::new(shell);
         cmd.args(["-c", script]);
         // SAFETY: the closure only makes the two syscalls of restrict_self.
         unsafe {
@@ -277,24 +281,8 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let connect = format!("exec 3<>/dev/tcp/127.0.0.1/{port}");
-        let run = |rs: &Ruleset| {
-            let fd = rs.fd.as_raw_fd();
-            let mut cmd = Command::new("/bin/bash");
-            cmd.args(["-c", &connect]);
-            // SAFETY: the closure only makes the two syscalls of restrict_self.
-            unsafe {
-                cmd.pre_exec(move || {
-                    if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
-                        return Err(io::Error::last_os_error());
-                    }
-                    if libc::syscall(SYS_RESTRICT_SELF, fd, 0u32) != 0 {
-                        return Err(io::Error::last_os_error());
-                    }
-                    Ok(())
-                });
-            }
-            cmd.status().unwrap().success()
-        };
+        // `/dev/tcp` is bash's.
+        let run = |rs: &Ruleset| run_confined_in("/bin/bash", rs, &connect).success();
         let root = [std::env::temp_dir()];
         for mode in [SandboxMode::ReadOnly, SandboxMode::WorkspaceWrite] {
             let closed = Ruleset::for_sandbox(mode, &root, false).unwrap().unwrap();
