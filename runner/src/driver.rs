@@ -159,6 +159,9 @@ async fn drive(
                     if let (Some(seat), Some(turn)) = (agents, session.current_turn_id()) {
                         let root = session.subagent().map(|l| l.root_turn_id.as_str());
                         seat.enter_turn(turn, root);
+                        if call.name == "spawn_agent" && call.namespace.is_some() {
+                            seat.note_spawn_history(session.history());
+                        }
                     }
                     let tools = tools.clone();
                     let (call_id, name) = (call.call_id.clone(), call.name.clone());

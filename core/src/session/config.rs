@@ -157,6 +157,9 @@ pub struct SessionConfig {
     pub resume: Option<ResumedThread>,
     /// Set when this thread is a fork of a recorded one.
     pub forked_from: Option<ForkedFrom>,
+    /// History a new thread starts from in place of its initial context items (a sub-agent
+    /// spawned with `fork_context`): recorded as its first response items, ids kept.
+    pub start_history: Vec<ResponseItem>,
     /// The text of the user message Codex leaves in history when a turn is interrupted (its
     /// words are Codex's: read from a recording or a local Codex, never built in). `None`: no
     /// such message.
@@ -207,6 +210,7 @@ impl SessionConfig {
             output_schema: None,
             resume: None,
             forked_from: None,
+            start_history: Vec::new(),
             interrupt_marker: None,
             compact: Default::default(),
             subagent: None,

@@ -26,7 +26,11 @@ impl Thread {
         }
         let started = items::task_started(&self.cfg, turn_id, now);
         self.record(now, started);
-        if new_thread {
+        if new_thread && !self.cfg.start_history.is_empty() {
+            for item in self.cfg.start_history.clone() {
+                self.push_history(now, turn_id, item, false);
+            }
+        } else if new_thread {
             let dev = self.ids.id(IdKind::DeveloperMessage, now);
             let env = self.ids.id(IdKind::EnvironmentMessage, now);
             let context = self.cfg.context.recorded_items(dev, env);
@@ -54,9 +58,12 @@ impl Thread {
     /// The user's message: into history, with its `UserMessage` item.
     pub fn record_prompt(&mut self, now: u64, turn_id: &str, user: &UserTurn) {
         let mut content = user.leading_content.clone();
-        content.push(ContentItem::InputText {
-            text: user.text.clone(),
-        });
+        // A prompt given as parts alone (a sub-agent's `items` ending in an image) adds no text.
+        if !user.text.is_empty() || content.is_empty() {
+            content.push(ContentItem::InputText {
+                text: user.text.clone(),
+            });
+        }
         content.extend(user.images.iter().map(|url| ContentItem::InputImage {
             image_url: url.clone(),
             detail: None,

@@ -11,22 +11,15 @@ pub const MIN_WAIT_MS: i64 = 10_000;
 /// See [`DEFAULT_WAIT_MS`].
 pub const MAX_WAIT_MS: i64 = 3_600_000;
 
-/// One structured input item (`{"type":"text","text":…}`; other kinds carry no text).
-#[derive(Debug, Deserialize)]
-pub struct InputItem {
-    /// `text`, `image`, `mention`, …
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    /// The text of a `text` item.
-    pub text: Option<String>,
-}
+pub use super::input::InputItem;
 
-/// `spawn_agent`'s arguments. `fork_context` is not read yet: every child starts from the
-/// initial context and its message (a fork needs the core to start a thread on a given history).
+/// `spawn_agent`'s arguments (`fork_context`: the child starts from the parent's history).
 #[derive(Debug, Deserialize)]
 pub struct SpawnArgs {
     pub message: Option<String>,
     pub items: Option<Vec<InputItem>>,
+    #[serde(default)]
+    pub fork_context: bool,
     pub model: Option<String>,
     pub reasoning_effort: Option<String>,
 }
@@ -63,25 +56,6 @@ pub struct ResumeArgs {
 /// Parses a call's JSON arguments as Codex does, with its error text.
 pub fn parse<T: for<'de> Deserialize<'de>>(arguments: &str) -> Result<T, String> {
     serde_json::from_str(arguments).map_err(|e| format!("failed to parse function arguments: {e}"))
-}
-
-/// The text a message or items carry; Codex's refusal when there is neither.
-pub fn input_text(
-    message: &Option<String>,
-    items: &Option<Vec<InputItem>>,
-) -> Result<String, String> {
-    if let Some(message) = message {
-        return Ok(message.clone());
-    }
-    match items {
-        Some(items) if !items.is_empty() => Ok(items
-            .iter()
-            .filter(|i| i.kind.as_deref().is_none_or(|k| k == "text"))
-            .filter_map(|i| i.text.as_deref())
-            .collect::<Vec<_>>()
-            .join("\n")),
-        _ => Err("Provide one of: message or items".into()),
-    }
 }
 
 /// An agent id as Codex parses it, with its error text: the uuid parser's error as Codex prints
@@ -128,7 +102,8 @@ mod tests {
             "failed to parse function arguments: invalid type: null, expected a string at line 1 column 15"
         );
         assert_eq!(
-            input_text(&None, &None).unwrap_err(),
+            super::super::input::child_input(&None, &None, std::path::Path::new("/"), true)
+                .unwrap_err(),
             "Provide one of: message or items"
         );
         assert_eq!(
@@ -143,15 +118,5 @@ mod tests {
         assert_eq!(wait_ms(Some(1.0)), Ok(10_000));
         assert_eq!(wait_ms(Some(5e9)), Ok(3_600_000));
         assert_eq!(wait_ms(Some(12_345.0)), Ok(12_345));
-    }
-
-    #[test]
-    fn items_give_their_text() {
-        let args: SpawnArgs =
-            parse(r#"{"items":[{"type":"text","text":"CHILD-C say gamma"}]}"#).unwrap();
-        assert_eq!(
-            input_text(&args.message, &args.items).unwrap(),
-            "CHILD-C say gamma"
-        );
     }
 }

@@ -7,13 +7,14 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
-use rcodex_core::ids::SeededIds;
-use rcodex_core::protocol::ThreadEvent;
+use rcodex_core::ids::{IdKind, IdSource, SeededIds};
+use rcodex_core::protocol::{ContentItem, ThreadEvent};
 use rcodex_core::session::collab::{notification_text, AgentState, SubagentLink};
 use rcodex_core::session::{ModelSettings, ResumedThread, Session, TurnStatus, UserTurn};
 use rcodex_core::tool_set::model_facts;
 use tokio::sync::{mpsc, oneshot, watch, Notify};
 
+use super::input::ChildInput;
 use super::{first_notice, route, stable_hash, Agent, AgentSeat, AgentTree, AgentUsage};
 use crate::driver::{drive_turn, now_ms, TurnIo};
 use crate::rollout::RolloutWriter;
@@ -24,6 +25,8 @@ pub enum Command {
     /// `root_turn_id`); `started` hears the new turn's id.
     Turn {
         text: String,
+        /// Parts sent before `text` (a spawn's `items`).
+        parts: Vec<ContentItem>,
         parent_turn_id: String,
         root_turn_id: String,
         started: Option<oneshot::Sender<String>>,
@@ -33,7 +36,9 @@ pub enum Command {
 /// What a new child is made with.
 pub struct ChildSpec {
     /// Its first message.
-    pub text: Option<String>,
+    pub input: Option<ChildInput>,
+    /// `fork_context`: it starts from the parent's history (see `super::fork`).
+    pub fork: bool,
     /// `spawn_agent`'s overrides.
     pub model: Option<String>,
     pub reasoning_effort: Option<String>,
@@ -84,6 +89,13 @@ pub fn start(parent: &Arc<AgentSeat>, spec: ChildSpec) -> Result<Arc<Agent>, Str
         None => None,
     };
     let seed = stable_hash(&parent.thread_id) ^ (n as u64 + 1);
+    if spec.fork {
+        let source = parent.fork_source.lock().expect("fork source").clone();
+        let id = SeededIds::new(!seed).id(IdKind::DeveloperMessage, cfg.start_ms);
+        let namespaces = cfg.deferred_namespaces.clone();
+        cfg.start_history =
+            super::fork::forked_history(&source, &namespaces, id).unwrap_or_default();
+    }
     let session = Session::new(cfg, Box::new(SeededIds::new(seed)));
     let thread_id = session.thread_id().to_string();
     let rollout_path = rollout_path.or_else(|| {
@@ -140,9 +152,10 @@ pub fn start(parent: &Arc<AgentSeat>, spec: ChildSpec) -> Result<Arc<Agent>, Str
     );
     let handle = tree.tasks.lock().expect("agent tasks").spawn(task);
     *agent.task.lock().expect("agent task") = Some(handle);
-    if let Some(text) = spec.text {
+    if let Some(input) = spec.input {
         let _ = agent.commands.send(Command::Turn {
-            text,
+            text: input.text,
+            parts: input.parts,
             parent_turn_id: turn_id,
             root_turn_id,
             started: None,
@@ -171,6 +184,7 @@ async fn run(
         };
         let Some(Command::Turn {
             text,
+            parts,
             parent_turn_id,
             root_turn_id,
             mut started,
@@ -206,7 +220,7 @@ async fn run(
             interrupt: &mut interrupt,
             agents: Some(&seat),
         };
-        let report = drive_turn(&mut session, UserTurn::text(text), io).await;
+        let report = drive_turn(&mut session, user_turn(text, parts), io).await;
         {
             let mut usage = agent.usage.lock().expect("agent usage");
             usage.requests += report.outcome.requests;
@@ -226,4 +240,11 @@ async fn run(
         }
         tree.set_state(&agent, state);
     }
+}
+
+/// A child's turn input: `parts` (a spawn's items) before the text.
+fn user_turn(text: String, parts: Vec<ContentItem>) -> UserTurn {
+    let mut turn = UserTurn::text(text);
+    turn.leading_content = parts;
+    turn
 }

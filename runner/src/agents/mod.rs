@@ -15,6 +15,8 @@
 
 mod args;
 mod child;
+mod fork;
+mod input;
 mod nicknames;
 mod tools;
 
@@ -207,6 +209,8 @@ pub struct AgentSeat {
     turn: Mutex<(String, String)>,
     inbox_tx: mpsc::UnboundedSender<String>,
     inbox: tokio::sync::Mutex<mpsc::UnboundedReceiver<String>>,
+    /// The thread's history when it last called `spawn_agent` (what `fork_context` copies).
+    fork_source: Mutex<Vec<rcodex_core::protocol::ResponseItem>>,
 }
 
 impl AgentSeat {
@@ -225,11 +229,17 @@ impl AgentSeat {
             turn: Mutex::default(),
             inbox_tx,
             inbox: tokio::sync::Mutex::new(inbox),
+            fork_source: Mutex::default(),
         })
     }
 
     fn session_id(&self) -> String {
         self.session_id.clone()
+    }
+
+    /// The thread calls `spawn_agent` with `history` (kept for a `fork_context` child).
+    pub fn note_spawn_history(&self, history: &[rcodex_core::protocol::ResponseItem]) {
+        *self.fork_source.lock().expect("fork source") = history.to_vec();
     }
 
     /// The tree this seat is in.

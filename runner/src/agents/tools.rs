@@ -11,7 +11,9 @@ use serde_json::{json, Map, Value};
 
 use super::args::{self, CloseArgs, ResumeArgs, SendArgs, SpawnArgs, WaitArgs};
 use super::child::{self, ChildSpec, Command};
+use super::input::{self, ChildInput};
 use super::{Agent, AgentSeat, MAX_DEPTH};
+use rcodex_core::tool_set::model_facts;
 
 /// Runs sub-agent call `call` of `seat`'s thread.
 pub async fn run(seat: &Arc<AgentSeat>, call: ToolCall) -> ToolOutput {
@@ -80,20 +82,39 @@ fn not_found(tool: CollabTool, id: &str, prompt: Option<String>) -> ToolOutput {
     answered_text(format!("agent with id {id} not found"), false, d)
 }
 
+/// A spawn's or send_input's input, images read in the session's directory for `model`.
+fn child_input(
+    seat: &AgentSeat,
+    message: &Option<String>,
+    items: &Option<Vec<args::InputItem>>,
+    model: &str,
+) -> Result<ChildInput, String> {
+    let cwd = std::path::PathBuf::from(&seat.tree.template.config.context.environment.cwd);
+    let original_detail = model_facts(model).supports_image_detail_original;
+    input::child_input(message, items, &cwd, original_detail)
+}
+
 fn spawn(seat: &Arc<AgentSeat>, arguments: &str) -> Result<ToolOutput, String> {
     let a: SpawnArgs = args::parse(arguments)?;
-    let text = args::input_text(&a.message, &a.items)?;
+    let template = &seat.tree.template.config.model;
+    let input = child_input(
+        seat,
+        &a.message,
+        &a.items,
+        a.model.as_ref().unwrap_or(&template.slug),
+    )?;
+    let text = input.prompt.clone();
     if seat.tree.open_count() >= super::MAX_OPEN_AGENTS {
         return Err("collab spawn failed: agent thread limit reached".into());
     }
     let spec = ChildSpec {
-        text: Some(text.clone()),
+        input: Some(input),
+        fork: a.fork_context,
         model: a.model.clone(),
         reasoning_effort: a.reasoning_effort.clone(),
         resume: None,
     };
     let agent = child::start(seat, spec)?;
-    let template = &seat.tree.template.config.model;
     let mut d = details(
         CollabTool::SpawnAgent,
         vec![known(&agent)],
@@ -111,7 +132,9 @@ fn spawn(seat: &Arc<AgentSeat>, arguments: &str) -> Result<ToolOutput, String> {
 async fn send_input(seat: &Arc<AgentSeat>, arguments: &str) -> Result<ToolOutput, String> {
     let a: SendArgs = args::parse(arguments)?;
     let id = args::agent_id(&a.target)?;
-    let text = args::input_text(&a.message, &a.items)?;
+    let template = &seat.tree.template.config.model;
+    let input = child_input(seat, &a.message, &a.items, &template.slug)?;
+    let text = input.prompt;
     let Some(agent) = seat.tree.lookup(&id) else {
         return Ok(not_found(CollabTool::SendInput, &id, Some(text)));
     };
@@ -124,7 +147,8 @@ async fn send_input(seat: &Arc<AgentSeat>, arguments: &str) -> Result<ToolOutput
     let (tx, rx) = tokio::sync::oneshot::channel();
     let (turn_id, root_turn_id) = seat.turn.lock().expect("seat turn").clone();
     let sent = agent.commands.send(Command::Turn {
-        text: text.clone(),
+        text: input.text,
+        parts: input.parts,
         parent_turn_id: turn_id,
         root_turn_id,
         started: Some(tx),
@@ -265,7 +289,8 @@ fn resume(seat: &Arc<AgentSeat>, arguments: &str) -> Result<ToolOutput, String> 
         window_number: history.window_number,
     };
     let spec = ChildSpec {
-        text: None,
+        input: None,
+        fork: false,
         model: None,
         reasoning_effort: None,
         resume: Some((closed.nickname.clone(), thread, path)),
