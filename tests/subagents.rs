@@ -798,3 +798,212 @@ async fn a_seventh_open_agent_is_refused_until_one_is_closed() {
         .count();
     assert_eq!(spawned, 7, "the refused spawn records no item");
 }
+
+/// A parent that ran a command, then spawns a `fork_context` child and an `items` child (text,
+/// a local image, an image URL, text), then three spawns Codex answers differently: an unknown
+/// item type, a local image that is not there (spawned, told so), message and items together.
+fn fork_and_items(dir: &Path) -> (Vec<Value>, Vec<Value>) {
+    let (pic, gone) = (dir.join("pic.png"), dir.join("gone.png"));
+    let png = image::RgbImage::from_pixel(2, 2, image::Rgb([200, 10, 10]));
+    png.save(&pic).unwrap();
+    let url = format!(
+        "data:image/png;base64,{}",
+        base64(&std::fs::read(&pic).unwrap())
+    );
+    let replies = vec![
+        json!({"reasoning": "thinking", "items": [
+            {"raw": {"type": "function_call", "id": "fc_exec", "call_id": "c_exec",
+                     "name": "exec_command", "arguments": "{\"cmd\":\"echo hi\"}", "status": "completed"}}
+        ]}),
+        calls(vec![
+            agent_call(
+                "spawn_agent",
+                "c_fork",
+                json!({"message": "CHILD-F forked", "fork_context": true}),
+            ),
+            agent_call(
+                "spawn_agent",
+                "c_items",
+                json!({"items": [
+                    {"type": "text", "text": "CHILD-I look"},
+                    {"type": "local_image", "path": pic.display().to_string()},
+                    {"type": "image", "image_url": url},
+                    {"type": "text", "text": "CHILD-I second"}]}),
+            ),
+        ]),
+        calls(vec![
+            agent_call(
+                "spawn_agent",
+                "c_bogus",
+                json!({"items": [{"type": "bogus", "text": "CHILD-X"}]}),
+            ),
+            agent_call(
+                "spawn_agent",
+                "c_gone",
+                json!({"items": [{"type": "local_image", "path": gone.display().to_string()}]}),
+            ),
+            agent_call(
+                "spawn_agent",
+                "c_both",
+                json!({"message": "CHILD-M", "items": [{"type": "text", "text": "CHILD-N"}]}),
+            ),
+        ]),
+        json!({"message": "all done", "delay_ms": 1500, "repeat": 3}),
+    ];
+    let agents = vec![
+        agent("CHILD-F", vec![message("forked done")]),
+        agent("CHILD-I", vec![message("items done")]),
+        json!({"replies": [message("gone done")]}),
+    ];
+    (replies, agents)
+}
+
+/// Standard base64 with padding (the test's image URL).
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The first request of the child whose last user text contains `marker`.
+fn child_input<'a>(run: &'a Run, marker: &str) -> &'a [Value] {
+    let last_text = |r: &RecordedRequest| {
+        let input = r.body["input"].as_array().unwrap();
+        input.last().unwrap().to_string()
+    };
+    run.child_requests()
+        .into_iter()
+        .find(|r| last_text(r).contains(marker))
+        .unwrap_or_else(|| panic!("no child asked {marker:?}"))
+        .body["input"]
+        .as_array()
+        .unwrap()
+}
+
+/// A forked child's input after the base instructions, item by item: `parent N` for the N-th
+/// item of the parent's first request (same id), else `new ROLE` (with a user message's text).
+/// The base instructions are left out: Codex gives each thread's its own id, rcodex one per
+/// text (every child's differs from ours, forked or not).
+fn fork_shape(run: &Run) -> Vec<String> {
+    let parent = run.parent_requests()[0].body["input"].as_array().unwrap();
+    child_input(run, "CHILD-F")
+        .iter()
+        .skip(1)
+        .map(
+            |item| match parent.iter().position(|p| p["id"] == item["id"]) {
+                Some(n) => format!("parent {n}"),
+                None if item["role"] == "user" => format!("new user {}", item["content"]),
+                None => format!("new {}", item["role"].as_str().unwrap_or("?")),
+            },
+        )
+        .collect()
+}
+
+/// The items child's user message, part by part (image data left out: the two encoders differ).
+fn items_shape(run: &Run) -> Vec<String> {
+    let input = child_input(run, "CHILD-I");
+    input.last().unwrap()["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|part| match part["type"].as_str() {
+            Some("input_image") => format!("image {}", part["detail"]),
+            kind => format!("{} {}", kind.unwrap_or("?"), part["text"]),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn fork_context_and_items_reach_the_child_as_codex_sends_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (replies, agents) = fork_and_items(dir.path());
+    let run = exec(None, replies, agents).await;
+    assert_eq!(run.code, 0, "{}\n{:?}", run.stderr, run.events);
+
+    // The fork: the parent's context and prompt with their ids, not what the turn did since,
+    // then the removed-namespaces message and the message.
+    let shape = fork_shape(&run);
+    let n = shape.len();
+    assert_eq!(
+        shape[n - 1],
+        r#"new user [{"type":"input_text","text":"CHILD-F forked"}]"#
+    );
+    assert_eq!(shape[n - 2], "new developer");
+    let parent = run.parent_requests()[0].body["input"].as_array().unwrap();
+    let copied: Vec<String> = (1..parent.len()).map(|i| format!("parent {i}")).collect();
+    assert_eq!(shape[..n - 2], copied[..], "{shape:?}");
+    let fork = child_input(&run, "CHILD-F");
+    assert!(
+        fork[n - 1]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("- multi_agent_v1: "),
+        "{}",
+        fork[n - 1]
+    );
+    assert!(!fork.iter().any(|i| i["type"] == "function_call"));
+
+    // Items: in order, the local image labelled, the URL as an image.
+    let pic = dir.path().join("pic.png").display().to_string();
+    assert_eq!(
+        items_shape(&run),
+        vec![
+            r#"input_text "CHILD-I look""#.to_string(),
+            format!(r#"input_text "<image name=[Image #1] path=\"{pic}\">""#),
+            r#"image "original""#.into(),
+            r#"input_text "</image>""#.into(),
+            r#"image "original""#.into(),
+            r#"input_text "CHILD-I second""#.into(),
+        ]
+    );
+    let gone = child_input(&run, "could not read")
+        .last()
+        .unwrap()
+        .to_string();
+    assert!(
+        gone.contains("gone.png`: No such file or directory"),
+        "{gone}"
+    );
+    assert!(run
+        .output("c_bogus")
+        .starts_with("failed to parse function arguments: unknown variant `bogus`"));
+    assert_eq!(
+        run.output("c_both"),
+        "Provide either message or items, but not both"
+    );
+    assert!(run.output("c_gone").contains("agent_id"));
+}
+
+#[tokio::test]
+async fn the_pinned_cli_forks_and_sends_items_the_same() {
+    let Some(codex) = rcodex_tests::codex_bin("fork_context and items against the real CLI") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (replies, agents) = fork_and_items(dir.path());
+    let theirs = exec(Some(&codex), replies.clone(), agents.clone()).await;
+    assert_eq!(theirs.code, 0, "{}", theirs.stderr);
+    let ours = exec(None, replies, agents).await;
+    assert_eq!(fork_shape(&ours), fork_shape(&theirs));
+    assert_eq!(items_shape(&ours), items_shape(&theirs));
+    for call in ["c_bogus", "c_both"] {
+        assert_eq!(ours.output(call), theirs.output(call), "{call}");
+    }
+    let gone = |run: &Run| child_input(run, "could not read").last().unwrap()["content"].clone();
+    assert_eq!(gone(&ours), gone(&theirs));
+}
