@@ -163,17 +163,7 @@ impl Thread {
     /// Opens a turn that compacts before anything else (manual, or pre-turn): what
     /// `record_turn_start` writes before the context, and the turn's `--json` start.
     pub fn record_compaction_turn_start(&mut self, now: u64, turn_id: &str) {
-        let first = self.turns == 0;
-        self.turns += 1;
-        if first && !self.resumed {
-            let meta = items::session_meta(&self.cfg, &self.id, &self.window_id, now);
-            self.record(now, meta);
-        } else if first {
-            let settings = items::thread_settings_applied(&self.cfg, &self.id);
-            self.record(now, settings);
-        }
-        let started = items::task_started(&self.cfg, turn_id, now);
-        self.record(now, started);
+        let first = self.open_turn(now, turn_id);
         if first {
             self.emit(crate::protocol::ThreadEvent::ThreadStarted {
                 thread_id: self.id.clone(),

@@ -12,12 +12,13 @@ use crate::protocol::exec_event::{ExecUsage, ThreadError};
 use crate::protocol::{ContentItem, ResponseItem, ThreadEvent, TokenUsage};
 
 impl Thread {
-    /// Everything before the first request of turn `turn_id`.
-    pub fn record_turn_start(&mut self, now: u64, turn_id: &str, user: &UserTurn) {
+    /// Counts a new turn and writes its opening lines: the thread's first line before its first
+    /// turn (`session_meta` for a new thread, `thread_settings_applied` for a resumed one), then
+    /// `task_started`. Returns whether this is the thread's first turn here.
+    pub fn open_turn(&mut self, now: u64, turn_id: &str) -> bool {
         let first = self.turns == 0;
         self.turns += 1;
-        let new_thread = first && !self.resumed;
-        if new_thread {
+        if first && !self.resumed {
             let meta = items::session_meta(&self.cfg, &self.id, self.window_id(), now);
             self.record(now, meta);
         } else if first {
@@ -26,6 +27,13 @@ impl Thread {
         }
         let started = items::task_started(&self.cfg, turn_id, now);
         self.record(now, started);
+        first
+    }
+
+    /// Everything before the first request of turn `turn_id`.
+    pub fn record_turn_start(&mut self, now: u64, turn_id: &str, user: &UserTurn) {
+        let first = self.open_turn(now, turn_id);
+        let new_thread = first && !self.resumed;
         if new_thread && !self.cfg.start_history.is_empty() {
             for item in self.cfg.start_history.clone() {
                 self.push_history(now, turn_id, item, false);
