@@ -149,21 +149,7 @@ fn render_calls(
 /// `text` in at most `count` pieces of about equal size, on char boundaries (one empty piece
 /// for empty text).
 fn pieces(text: &str, count: usize) -> Vec<&str> {
-    let size = text.len().div_ceil(count).max(1);
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start < text.len() {
-        let mut end = (start + size).min(text.len());
-        while !text.is_char_boundary(end) {
-            end += 1;
-        }
-        out.push(&text[start..end]);
-        start = end;
-    }
-    if out.is_empty() {
-        out.push("");
-    }
-    out
+    super::sse_body::split_text(text, text.len().div_ceil(count).max(1))
 }
 
 #[cfg(test)]

@@ -84,7 +84,7 @@ fn render_item(out: &mut String, item: &ReplyItem, n: usize, i: usize) {
             out,
             json!({"type": "message", "role": "assistant", "id": id, "status": "in_progress", "content": []}),
         );
-        for part in chunks(text) {
+        for part in split_text(text, 20) {
             frame(
                 out,
                 "response.output_text.delta",
@@ -137,12 +137,13 @@ fn render_item(out: &mut String, item: &ReplyItem, n: usize, i: usize) {
     }
 }
 
-/// Splits text into about 20-byte deltas on char boundaries.
-fn chunks(text: &str) -> Vec<&str> {
+/// `text` in deltas of about `size` bytes, each ending on a char boundary (one empty delta for
+/// empty text). The Responses and chat-completions bodies both stream text this way.
+pub(super) fn split_text(text: &str, size: usize) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
     while start < text.len() {
-        let mut end = (start + 20).min(text.len());
+        let mut end = (start + size).min(text.len());
         while !text.is_char_boundary(end) {
             end += 1;
         }
